@@ -1,0 +1,133 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from eventsapp import config as app_config
+from eventsapp import (
+    models,  # noqa: F401  (registers the models with SQLAlchemy)
+    sqlite,
+    uktime,
+)
+from eventsapp.cli import register_cli
+from eventsapp.extensions import csrf, db, limiter, mail, migrate
+from eventsapp.models.types import render_migration_item
+from eventsapp.public import bp as public_bp
+
+log = logging.getLogger(__name__)
+
+_ERROR_TITLES = {
+    400: "There is a problem with your request",
+    404: "Page not found",
+    405: "Page not found",
+    409: "This cannot be done now",
+    413: "What you sent is too large",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(app_config.PROJECT_ROOT / "templates"),
+        static_folder=str(app_config.PROJECT_ROOT / "static"),
+    )
+    app.config.update(app_config.load())
+    if overrides:
+        app.config.update(overrides)
+    app.config.setdefault("RATELIMIT_ENABLED", app.config["APP_ENV"] != "testing")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    db.init_app(app)
+    # Batch mode lets later ALTERs work on SQLite too (it rebuilds the table).
+    migrate.init_app(
+        app,
+        db,
+        directory=str(app_config.PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        sqlite.configure(db.engine)
+
+    _register_template_helpers(app)
+    _register_request_hooks(app)
+    _register_error_handlers(app)
+
+    app.register_blueprint(public_bp)
+    register_cli(app)
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        uk_datetime=uktime.format_datetime,
+        uk_date=uktime.format_date,
+        uk_time=uktime.format_time,
+        duration=uktime.format_duration,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _begin_mode() -> None:
+        # Reads never take SQLite's write lock; anything that may write does, up front.
+        sqlite.set_request_begin_mode(read_only=request.method in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _reset_begin_mode(_exc: BaseException | None) -> None:
+        sqlite.set_request_begin_mode(read_only=False)
+
+    @app.after_request
+    def _baseline_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def _error_page(code: int, message: str | None = None) -> tuple[str, int]:
+    return (
+        render_template(
+            "errors/error.html", code=code, title=_ERROR_TITLES.get(code, "Error"), message=message
+        ),
+        code,
+    )
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> tuple[str, int]:
+        db.session.rollback()
+        return _error_page(
+            400,
+            "We could not accept the form because your session had changed or the page "
+            "came from somewhere else. Go back, reload the page and send the form again; "
+            "nothing was saved.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[str, int]:
+        db.session.rollback()
+        return _error_page(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.endpoint)
+        return _error_page(500)

@@ -1,0 +1,108 @@
+"""Settings, read from environment variables in one place.
+
+Every variable is documented in README.md ("Configuration"). `APP_ENV` defaults to
+production so that a forgotten setting fails closed: production refuses to start
+without a real SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# Secret keys people paste from tutorials; refusing them is cheap.
+_PLACEHOLDER_SECRETS = {"", "dev", "changeme", "change-me", "secret", "development"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message says which and why."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _dev_secret_key(instance_dir: Path) -> str:
+    """A random key kept under instance/ so manage links survive restarts in development."""
+    path = instance_dir / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    env = dict(os.environ if env is None else env)
+    app_env = env.get("APP_ENV", "production").strip().lower()
+    if app_env not in {"production", "development", "testing"}:
+        raise ConfigError("APP_ENV must be production, development or testing")
+    instance_dir = Path(env.get("INSTANCE_PATH", str(INSTANCE_DIR)))
+
+    secret_key = env.get("SECRET_KEY", "")
+    if app_env == "production":
+        if secret_key.strip().lower() in _PLACEHOLDER_SECRETS or len(secret_key) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    elif not secret_key:
+        secret_key = _dev_secret_key(instance_dir)
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'eventsapp.db'}"
+    mail_server = env.get("MAIL_SERVER") or None
+
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": secret_key,
+        "INSTANCE_DIR": str(instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Mail: with no MAIL_SERVER the worker writes .eml files under instance/mail/.
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get(
+            "MAIL_DEFAULT_SENDER", "Back Pain Webinars <webinars@example.org>"
+        ),
+        "MAIL_TIMEOUT_SECONDS": _int(env, "MAIL_TIMEOUT_SECONDS", 30),
+        "MAIL_FILE_DIR": str(instance_dir / "mail"),
+        "OUTBOX_BATCH_SIZE": _int(env, "OUTBOX_BATCH_SIZE", 100),
+        "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_LEASE_SECONDS": _int(env, "OUTBOX_LEASE_SECONDS", 300),
+        "WORKER_IDLE_SECONDS": _int(env, "WORKER_IDLE_SECONDS", 5),
+        # Forms never time out (people in pain may take a while); CSRF still binds to the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        # The biggest legitimate public form is well under this; bigger bodies get a 413.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        # Rate-limit counters: Redis shares them across processes; memory is per process.
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "PRIVACY_NOTICE_VERSION": env.get("PRIVACY_NOTICE_VERSION", "2026-11"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": app_env == "production",
+    }

@@ -1,0 +1,114 @@
+"""iCalendar objects: personal invites (REQUEST/CANCEL) and public PUBLISH files.
+
+Choices follow RFC 5545/5546 and ../shared/research/calendar-and-email.md:
+- one UID per webinar, forever; clients match updates by UID only;
+- times in UTC ("Z"), avoiding icalendar's generated Europe/London VTIMEZONE that
+  Outlook is reported to mishandle;
+- REQUEST carries ORGANIZER and exactly one ATTENDEE (the recipient), as iTIP needs;
+- CANCEL keeps UID and ORGANIZER, raises SEQUENCE and says STATUS:CANCELLED.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from flask import current_app
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from eventsapp.mail.outbox import sender_domain
+from eventsapp.models import Webinar
+
+PRODID = "-//Back Pain Webinars//eventsapp//EN"
+
+
+def webinar_uid(webinar: Webinar) -> str:
+    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or sender_domain()
+    return f"webinar-{webinar.id}@{host}"
+
+
+def _organizer() -> vCalAddress:
+    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    organizer = vCalAddress(f"mailto:{address}")
+    if name:
+        organizer.params["CN"] = vText(name)
+    return organizer
+
+
+def _calendar(method: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    return cal
+
+
+def _event(
+    webinar: Webinar, *, sequence: int, now: datetime, description: str, url: str, cancelled: bool
+) -> Event:
+    event = Event()
+    event.add("uid", webinar_uid(webinar))
+    event.add("dtstamp", now)
+    event.add("sequence", sequence)
+    event.add("dtstart", webinar.starts_at)
+    event.add("dtend", webinar.ends_at)
+    event.add("summary", webinar.title)
+    event.add("description", description)
+    event.add("location", "Online")
+    event.add("url", url)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def personal_invite(
+    webinar: Webinar,
+    *,
+    method: str,
+    attendee_name: str,
+    attendee_email: str,
+    sequence: int,
+    now: datetime,
+    description: str,
+    url: str,
+) -> bytes:
+    """A REQUEST (add or update) or CANCEL for one registrant's calendar."""
+    if method not in ("REQUEST", "CANCEL"):
+        raise ValueError(method)
+    cancelled = method == "CANCEL" or webinar.status == "cancelled"
+    cal = _calendar(method)
+    event = _event(
+        webinar, sequence=sequence, now=now, description=description, url=url, cancelled=cancelled
+    )
+    event.add("organizer", _organizer())
+    attendee = vCalAddress(f"mailto:{attendee_email}")
+    attendee.params["CN"] = vText(attendee_name)
+    attendee.params["CUTYPE"] = vText("INDIVIDUAL")
+    attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+    attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+    attendee.params["RSVP"] = vText("FALSE")
+    event.add("attendee", attendee)
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def published_calendar(
+    webinars: list[tuple[Webinar, str, str]], *, now: datetime, name: str
+) -> bytes:
+    """METHOD:PUBLISH for downloads and the subscribable feed: (webinar, description, url)."""
+    cal = _calendar("PUBLISH")
+    cal.add("x-wr-calname", name)
+    for webinar, description, url in webinars:
+        cal.add_component(
+            _event(
+                webinar,
+                sequence=webinar.sequence,
+                now=now,
+                description=description,
+                url=url,
+                cancelled=webinar.status == "cancelled",
+            )
+        )
+    return cal.to_ical()

@@ -1,0 +1,60 @@
+"""Enqueue emails in the caller's transaction. Only inserts rows; never talks SMTP."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from eventsapp.extensions import db
+from eventsapp.models import OutboxMessage, Registration, Webinar
+
+
+def sender_domain() -> str:
+    address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+def enqueue(
+    kind: str,
+    *,
+    recipient: str,
+    dedupe_key: str,
+    now: datetime,
+    registration: Registration | None = None,
+    webinar: Webinar | None = None,
+    context: dict[str, Any] | None = None,
+    due_at: datetime | None = None,
+) -> bool:
+    """Queue one email; returns False if one with this dedupe key already exists.
+
+    ON CONFLICT DO NOTHING rather than a savepoint: a duplicate is an expected outcome
+    (an organiser saving twice, a planning sweep running again), not an error.
+    """
+    values = {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "recipient": recipient,
+        "registration_id": registration.id if registration else None,
+        "webinar_id": webinar.id
+        if webinar
+        else (registration.webinar_id if registration else None),
+        "context": context or {},
+        "status": "queued",
+        "attempts": 0,
+        "due_at": due_at or now,
+        # Fixed now so a retried send carries the same Message-ID (one per email).
+        "message_id": f"<{secrets.token_hex(16)}@{sender_domain()}>",
+        "created_at": now,
+    }
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    result = db.session.execute(stmt)
+    return bool(result.rowcount)

@@ -1,0 +1,294 @@
+"""The mail worker: claim due outbox rows, render, send, record the outcome.
+
+Claiming leases rows to one worker (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the
+BEGIN IMMEDIATE write lock), so several workers share the queue without sending a row
+twice while it is leased. A row is marked sent right after the server accepts it; the
+remaining window (server accepted, worker died before the commit) is the documented
+limit of SMTP. Leases that expire (a killed worker) return their rows to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from eventsapp.extensions import db
+from eventsapp.mail.render import build_message, render
+from eventsapp.mail.transport import (
+    FileTransport,
+    PermanentError,
+    SMTPTransport,
+    TransientError,
+    Transport,
+)
+from eventsapp.models import OutboxMessage
+from eventsapp.sqlite import deferred_transactions
+from eventsapp.uktime import utcnow
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class BatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    reaped: int = 0
+
+    def add(self, other: BatchReport) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 ... minutes, at most an hour."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def make_transport() -> Transport:
+    cfg = current_app.config
+    if not cfg["MAIL_SERVER"]:
+        return FileTransport(cfg["MAIL_FILE_DIR"])
+    return SMTPTransport(
+        cfg["MAIL_SERVER"],
+        cfg["MAIL_PORT"],
+        timeout=cfg["MAIL_TIMEOUT_SECONDS"],
+        use_tls=cfg["MAIL_USE_TLS"],
+        username=cfg["MAIL_USERNAME"],
+        password=cfg["MAIL_PASSWORD"],
+    )
+
+
+def reap_expired_leases(now: datetime) -> int:
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < now)
+        .values(status="queued", lease_owner=None, lease_expires_at=None)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def claim(now: datetime, owner: str, limit: int, lease_seconds: int) -> list[int]:
+    ids = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "queued", OutboxMessage.due_at <= now)
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if ids:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(
+                status="sending",
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+            )
+        )
+    db.session.commit()
+    return ids
+
+
+def _finish(row_id: int, owner: str, **values: object) -> None:
+    """Record an outcome, only if we still hold the lease."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.lease_owner == owner,
+            OutboxMessage.status == "sending",
+        )
+        .values(lease_owner=None, lease_expires_at=None, **values)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        log.warning("outbox row %s: lease lost before its outcome was recorded", row_id)
+
+
+def _retry_or_fail(
+    row_id: int, attempts_before: int, owner: str, now: datetime, error: str, report: BatchReport
+) -> None:
+    attempts = attempts_before + 1
+    if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        _finish(row_id, owner, status="failed", attempts=attempts, last_error=error)
+        report.failed += 1
+    else:
+        _finish(
+            row_id,
+            owner,
+            status="queued",
+            attempts=attempts,
+            last_error=error,
+            due_at=now + backoff(attempts),
+        )
+        report.retried += 1
+
+
+@dataclass
+class _Prepared:
+    row_id: int
+    attempts: int
+    recipient: str
+    message_id: str
+    subject: str
+    data: bytes
+
+
+def _prepare(
+    row_id: int, owner: str, sender: str, now: datetime, report: BatchReport
+) -> _Prepared | None:
+    """Render one leased row inside a short read transaction.
+
+    The transaction ends before any network call: on SQLite an open write transaction
+    would block registrations for as long as the SMTP server takes.
+    """
+    with deferred_transactions():
+        row = db.session.get(OutboxMessage, row_id)
+        if row is None or row.lease_owner != owner:
+            db.session.rollback()
+            return None
+        attempts = row.attempts
+        try:
+            email = render(row, now)
+            prepared = (
+                None
+                if email is None
+                else _Prepared(
+                    row.id,
+                    attempts,
+                    row.recipient,
+                    row.message_id,
+                    email.subject,
+                    build_message(row, email, sender).as_bytes(),
+                )
+            )
+            error = None
+        except Exception as exc:  # a template bug must not stop the batch
+            log.exception("outbox row %s (%s): render failed", row_id, row.kind)
+            prepared, error = None, f"render: {type(exc).__name__}"
+        db.session.rollback()
+    if error is not None:
+        _finish(row_id, owner, status="failed", attempts=attempts + 1, last_error=error)
+        report.failed += 1
+    elif prepared is None:
+        _finish(row_id, owner, status="skipped")
+        report.skipped += 1
+    return prepared
+
+
+def deliver(ids: list[int], owner: str, clock: Clock) -> BatchReport:
+    """Send leased rows over one connection; one bad address does not stop the batch."""
+    report = BatchReport(claimed=len(ids))
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    envelope_from = parseaddr(sender)[1]
+    pending = list(ids)
+    try:
+        with make_transport() as transport:
+            while pending:
+                item = _prepare(pending.pop(0), owner, sender, clock(), report)
+                if item is None:
+                    continue
+                try:
+                    transport.send(envelope_from, item.recipient, item.data, item.message_id)
+                except PermanentError as exc:
+                    _finish(
+                        item.row_id,
+                        owner,
+                        status="failed",
+                        attempts=item.attempts + 1,
+                        last_error=str(exc),
+                    )
+                    report.failed += 1
+                except TransientError as exc:
+                    _retry_or_fail(item.row_id, item.attempts, owner, clock(), str(exc), report)
+                    if not transport.connected:
+                        break
+                else:
+                    _finish(
+                        item.row_id,
+                        owner,
+                        status="sent",
+                        attempts=item.attempts + 1,
+                        sent_at=clock(),
+                        subject=item.subject[:300],
+                        last_error=None,
+                    )
+                    report.sent += 1
+    except TransientError as exc:
+        # Could not connect at all: every row in the batch waits and tries again.
+        attempts = dict(
+            db.session.execute(
+                select(OutboxMessage.id, OutboxMessage.attempts).where(
+                    OutboxMessage.id.in_(pending)
+                )
+            )
+            .tuples()
+            .all()
+        )
+        db.session.rollback()
+        for row_id in pending:
+            _retry_or_fail(row_id, attempts.get(row_id, 0), owner, clock(), str(exc), report)
+        pending = []
+    # Rows left after a dropped connection go straight back to the queue, untried.
+    if pending:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(pending), OutboxMessage.lease_owner == owner)
+            .values(status="queued", lease_owner=None, lease_expires_at=None)
+        )
+        db.session.commit()
+    return report
+
+
+def run_once(clock: Clock = utcnow, stop: threading.Event | None = None) -> BatchReport:
+    """Reap expired leases, then claim and send until nothing is due (or told to stop)."""
+    cfg = current_app.config
+    owner = secrets.token_hex(8)
+    total = BatchReport(reaped=reap_expired_leases(clock()))
+    while not (stop and stop.is_set()):
+        ids = claim(clock(), owner, cfg["OUTBOX_BATCH_SIZE"], cfg["OUTBOX_LEASE_SECONDS"])
+        if not ids:
+            break
+        report = deliver(ids, owner, clock)
+        log.info(
+            "mail batch: claimed=%d sent=%d retried=%d failed=%d skipped=%d",
+            report.claimed,
+            report.sent,
+            report.retried,
+            report.failed,
+            report.skipped,
+        )
+        total.add(report)
+        if report.sent == 0 and report.skipped == 0:
+            break  # everything went to retry: the server is down, wait for the next pass
+    db.session.remove()
+    return total
+
+
+def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
+    idle = current_app.config["WORKER_IDLE_SECONDS"]
+    log.info("mail worker started")
+    while not stop.is_set():
+        try:
+            run_once(clock, stop)
+        except Exception:  # the database may be restarting; keep the worker alive
+            log.exception("mail worker pass failed; retrying after a pause")
+            db.session.remove()
+        stop.wait(idle)
+    log.info("mail worker stopped")

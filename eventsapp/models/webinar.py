@@ -1,0 +1,83 @@
+"""A webinar: when it runs, how many seats it has, and who hosts it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventsapp.extensions import db
+from eventsapp.models.organisation import Organisation
+from eventsapp.models.speaker import PanelMember
+from eventsapp.models.types import UTCDateTime
+
+WEBINAR_STATUSES = ("draft", "published", "cancelled")
+
+webinar_hosts = Table(
+    "webinar_hosts",
+    db.metadata,
+    Column("webinar_id", ForeignKey("webinars.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id"), primary_key=True),
+)
+
+
+class Webinar(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "webinars"
+    __table_args__ = (
+        # Back-stop for the conditional UPDATE that takes a seat: never oversold.
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats"),
+        CheckConstraint("capacity >= 0", name="capacity"),
+        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 1440", name="duration"),
+        CheckConstraint(f"status IN {WEBINAR_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    capacity: Mapped[int] = mapped_column(Integer, default=100)
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0)
+    waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    registration_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    # The platform's URL (Zoom, Teams); never shown on public pages.
+    join_url: Mapped[str | None] = mapped_column(String(1000))
+    recording_url: Mapped[str | None] = mapped_column(String(1000))
+    # iCalendar SEQUENCE: +1 whenever start, end, join link or status changes.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    hosts: Mapped[list[Organisation]] = relationship(
+        secondary=webinar_hosts, order_by=Organisation.id
+    )
+    panel: Mapped[list[PanelMember]] = relationship(
+        back_populates="webinar",
+        order_by=(PanelMember.position, PanelMember.id),
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    def __repr__(self) -> str:
+        return f"<Webinar {self.slug}>"

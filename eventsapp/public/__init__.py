@@ -1,0 +1,7 @@
+"""The public site: webinars, registration, manage links, calendar files."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from eventsapp.public import views  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,81 @@
+"""The registration form. Messages follow GOV.UK style: say what to do to fix it."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from eventsapp.models import AUDIENCES, Organisation
+
+QUESTION_MAX = 1000
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class RegistrationForm(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your full name"),
+            Length(max=200, message="Full name must be 200 characters or fewer"),
+        ],
+    )
+    email = StringField(
+        "Email address",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email(
+                "Enter an email address in the correct format, like name@example.com",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    audience = RadioField(
+        "I am… (optional)",
+        choices=list(AUDIENCES.items()),
+        validators=[Optional()],
+    )
+    question = TextAreaField(
+        "Your question for the panel (optional)",
+        filters=[_strip],
+        validators=[
+            Length(max=QUESTION_MAX, message="Your question must be 1,000 characters or fewer"),
+        ],
+    )
+    access_needs = TextAreaField(
+        "Accessibility needs (optional)",
+        filters=[_strip],
+        validators=[
+            Length(max=1000, message="Accessibility needs must be 1,000 characters or fewer"),
+        ],
+    )
+    consent = BooleanField(
+        "I agree that the organisers may use the details I give here, including anything "
+        "they say about my health, to run this webinar and contact me about it.",
+        validators=[
+            DataRequired(
+                "Tick the box to agree to us using your details for this webinar, "
+                "or you cannot register"
+            )
+        ],
+    )
+    marketing = SelectMultipleField(
+        "Keeping in touch (optional)",
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validators=[Optional()],
+    )
+
+    def set_hosts(self, hosts: list[Organisation]) -> None:
+        """One separate opt-in per host organisation: each is its own controller."""
+        self.marketing.choices = [
+            (org.id, f"Send me news by email from {org.name}") for org in hosts
+        ]

@@ -1,0 +1,182 @@
+"""Public pages. Each POST is one transaction: validate, call a service, commit."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from eventsapp.extensions import db
+from eventsapp.links import external_url
+from eventsapp.mail import invites
+from eventsapp.models import Registration, Webinar
+from eventsapp.public import bp, calendar_links
+from eventsapp.public.forms import RegistrationForm
+from eventsapp.services import registration as registrations
+from eventsapp.services import webinars
+from eventsapp.services.content import render_markdown
+from eventsapp.services.webinars import Availability
+from eventsapp.uktime import utcnow
+
+# Endpoints whose URL carries a personal token: nothing may leak it onwards or cache it.
+TOKEN_ENDPOINTS = {"public.manage", "public.cancel"}
+
+
+@bp.after_request
+def protect_token_pages(response: Response) -> Response:
+    if request.endpoint in TOKEN_ENDPOINTS:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _calendar_details(webinar: Webinar) -> str:
+    url = external_url("public.webinar", slug=webinar.slug)
+    return f"{webinar.summary}\n\nDetails and registration: {url}"
+
+
+@bp.get("/")
+def home() -> str:
+    now = utcnow()
+    items = [(w, webinars.availability(w, now)) for w in webinars.upcoming(now)]
+    return render_template("public/home.html", items=items)
+
+
+@bp.get("/past")
+def past() -> str:
+    return render_template("public/past.html", webinars=webinars.past(utcnow()))
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template(
+        "public/privacy.html", version=current_app.config["PRIVACY_NOTICE_VERSION"]
+    )
+
+
+def _webinar_or_404(slug: str) -> Webinar:
+    webinar = webinars.public_by_slug(slug)
+    if webinar is None:
+        abort(404)
+    return webinar
+
+
+def _render_webinar(
+    webinar: Webinar,
+    form: RegistrationForm,
+    state: Availability,
+    status: int = 200,
+    refused: Availability | None = None,
+) -> tuple[str, int]:
+    details = _calendar_details(webinar)
+    html = render_template(
+        "public/webinar.html",
+        webinar=webinar,
+        description_html=render_markdown(webinar.description),
+        state=state,
+        refused=refused,
+        form=form,
+        google_url=calendar_links.google(webinar, details),
+        outlook_url=calendar_links.outlook(webinar, details),
+    )
+    return html, status
+
+
+@bp.route("/webinars/<slug>", methods=["GET", "POST"])
+def webinar(slug: str) -> tuple[str, int] | BaseResponse:
+    webinar = _webinar_or_404(slug)
+    now = utcnow()
+    state = webinars.availability(webinar, now)
+    form = RegistrationForm()
+    form.set_hosts(webinar.hosts)
+    if request.method == "GET":
+        return _render_webinar(webinar, form, state)
+    if not state.accepts_registrations:
+        return _render_webinar(webinar, form, state, 409, refused=state)
+    if not form.validate_on_submit():
+        return _render_webinar(webinar, form, state, 400)
+    data = registrations.RegistrationInput(
+        full_name=form.full_name.data,
+        email=form.email.data,
+        audience=form.audience.data or None,
+        question=form.question.data or "",
+        access_needs=form.access_needs.data or "",
+        marketing_organisation_ids=frozenset(form.marketing.data or ()),
+    )
+    try:
+        result = registrations.register(webinar, data, now)
+    except registrations.RegistrationError as exc:
+        db.session.rollback()
+        webinar = _webinar_or_404(slug)
+        return _render_webinar(webinar, form, exc.state, 409, refused=exc.state)
+    db.session.commit()
+    return redirect(url_for(".registered", slug=slug, place=result.place), code=303)
+
+
+@bp.get("/webinars/<slug>/registered")
+def registered(slug: str) -> str:
+    webinar = _webinar_or_404(slug)
+    place = "waitlist" if request.args.get("place") == "waitlist" else "confirmed"
+    return render_template("public/registered.html", webinar=webinar, place=place)
+
+
+@bp.get("/webinars/<slug>/calendar.ics")
+def webinar_ics(slug: str) -> Response:
+    webinar = _webinar_or_404(slug)
+    body = invites.published_calendar(
+        [(webinar, _calendar_details(webinar), external_url("public.webinar", slug=slug))],
+        now=utcnow(),
+        name=webinar.title,
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{slug}.ics"'},
+    )
+
+
+@bp.get("/calendar.ics")
+def calendar_feed() -> Response:
+    items = [
+        (w, _calendar_details(w), external_url("public.webinar", slug=w.slug))
+        for w in webinars.published_for_feed()
+    ]
+    body = invites.published_calendar(items, now=utcnow(), name="Back pain webinars")
+    return Response(body, mimetype="text/calendar")
+
+
+def _registration_or_404(token: str) -> Registration:
+    registration = registrations.find_by_manage_token(token)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.get("/manage/<token>")
+def manage(token: str) -> str:
+    registration = _registration_or_404(token)
+    state = webinars.availability(registration.webinar, utcnow())
+    return render_template(
+        "public/manage.html",
+        registration=registration,
+        webinar=registration.webinar,
+        token=token,
+        state=state,
+    )
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str) -> str | BaseResponse:
+    registration = _registration_or_404(token)
+    webinar = registration.webinar
+    if request.method == "GET":
+        return render_template(
+            "public/cancel.html", registration=registration, webinar=webinar, token=token
+        )
+    registrations.cancel(registration, utcnow())
+    db.session.commit()
+    return redirect(url_for(".cancelled", slug=webinar.slug), code=303)
+
+
+@bp.get("/webinars/<slug>/cancelled")
+def cancelled(slug: str) -> str:
+    return render_template("public/cancelled.html", webinar=_webinar_or_404(slug))

@@ -1,0 +1,181 @@
+"""Demo content for `make run`: the two partner organisations, a panel, three webinars.
+
+Names are invented. Dates are relative to today so the upcoming webinars stay upcoming.
+Loading is idempotent: organisations, speakers and webinars are matched by slug/name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+
+from eventsapp.extensions import db
+from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
+from eventsapp.uktime import to_uk, uk_to_utc
+
+CLINIC = {
+    "slug": "meadowbank-clinic",
+    "name": "Meadowbank Medical Cannabis Clinic",
+    "website": "https://clinic.example.org",
+    "marketing_description": "news about the clinic's services and future webinars",
+}
+CHARITY = {
+    "slug": "backwell-uk",
+    "name": "BackWell UK, the national back pain charity",
+    "website": "https://charity.example.org",
+    "marketing_description": "the charity's newsletter, events and support",
+}
+
+SPEAKERS = [
+    (
+        "Dr Helen Marsh",
+        "Consultant in Pain Medicine",
+        CLINIC["name"],
+        "Helen has led NHS and private pain services for 18 years and chairs the clinic's "
+        "multidisciplinary team. She is interested in how people can combine medicines with "
+        "movement and pacing.",
+        "chair",
+    ),
+    (
+        "Dr Rajiv Anand",
+        "Consultant in Pain Medicine and Anaesthesia",
+        "Northgate Hospital",
+        "Rajiv treats people with long-term back and neck pain and teaches pain management "
+        "to junior doctors.",
+        "panellist",
+    ),
+    (
+        "Claire Okafor",
+        "Specialist Cannabis Nurse",
+        CLINIC["name"],
+        "Claire supports patients starting and reviewing prescribed cannabis medicines, "
+        "including side effects, driving and work.",
+        "panellist",
+    ),
+    (
+        "Tom Whitfield",
+        "Clinical Adviser",
+        CHARITY["name"],
+        "Tom is a physiotherapist who runs the charity's helpline training and writes its "
+        "self-management guides.",
+        "panellist",
+    ),
+]
+
+MAIN_DESCRIPTION = """\
+Many people living with chronic back pain ask whether cannabis-based medicines could help.
+In this free webinar a panel of specialists explains, in plain language:
+
+- what the evidence says, and what it does not yet say;
+- who can be prescribed cannabis medicines in the UK, and how;
+- side effects, interactions with other medicines, driving and work;
+- how medicines fit with exercise, pacing and other ways of managing pain.
+
+There is time for your questions. You can send one in advance when you register.
+"""
+
+NECK_DESCRIPTION = """\
+A smaller, practical session on neck pain: posture myths, sleep, work set-ups and when
+to seek help. Places are limited so that everyone can take part in the discussion.
+"""
+
+PAST_DESCRIPTION = """\
+Our panel talked through what a pain clinic appointment involves and how to prepare for it.
+The recording is available to watch.
+"""
+
+
+def _next_weekday(today: datetime, weekday: int, at_least_days: int) -> datetime:
+    day = today + timedelta(days=at_least_days)
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def _organisation(values: dict[str, str]) -> Organisation:
+    org = db.session.scalars(
+        select(Organisation).where(Organisation.slug == values["slug"])
+    ).first()
+    if org is None:
+        org = Organisation(**values)
+        db.session.add(org)
+    return org
+
+
+def _speaker(name: str, title: str, organisation: str, bio: str) -> Speaker:
+    speaker = db.session.scalars(select(Speaker).where(Speaker.name == name)).first()
+    if speaker is None:
+        speaker = Speaker(name=name, professional_title=title, organisation=organisation, bio=bio)
+        db.session.add(speaker)
+    return speaker
+
+
+def load(now: datetime) -> int:
+    """Create whatever is missing; returns how many webinars were created."""
+    clinic, charity = _organisation(CLINIC), _organisation(CHARITY)
+    panel = [(_speaker(n, t, o, b), role) for n, t, o, b, role in SPEAKERS]
+    today = to_uk(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def at(day: datetime, hour: int, minute: int = 0) -> datetime:
+        return uk_to_utc(day.date(), time(hour, minute))
+
+    webinars = [
+        dict(
+            slug="cannabis-medicines-chronic-back-pain",
+            title="Cannabis medicines and chronic back pain: a specialist panel",
+            summary="A pain consultant, a specialist nurse and the charity's clinical adviser "
+            "answer your questions about cannabis-based medicines for chronic back pain.",
+            description=MAIN_DESCRIPTION,
+            starts_at=at(_next_weekday(today, 1, 14), 18, 30),
+            duration_minutes=75,
+            capacity=300,
+            panel=panel,
+        ),
+        dict(
+            slug="living-well-with-neck-pain",
+            title="Living well with neck pain: a practical session",
+            summary="Practical advice on everyday neck pain from a pain consultant and a "
+            "physiotherapist, with plenty of time for questions.",
+            description=NECK_DESCRIPTION,
+            starts_at=at(_next_weekday(today, 3, 21), 13, 0),
+            duration_minutes=60,
+            capacity=12,
+            panel=[panel[1], panel[3]],
+        ),
+        dict(
+            slug="getting-the-most-from-your-pain-clinic",
+            title="Getting the most from your pain clinic appointment",
+            summary="What happens at a pain clinic, and how to prepare so that your "
+            "appointment helps you most.",
+            description=PAST_DESCRIPTION,
+            starts_at=at(today - timedelta(days=30), 18, 30),
+            duration_minutes=60,
+            capacity=200,
+            recording_url="https://video.example.org/recordings/pain-clinic-appointment",
+            panel=[panel[0], panel[2]],
+        ),
+    ]
+    created = 0
+    for spec in webinars:
+        if db.session.scalars(select(Webinar.id).where(Webinar.slug == spec["slug"])).first():
+            continue
+        members = spec.pop("panel")
+        webinar = Webinar(
+            **spec,
+            status="published",
+            seats_taken=0,
+            waitlist_enabled=True,
+            registration_open=True,
+            sequence=0,
+            join_url="https://meet.example.org/j/demo",
+            created_at=now,
+            updated_at=now,
+            hosts=[clinic, charity],
+        )
+        webinar.panel = [
+            PanelMember(speaker=speaker, role=role, position=i)
+            for i, (speaker, role) in enumerate(members)
+        ]
+        db.session.add(webinar)
+        created += 1
+    db.session.flush()
+    return created

@@ -1,0 +1,84 @@
+"""UK time: everything is stored in UTC and shown in Europe/London with BST/GMT."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class LocalTimeError(ValueError):
+    """A UK wall-clock time that does not exist or happens twice (DST change days)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_uk(moment: datetime) -> datetime:
+    return moment.astimezone(LONDON)
+
+
+def zone_label(moment: datetime) -> str:
+    """'BST' or 'GMT' for the UK at that moment."""
+    return to_uk(moment).tzname() or "GMT"
+
+
+def format_time(moment: datetime) -> str:
+    """'6:00pm BST' style: GOV.UK writes times in 12-hour form with am/pm."""
+    local = to_uk(moment)
+    hour = local.hour % 12 or 12
+    minute = f":{local.minute:02d}"
+    suffix = "am" if local.hour < 12 else "pm"
+    return f"{hour}{minute}{suffix} {zone_label(moment)}"
+
+
+def format_date(moment: datetime) -> str:
+    """'Sunday 29 March 2026' in UK time."""
+    local = to_uk(moment)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def format_datetime(moment: datetime) -> str:
+    return f"{format_date(moment)}, {format_time(moment)}"
+
+
+def format_duration(minutes: int) -> str:
+    hours, mins = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
+    if mins:
+        parts.append(f"{mins} minute" + ("s" if mins != 1 else ""))
+    return " ".join(parts) or "0 minutes"
+
+
+def uk_to_utc(day: date, wall: time) -> datetime:
+    """Convert a UK wall-clock time to UTC, refusing gaps and folds.
+
+    zoneinfo silently accepts 01:30 on the last Sunday of March (which never happens)
+    and picks one of the two 01:30s in October; an organiser must choose instead.
+    """
+    naive = datetime.combine(day, wall)
+    early = naive.replace(tzinfo=LONDON, fold=0)
+    late = naive.replace(tzinfo=LONDON, fold=1)
+    if early.utcoffset() != late.utcoffset():
+        if early.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
+            raise LocalTimeError(
+                f"{wall:%H:%M} does not exist in the UK on {day:%d %B %Y}: the clocks go forward"
+            )
+        raise LocalTimeError(
+            f"{wall:%H:%M} happens twice in the UK on {day:%d %B %Y}: the clocks go back; "
+            "choose a time outside 1am to 2am"
+        )
+    return early.astimezone(UTC)
+
+
+def ical_utc(moment: datetime) -> str:
+    """Compact UTC form used by calendar links: 20260329T170000Z."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def minutes(n: int) -> timedelta:
+    return timedelta(minutes=n)
