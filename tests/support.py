@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -88,10 +89,17 @@ class RecordingHandler:
         return "250 Message accepted for delivery"
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class SMTPServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.handler = RecordingHandler()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=0)
+        # aiosmtpd's Controller cannot start on port 0: it connects to its own port.
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=port or free_port())
 
     def start(self) -> None:
         self.controller.start()
@@ -101,7 +109,7 @@ class SMTPServer:
 
     @property
     def port(self) -> int:
-        return self.controller.server.sockets[0].getsockname()[1]
+        return self.controller.port
 
     @property
     def messages(self) -> list[Received]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -39,7 +40,7 @@ class RegistrationForm(FlaskForm):
     )
     audience = RadioField(
         "I am… (optional)",
-        choices=list(AUDIENCES.items()),
+        choices=[SelectChoice(value, label) for value, label in AUDIENCES.items()],
         validators=[Optional()],
     )
     question = TextAreaField(
@@ -77,5 +78,5 @@ class RegistrationForm(FlaskForm):
     def set_hosts(self, hosts: list[Organisation]) -> None:
         """One separate opt-in per host organisation: each is its own controller."""
         self.marketing.choices = [
-            (org.id, f"Send me news by email from {org.name}") for org in hosts
+            SelectChoice(org.id, f"Send me news by email from {org.name}") for org in hosts
         ]

@@ -1,0 +1,114 @@
+"""What a visitor sees on the public pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar
+
+from tests.support import create_webinar
+
+
+def test_home_lists_upcoming_webinars_in_uk_time_with_hosts_and_places(client, ctx):
+    create_webinar(slug="winter", starts_at=datetime(2030, 1, 15, 18, 30, tzinfo=UTC), capacity=40)
+    create_webinar(
+        slug="summer", title="Neck pain in summer",
+        starts_at=datetime(2030, 7, 2, 17, 0, tzinfo=UTC), capacity=0,
+    )
+    html = client.get("/").get_data(as_text=True)
+    assert "Cannabis medicines and chronic back pain" in html
+    assert "Tuesday 15 January 2030" in html and "6:30pm GMT" in html
+    assert "6:00pm BST" in html  # 17:00Z in July is 18:00 in London
+    assert "Meadowbank Medical Cannabis Clinic and BackWell UK" in html
+    assert "40 places left" in html
+    assert "join the waiting list" in html
+    assert 'href="/past"' in html
+
+
+def test_webinar_page_shows_panel_disclaimer_times_and_calendar_links(client, ctx):
+    create_webinar(
+        slug="panel",
+        starts_at=datetime(2030, 3, 31, 17, 0, tzinfo=UTC),
+        duration_minutes=90,
+        description="## Topics\n\n* evidence\n\n<script>alert('x')</script> [bad](javascript:alert(1))",
+    )
+    response = client.get("/webinars/panel")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Sunday 31 March 2030" in html
+    assert "6:00pm BST to 7:30pm BST" in html and "1 hour 30 minutes" in html
+    assert "Dr Helen Marsh" in html and "(Chair)" in html
+    assert "Consultant in Pain Medicine" in html
+    assert "not medical advice" in html and "NHS 111" in html
+    assert "<h2>Topics</h2>" in html and "<li>evidence</li>" in html
+    assert "<script>alert" not in html and "javascript:" not in html
+    assert "calendar.google.com/calendar/render" in html and "dates=20300331T170000Z" in html
+    assert "outlook.live.com/calendar" in html
+    assert 'href="/webinars/panel/calendar.ics"' in html
+    assert 'name="full_name"' in html
+
+
+def test_join_url_is_never_shown_publicly(client, ctx):
+    create_webinar(slug="secret", join_url="https://zoom.example.com/j/123456")
+    for path in ("/", "/webinars/secret", "/webinars/secret/calendar.ics", "/calendar.ics"):
+        assert "zoom.example.com" not in client.get(path).get_data(as_text=True)
+
+
+def test_draft_and_unknown_webinars_are_not_found(client, ctx):
+    create_webinar(slug="draft", status="draft")
+    assert client.get("/webinars/draft").status_code == 404
+    assert client.get("/webinars/no-such-thing").status_code == 404
+    assert client.get("/webinars/draft/calendar.ics").status_code == 404
+    assert "draft" not in client.get("/").get_data(as_text=True).lower().split("<main")[1]
+
+
+def test_past_and_cancelled_webinars_show_their_state_and_no_form(client, ctx):
+    now = datetime.now(UTC)
+    create_webinar(
+        slug="done", starts_at=now - timedelta(days=3),
+        recording_url="https://video.example.org/rec/1",
+    )
+    create_webinar(slug="off", status="cancelled")
+    past = client.get("/webinars/done").get_data(as_text=True)
+    assert "This webinar has finished" in past and "https://video.example.org/rec/1" in past
+    assert 'name="full_name"' not in past
+    cancelled = client.get("/webinars/off").get_data(as_text=True)
+    assert "This webinar has been cancelled" in cancelled
+    assert 'name="full_name"' not in cancelled
+    listing = client.get("/past").get_data(as_text=True)
+    assert "Watch the recording" in listing and "https://video.example.org/rec/1" in listing
+
+
+def test_calendar_feed_publishes_every_public_webinar_with_stable_uids(client, ctx):
+    first = create_webinar(slug="one", starts_at=datetime(2030, 3, 31, 17, 0, tzinfo=UTC))
+    create_webinar(slug="two", status="cancelled")
+    create_webinar(slug="three", status="draft")
+    response = client.get("/calendar.ics")
+    assert response.mimetype == "text/calendar"
+    cal = Calendar.from_ical(response.data)
+    assert cal["METHOD"] == "PUBLISH"
+    events = cal.walk("VEVENT")
+    assert len(events) == 2
+    uids = {str(e["UID"]) for e in events}
+    assert f"webinar-{first.id}@webinars.example.org" in uids
+    assert {str(e["STATUS"]) for e in events} == {"CONFIRMED", "CANCELLED"}
+    # The same UID again on the next fetch, so subscribed calendars update in place.
+    again = Calendar.from_ical(client.get("/calendar.ics").data)
+    assert {str(e["UID"]) for e in again.walk("VEVENT")} == uids
+    one = Calendar.from_ical(client.get("/webinars/one/calendar.ics").data)
+    (event,) = one.walk("VEVENT")
+    assert event.decoded("DTSTART") == datetime(2030, 3, 31, 17, 0, tzinfo=UTC)
+    assert str(event["UID"]) == f"webinar-{first.id}@webinars.example.org"
+
+
+def test_privacy_notice_names_both_controllers_and_its_version(client, app):
+    html = client.get("/privacy").get_data(as_text=True)
+    assert "joint controllers" in html
+    assert app.config["PRIVACY_NOTICE_VERSION"] in html
+
+
+def test_unknown_page_is_a_calm_404_without_internals(client):
+    response = client.get("/nothing/here")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
