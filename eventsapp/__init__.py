@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -87,11 +87,14 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _begin_mode() -> None:
         # Reads never take SQLite's write lock; anything that may write does, up front.
-        sqlite.set_request_begin_mode(read_only=request.method in ("GET", "HEAD", "OPTIONS"))
+        safe = request.method in ("GET", "HEAD", "OPTIONS")
+        g.sqlite_begin_token = sqlite.set_begin_mode(sqlite.DEFERRED if safe else sqlite.IMMEDIATE)
 
     @app.teardown_request
     def _reset_begin_mode(_exc: BaseException | None) -> None:
-        sqlite.set_request_begin_mode(read_only=False)
+        token = g.pop("sqlite_begin_token", None)
+        if token is not None:
+            sqlite.reset_begin_mode(token)
 
     @app.after_request
     def _baseline_headers(response):  # type: ignore[no-untyped-def]

@@ -3,34 +3,41 @@
 pysqlite starts transactions lazily, so two writers collide and one fails with
 "database is locked". Following SQLAlchemy's documented pysqlite recipe we switch the
 driver's own BEGIN off and emit BEGIN IMMEDIATE ourselves: writers then queue for the
-write lock (busy_timeout) instead of failing. Safe requests (GET/HEAD) use a deferred
-BEGIN so that readers never wait for the write lock; with WAL they never block writers.
+write lock (busy_timeout) instead of failing. Read-only work (GET requests, rendering
+in the mail worker) uses a deferred BEGIN so it never waits for, or holds, the write
+lock; with WAL, readers and the writer do not block each other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-_begin_mode: ContextVar[str] = ContextVar("sqlite_begin_mode", default="IMMEDIATE")
+IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
+
+_begin_mode: ContextVar[str] = ContextVar("sqlite_begin_mode", default=IMMEDIATE)
+
+
+def set_begin_mode(mode: str) -> Token[str]:
+    """Transactions started from now on in this context use `mode`; reset with the token."""
+    return _begin_mode.set(mode)
+
+
+def reset_begin_mode(token: Token[str]) -> None:
+    _begin_mode.reset(token)
 
 
 @contextmanager
-def deferred_transactions() -> Iterator[None]:
-    """Within this block, SQLite transactions start DEFERRED (for read-only work)."""
-    token = _begin_mode.set("DEFERRED")
+def begin_mode(mode: str) -> Iterator[None]:
+    token = set_begin_mode(mode)
     try:
         yield
     finally:
-        _begin_mode.reset(token)
-
-
-def set_request_begin_mode(read_only: bool) -> None:
-    _begin_mode.set("DEFERRED" if read_only else "IMMEDIATE")
+        reset_begin_mode(token)
 
 
 def configure(engine: Engine) -> None:

@@ -21,7 +21,7 @@ os.environ.pop("MAIL_SERVER", None)
 from flask import Flask  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from eventsapp import create_app  # noqa: E402
+from eventsapp import create_app, sqlite  # noqa: E402
 from eventsapp.extensions import db  # noqa: E402
 from eventsapp.models import Webinar  # noqa: E402
 from tests.support import LiveServer, SMTPServer, create_webinar, require  # noqa: E402
@@ -88,7 +88,12 @@ def pg_app(smtp_server: SMTPServer, tmp_path: Any) -> Iterator[Flask]:
 
 @pytest.fixture
 def ctx(app: Flask) -> Iterator[Flask]:
-    with app.app_context():
+    """An app context for the test's own queries.
+
+    Deferred transactions: the test's reads must not hold SQLite's write lock while the
+    pages it drives (in the same thread) or the worker try to write.
+    """
+    with app.app_context(), sqlite.begin_mode(sqlite.DEFERRED):
         yield app
 
 

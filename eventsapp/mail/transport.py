@@ -65,7 +65,7 @@ class SMTPTransport:
                 smtp.starttls()
             if self.username and self.password:
                 smtp.login(self.username, self.password)
-        except (smtplib.SMTPException, OSError) as exc:
+        except OSError as exc:  # includes every SMTPException
             raise _classify(exc) from exc
         self._smtp = smtp
         return self
@@ -74,25 +74,29 @@ class SMTPTransport:
         if self._smtp is not None:
             try:
                 self._smtp.quit()
-            except (smtplib.SMTPException, OSError):
+            except OSError:
                 self._smtp.close()
             self._smtp = None
 
     def send(self, sender: str, recipient: str, data: bytes, message_id: str) -> None:
         if self._smtp is None:
             raise TransientError("not connected")
+        # Order matters: SMTPException is a subclass of OSError.
         try:
             self._smtp.sendmail(sender, [recipient], data)
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        except smtplib.SMTPServerDisconnected as exc:
             self._smtp = None  # the connection is gone; the worker stops this batch
             raise TransientError(type(exc).__name__) from exc
         except smtplib.SMTPException as exc:
             # A refused message leaves the session usable; reset it for the next one.
             try:
                 self._smtp.rset()
-            except (smtplib.SMTPException, OSError):
+            except OSError:
                 self._smtp = None
             raise _classify(exc) from exc
+        except OSError as exc:  # timeouts, resets
+            self._smtp = None
+            raise TransientError(type(exc).__name__) from exc
 
     @property
     def connected(self) -> bool:

@@ -30,7 +30,7 @@ from eventsapp.mail.transport import (
     Transport,
 )
 from eventsapp.models import OutboxMessage
-from eventsapp.sqlite import deferred_transactions
+from eventsapp import sqlite
 from eventsapp.uktime import utcnow
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ def _prepare(
     The transaction ends before any network call: on SQLite an open write transaction
     would block registrations for as long as the SMTP server takes.
     """
-    with deferred_transactions():
+    with sqlite.begin_mode(sqlite.DEFERRED):
         row = db.session.get(OutboxMessage, row_id)
         if row is None or row.lease_owner != owner:
             db.session.rollback()
@@ -237,9 +237,7 @@ def deliver(ids: list[int], owner: str, clock: Clock) -> BatchReport:
                 select(OutboxMessage.id, OutboxMessage.attempts).where(
                     OutboxMessage.id.in_(pending)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         db.session.rollback()
         for row_id in pending:
@@ -258,6 +256,11 @@ def deliver(ids: list[int], owner: str, clock: Clock) -> BatchReport:
 
 def run_once(clock: Clock = utcnow, stop: threading.Event | None = None) -> BatchReport:
     """Reap expired leases, then claim and send until nothing is due (or told to stop)."""
+    with sqlite.begin_mode(sqlite.IMMEDIATE):
+        return _run_once(clock, stop)
+
+
+def _run_once(clock: Clock, stop: threading.Event | None) -> BatchReport:
     cfg = current_app.config
     owner = secrets.token_hex(8)
     total = BatchReport(reaped=reap_expired_leases(clock()))

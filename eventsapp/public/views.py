@@ -172,9 +172,10 @@ def cancel(token: str) -> str | BaseResponse:
         return render_template(
             "public/cancel.html", registration=registration, webinar=webinar, token=token
         )
+    slug = webinar.slug  # read before the commit expires it: no query after the commit
     registrations.cancel(registration, utcnow())
     db.session.commit()
-    return redirect(url_for(".cancelled", slug=webinar.slug), code=303)
+    return redirect(url_for(".cancelled", slug=slug), code=303)
 
 
 @bp.get("/webinars/<slug>/cancelled")
