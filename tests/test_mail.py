@@ -86,15 +86,19 @@ def test_confirmation_carries_a_real_invite(app, client, ctx, smtp):
     alternative, attachment = msg.get_payload()
     assert alternative.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in alternative.get_payload()] == [
-        "text/plain", "text/html", "text/calendar",
+        "text/plain",
+        "text/html",
+        "text/calendar",
     ]
     calendar_part, ics_file = calendar_parts(msg)
     assert calendar_part.get_param("method") == "REQUEST"
     assert ics_file.get_filename() == "invite.ics"
     ics = calendar_part.get_content()
-    assert ics_file.get_content().decode() == ics if isinstance(
-        ics_file.get_content(), bytes
-    ) else ics_file.get_content() == ics
+    assert (
+        ics_file.get_content().decode() == ics
+        if isinstance(ics_file.get_content(), bytes)
+        else ics_file.get_content() == ics
+    )
 
     text = alternative.get_payload()[0].get_content()
     assert "Your place is confirmed" in text
@@ -205,7 +209,9 @@ def test_smtp_down_loses_nothing_and_each_email_arrives_once(app, client, ctx, s
     ids = Counter(m.message["Message-ID"] for m in smtp.messages)
     assert len(ids) == 3 and set(ids.values()) == {1}
     assert sorted(a for m in smtp.messages for a in m.rcpt_tos) == [
-        "p0@example.com", "p1@example.com", "p2@example.com",
+        "p0@example.com",
+        "p1@example.com",
+        "p2@example.com",
     ]
 
 
@@ -224,7 +230,8 @@ def test_a_refused_address_fails_without_stopping_the_batch(app, client, ctx, sm
     assert by_recipient["busy@example.com"].status == "queued"
     assert by_recipient["busy@example.com"].attempts == 1
     assert sorted(a for m in smtp.messages for a in m.rcpt_tos) == [
-        "ok1@example.com", "ok2@example.com",
+        "ok1@example.com",
+        "ok2@example.com",
     ]
 
 

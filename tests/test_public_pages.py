@@ -12,8 +12,10 @@ from tests.support import create_webinar
 def test_home_lists_upcoming_webinars_in_uk_time_with_hosts_and_places(client, ctx):
     create_webinar(slug="winter", starts_at=datetime(2030, 1, 15, 18, 30, tzinfo=UTC), capacity=40)
     create_webinar(
-        slug="summer", title="Neck pain in summer",
-        starts_at=datetime(2030, 7, 2, 17, 0, tzinfo=UTC), capacity=0,
+        slug="summer",
+        title="Neck pain in summer",
+        starts_at=datetime(2030, 7, 2, 17, 0, tzinfo=UTC),
+        capacity=0,
     )
     html = client.get("/").get_data(as_text=True)
     assert "Cannabis medicines and chronic back pain" in html
@@ -30,7 +32,9 @@ def test_webinar_page_shows_panel_disclaimer_times_and_calendar_links(client, ct
         slug="panel",
         starts_at=datetime(2030, 3, 31, 17, 0, tzinfo=UTC),
         duration_minutes=90,
-        description="## Topics\n\n* evidence\n\n<script>alert('x')</script> [bad](javascript:alert(1))",
+        description=(
+            "## Topics\n\n* evidence\n\n<script>alert('x')</script> [bad](javascript:alert(1))"
+        ),
     )
     response = client.get("/webinars/panel")
     html = response.get_data(as_text=True)
@@ -65,7 +69,8 @@ def test_draft_and_unknown_webinars_are_not_found(client, ctx):
 def test_past_and_cancelled_webinars_show_their_state_and_no_form(client, ctx):
     now = datetime.now(UTC)
     create_webinar(
-        slug="done", starts_at=now - timedelta(days=3),
+        slug="done",
+        starts_at=now - timedelta(days=3),
         recording_url="https://video.example.org/rec/1",
     )
     create_webinar(slug="off", status="cancelled")

@@ -34,7 +34,9 @@ def test_registering_confirms_a_place_and_queues_the_confirmation(client, ctx, a
     reg = db.session.scalars(select(Registration)).one()
     assert reg.status == "confirmed"
     assert (reg.full_name, reg.email, reg.audience) == (
-        "Ann Example", "ann@example.com", "living_with_pain"
+        "Ann Example",
+        "ann@example.com",
+        "living_with_pain",
     )
     assert reg.question == "Can I drive if I am prescribed cannabis oil?"
     assert reg.access_needs == "Live captions, please"
@@ -91,7 +93,9 @@ def test_oversized_body_is_refused(client, ctx):
 def test_registering_again_creates_nothing_and_reveals_nothing(client, ctx):
     webinar = create_webinar()
     first = register_via(client, webinar.slug)
-    second = register_via(client, webinar.slug, email="  ANN@Example.COM ", full_name="Someone Else")
+    second = register_via(
+        client, webinar.slug, email="  ANN@Example.COM ", full_name="Someone Else"
+    )
     assert first.status_code == second.status_code == 303
     assert first.headers["Location"] == second.headers["Location"]
     assert _count(Registration) == 1
@@ -148,7 +152,9 @@ def test_closed_past_and_cancelled_webinars_refuse_registrations(client, ctx):
         response = client.post(f"/webinars/{slug}", data=registration_form(csrf_token=token))
         assert response.status_code == 409, slug
         assert message in response.get_data(as_text=True), slug
-    assert client.post("/webinars/draft", data=registration_form(csrf_token=token)).status_code == 404
+    assert (
+        client.post("/webinars/draft", data=registration_form(csrf_token=token)).status_code == 404
+    )
     assert _count(Registration) == 0
     assert open_one.id
 

@@ -20,6 +20,7 @@ from email.utils import parseaddr
 from flask import current_app
 from sqlalchemy import select, update
 
+from eventsapp import sqlite
 from eventsapp.extensions import db
 from eventsapp.mail.render import build_message, render
 from eventsapp.mail.transport import (
@@ -30,7 +31,6 @@ from eventsapp.mail.transport import (
     Transport,
 )
 from eventsapp.models import OutboxMessage
-from eventsapp import sqlite
 from eventsapp.uktime import utcnow
 
 log = logging.getLogger(__name__)
