@@ -8,7 +8,7 @@ import threading
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from eventsapp.extensions import db
 from eventsapp.mail import worker as mail_worker
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="Send everything due, then exit (for cron).")
 def worker_command(once: bool) -> None:
     """Send queued emails: claim, send, retry, recover expired leases."""

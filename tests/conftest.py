@@ -24,10 +24,15 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from eventsapp import create_app, sqlite  # noqa: E402
 from eventsapp.extensions import db  # noqa: E402
 from eventsapp.models import Webinar  # noqa: E402
-from tests.support import LiveServer, SMTPServer, create_webinar, require  # noqa: E402
+from tests.support import (  # noqa: E402
+    TEST_DATABASE_URL,
+    LiveServer,
+    SMTPServer,
+    create_webinar,
+    require,
+)
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")

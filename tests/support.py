@@ -24,6 +24,7 @@ from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
 
 REQUIRE_FULL_SUITE = os.environ.get("REQUIRE_FULL_SUITE") == "1"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def require(condition: bool, reason: str) -> None:

@@ -1,0 +1,135 @@
+"""No seat is sold twice: concurrent registrations over real connections."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import requests
+from flask import Flask
+from sqlalchemy import func, select
+
+from eventsapp.extensions import db
+from eventsapp.models import OutboxMessage, Registration, Webinar
+from eventsapp.services import registration as registrations
+from tests.support import LiveServer, create_webinar, csrf_token, registration_form
+
+
+def _register_concurrently(server: LiveServer, slug: str, count: int) -> list[int]:
+    """`count` visitors each open the page, then all submit at the same moment."""
+    barrier = threading.Barrier(count, timeout=60)
+
+    def visitor(n: int) -> int:
+        with requests.Session() as session:
+            page = session.get(f"{server.url}/webinars/{slug}", timeout=60)
+            data = registration_form(email=f"visitor{n}@example.com", full_name=f"Visitor {n}")
+            data["csrf_token"] = csrf_token(page.text)
+            barrier.wait()
+            response = session.post(
+                f"{server.url}/webinars/{slug}", data=data, timeout=120, allow_redirects=False
+            )
+            return response.status_code
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(visitor, range(count)))
+
+
+def _statuses(app: Flask, webinar_id: int) -> dict[str, int]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(Registration.status, func.count())
+            .where(Registration.webinar_id == webinar_id)
+            .group_by(Registration.status)
+        ).all()
+        return dict(rows)  # type: ignore[arg-type]
+
+
+def _seats_taken(app: Flask, webinar_id: int) -> int:
+    with app.app_context():
+        return db.session.get(Webinar, webinar_id).seats_taken
+
+
+def _webinar(app: Flask, **kwargs) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        webinar = create_webinar(**kwargs)
+        return webinar.id, webinar.slug
+
+
+def test_postgres_sixty_concurrent_registrations_for_ten_seats(pg_app, pg_live_server):
+    webinar_id, slug = _webinar(pg_app, capacity=10)
+    codes = _register_concurrently(pg_live_server, slug, 60)
+    assert codes == [303] * 60
+    assert _statuses(pg_app, webinar_id) == {"confirmed": 10, "waitlisted": 50}
+    assert _seats_taken(pg_app, webinar_id) == 10
+    with pg_app.app_context():
+        kinds = dict(
+            db.session.execute(
+                select(OutboxMessage.kind, func.count()).group_by(OutboxMessage.kind)
+            ).all()
+        )
+    assert kinds == {"confirmation": 10, "waitlisted": 50}
+
+
+def test_postgres_concurrent_cancellations_promote_different_people(pg_app, pg_live_server):
+    webinar_id, slug = _webinar(pg_app, capacity=10)
+    _register_concurrently(pg_live_server, slug, 20)
+    with pg_app.app_context():
+        confirmed = db.session.scalars(
+            select(Registration.id).where(Registration.status == "confirmed").limit(5)
+        ).all()
+        first_waiting = db.session.scalars(
+            select(Registration.id)
+            .where(Registration.status == "waitlisted")
+            .order_by(Registration.status_changed_at, Registration.id)
+            .limit(5)
+        ).all()
+
+    def cancel(reg_id: int) -> None:
+        with pg_app.app_context():
+            registrations.cancel(db.session.get(Registration, reg_id), datetime.now(UTC))
+            db.session.commit()
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        list(pool.map(cancel, confirmed))
+    assert _statuses(pg_app, webinar_id) == {"confirmed": 10, "waitlisted": 5, "cancelled": 5}
+    assert _seats_taken(pg_app, webinar_id) == 10
+    with pg_app.app_context():
+        promoted = set(
+            db.session.scalars(
+                select(Registration.id).where(
+                    Registration.id.in_(first_waiting), Registration.status == "confirmed"
+                )
+            )
+        )
+    assert promoted == set(first_waiting)  # the first five in the queue, no one twice
+
+
+def test_postgres_same_address_twice_at_once_is_one_registration(pg_app, pg_live_server):
+    webinar_id, slug = _webinar(pg_app, capacity=10)
+    barrier = threading.Barrier(8, timeout=60)
+
+    def visitor(_n: int) -> int:
+        with requests.Session() as session:
+            page = session.get(f"{pg_live_server.url}/webinars/{slug}", timeout=60)
+            data = registration_form(email="twin@example.com", csrf_token=csrf_token(page.text))
+            barrier.wait()
+            return session.post(
+                f"{pg_live_server.url}/webinars/{slug}",
+                data=data,
+                allow_redirects=False,
+                timeout=60,
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(visitor, range(8))) == [303] * 8
+    assert _statuses(pg_app, webinar_id) == {"confirmed": 1}
+    assert _seats_taken(pg_app, webinar_id) == 1
+
+
+def test_sqlite_fifty_concurrent_registrations_all_succeed(app, live_server):
+    webinar_id, slug = _webinar(app, capacity=20)
+    codes = _register_concurrently(live_server, slug, 50)
+    assert codes == [303] * 50  # none failed with "database is locked"
+    assert _statuses(app, webinar_id) == {"confirmed": 20, "waitlisted": 30}
+    assert _seats_taken(app, webinar_id) == 20

@@ -1,0 +1,35 @@
+"""Settings come from the environment; production refuses unsafe ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from eventsapp.config import ConfigError, load
+
+
+@pytest.mark.parametrize("secret", [None, "", "dev", "changeme", "short-but-not-placeholder"])
+def test_production_refuses_to_start_without_a_real_secret_key(secret):
+    env = {"APP_ENV": "production"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load(env)
+
+
+def test_production_starts_with_a_real_secret_key_and_secure_cookies():
+    config = load({"APP_ENV": "production", "SECRET_KEY": "x" * 48, "MAIL_SERVER": "smtp.example"})
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["MAIL_SERVER"] == "smtp.example"
+
+
+def test_development_keeps_a_generated_key_under_instance(tmp_path):
+    first = load({"APP_ENV": "development", "INSTANCE_PATH": str(tmp_path)})
+    second = load({"APP_ENV": "development", "INSTANCE_PATH": str(tmp_path)})
+    assert len(first["SECRET_KEY"]) >= 32 and first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert first["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'eventsapp.db'}"
+    assert first["MAIL_SERVER"] is None  # .eml files under instance/mail
+
+
+def test_a_malformed_number_names_the_variable():
+    with pytest.raises(ConfigError, match="MAIL_PORT"):
+        load({"APP_ENV": "development", "SECRET_KEY": "k" * 40, "MAIL_PORT": "twenty-five"})

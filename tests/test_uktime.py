@@ -1,0 +1,33 @@
+"""UK wall-clock times across the clock changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from eventsapp.uktime import LocalTimeError, format_datetime, uk_to_utc, zone_label
+
+
+def test_bst_and_gmt_are_labelled():
+    assert zone_label(datetime(2026, 3, 29, 17, 0, tzinfo=UTC)) == "BST"
+    assert zone_label(datetime(2026, 12, 1, 18, 0, tzinfo=UTC)) == "GMT"
+    assert format_datetime(datetime(2026, 3, 29, 17, 0, tzinfo=UTC)) == (
+        "Sunday 29 March 2026, 6:00pm BST"
+    )
+
+
+def test_uk_times_convert_to_utc_on_both_sides_of_the_change():
+    assert uk_to_utc(date(2026, 3, 29), time(18, 0)) == datetime(2026, 3, 29, 17, 0, tzinfo=UTC)
+    assert uk_to_utc(date(2026, 3, 28), time(18, 0)) == datetime(2026, 3, 28, 18, 0, tzinfo=UTC)
+    assert uk_to_utc(date(2026, 10, 25), time(18, 0)) == datetime(2026, 10, 25, 18, 0, tzinfo=UTC)
+
+
+def test_a_time_that_does_not_exist_is_refused():
+    with pytest.raises(LocalTimeError, match="does not exist"):
+        uk_to_utc(date(2026, 3, 29), time(1, 30))
+
+
+def test_an_ambiguous_time_is_refused():
+    with pytest.raises(LocalTimeError, match="happens twice"):
+        uk_to_utc(date(2026, 10, 25), time(1, 30))
