@@ -102,7 +102,9 @@ def test_confirmation_carries_a_real_invite(app, client, ctx, smtp):
 
     text = alternative.get_payload()[0].get_content()
     assert "Your place is confirmed" in text
-    assert "Tuesday 4 June 2030, 6:30pm BST" in text
+    lines = text.splitlines()
+    assert "When: Tuesday 4 June 2030, 6:30pm BST to 7:30pm BST (UK time)" in lines
+    assert lines[lines.index("Where: online") + 1] == ""  # a blank line before the next paragraph
     manage_url = re.search(r"https://webinars\.example\.org(/manage/\S+)", text).group(1)
     assert "Your registration" in client.get(manage_url).get_data(as_text=True)
 
