@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from icalendar import Calendar
 
+from eventsapp.extensions import db
 from tests.support import create_webinar
 
 
@@ -117,3 +119,24 @@ def test_unknown_page_is_a_calm_404_without_internals(client):
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_panel_photos_are_served_from_instance_with_a_safe_type(client, ctx, app):
+    webinar = create_webinar(slug="photo")
+    speaker = webinar.panel[0].speaker
+    photos = Path(app.config["INSTANCE_DIR"]) / "photos"
+    photos.mkdir(parents=True, exist_ok=True)
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+    )
+    (photos / "helen.png").write_bytes(png)
+    speaker.photo_filename = "helen.png"
+    db.session.commit()
+    html = client.get("/webinars/photo").get_data(as_text=True)
+    assert f'src="/speakers/{speaker.id}/photo"' in html
+    response = client.get(f"/speakers/{speaker.id}/photo")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert response.data == png
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/speakers/999/photo").status_code == 404

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
 from eventsapp.extensions import db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
-from eventsapp.models import Registration, Webinar
+from eventsapp.models import Registration, Speaker, Webinar
 from eventsapp.public import bp, calendar_links
 from eventsapp.public.forms import RegistrationForm
 from eventsapp.services import registration as registrations
@@ -132,6 +143,18 @@ def webinar_ics(slug: str) -> Response:
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{slug}.ics"'},
     )
+
+
+@bp.get("/speakers/<int:speaker_id>/photo")
+def speaker_photo(speaker_id: int) -> Response:
+    """Photos live under instance/photos (uploads are checked and re-encoded on the way in)."""
+    speaker = db.session.get(Speaker, speaker_id)
+    if speaker is None or not speaker.photo_filename:
+        abort(404)
+    photos = Path(current_app.config["INSTANCE_DIR"]) / "photos"
+    response = send_from_directory(photos, speaker.photo_filename, max_age=86400)
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
 
 
 @bp.get("/calendar.ics")
