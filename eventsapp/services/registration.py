@@ -129,7 +129,8 @@ def _record_marketing(
 
 def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> RegistrationResult:
     state = availability(webinar, now)
-    if not state.accepts_registrations and state is not Availability.FULL:
+    if not state.accepts_registrations:
+        # Before looking the address up: a registered address and a new one get the same answer.
         raise RegistrationError(state)
     email_normalised = normalise_email(data.email)
     existing = _find(webinar.id, email_normalised)
