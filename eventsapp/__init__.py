@@ -16,9 +16,11 @@ from eventsapp import (
     uktime,
 )
 from eventsapp.cli import register_cli
-from eventsapp.extensions import csrf, db, limiter, mail, migrate
+from eventsapp.extensions import csrf, db, limiter, login_manager, mail, migrate
 from eventsapp.models.types import render_migration_item
+from eventsapp.organiser import bp as organiser_bp
 from eventsapp.public import bp as public_bp
+from eventsapp.services.accounts import load_session_user
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "organiser.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_session_user)
     with app.app_context():
         sqlite.configure(db.engine)
 
@@ -68,6 +75,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_error_handlers(app)
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(organiser_bp)
     register_cli(app)
     return app
 
@@ -87,8 +95,8 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _begin_mode() -> None:
         # Reads never take SQLite's write lock; anything that may write does, up front.
-        safe = request.method in ("GET", "HEAD", "OPTIONS")
-        g.sqlite_begin_token = sqlite.set_begin_mode(sqlite.DEFERRED if safe else sqlite.IMMEDIATE)
+        view = app.view_functions.get(request.endpoint or "")
+        g.sqlite_begin_token = sqlite.set_begin_mode(sqlite.mode_for_request(request.method, view))
 
     @app.teardown_request
     def _reset_begin_mode(_exc: BaseException | None) -> None:

@@ -10,14 +10,16 @@ lock; with WAL, readers and the writer do not block each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
+F = TypeVar("F", bound=Callable[..., Any])
 
 _begin_mode: ContextVar[str] = ContextVar("sqlite_begin_mode", default=IMMEDIATE)
 
@@ -38,6 +40,17 @@ def begin_mode(mode: str) -> Iterator[None]:
         yield
     finally:
         reset_begin_mode(token)
+
+
+def writes_on_get(view: F) -> F:
+    """Mark a GET view that writes (e.g. an audit record of who viewed what)."""
+    view.sqlite_writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def mode_for_request(method: str, view: object) -> str:
+    safe = method in ("GET", "HEAD", "OPTIONS") and not getattr(view, "sqlite_writes", False)
+    return DEFERRED if safe else IMMEDIATE
 
 
 def configure(engine: Engine) -> None:

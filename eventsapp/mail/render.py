@@ -8,17 +8,21 @@ and is skipped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.mime.text import MIMEText
+from typing import Any
 
 from flask import render_template
 from flask_mail import Message
 
 from eventsapp import uktime
+from eventsapp.extensions import db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
-from eventsapp.models import OutboxMessage, Registration
+from eventsapp.models import OutboxMessage, Registration, User
+from eventsapp.services import accounts
 from eventsapp.services.registration import manage_token
 
 
@@ -48,12 +52,16 @@ class CalendarMessage(Message):
         return part
 
 
+PREVIEW_TOKEN = "personal-link-hidden-in-preview"  # noqa: S105 (a placeholder, not a secret)
+
 # kind -> registration statuses for which the email still makes sense
 _RELEVANT = {
     "confirmation": {"confirmed"},
     "waitlisted": {"waitlisted"},
     "already_registered": {"confirmed", "waitlisted"},
     "registration_cancelled": {"cancelled"},
+    "webinar_updated": {"confirmed"},
+    "webinar_cancelled": {"confirmed", "waitlisted"},
 }
 
 
@@ -74,39 +82,104 @@ def _invite(registration: Registration, method: str, now: datetime, manage_url: 
     )
 
 
-def render(row: OutboxMessage, now: datetime) -> RenderedEmail | None:
+def _from_templates(kind: str, context: dict[str, Any]) -> RenderedEmail:
+    return RenderedEmail(
+        # One line, whatever a title contains: a newline in a header would split it.
+        subject=" ".join(render_template(f"emails/{kind}.subject.txt", **context).split()),
+        text=render_template(f"emails/{kind}.txt", **context),
+        html=render_template(f"emails/{kind}.html", **context),
+    )
+
+
+def _invite_method(row: OutboxMessage, registration: Registration) -> str | None:
+    """Which calendar object this email carries, if any."""
+    webinar = registration.webinar
+    if row.kind == "webinar_cancelled" or webinar.status == "cancelled":
+        return "CANCEL" if registration.status == "confirmed" else None
+    if row.kind == "registration_cancelled":
+        return "CANCEL" if (row.context or {}).get("had_seat") else None
+    if registration.status == "confirmed" and row.kind in (
+        "confirmation",
+        "already_registered",
+        "webinar_updated",
+    ):
+        return "REQUEST"
+    return None
+
+
+def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> RenderedEmail | None:
     registration = row.registration
-    if registration is None or registration.status not in _RELEVANT.get(row.kind, set()):
+    if registration is None:
         return None
     webinar = registration.webinar
-    manage_url = (
-        external_url("public.manage", token=manage_token(registration))
-        if registration.manage_token_hash
-        else ""
+    if not preview:
+        if registration.status not in _RELEVANT[row.kind]:
+            return None
+        if webinar.status == "cancelled" and row.kind != "webinar_cancelled":
+            return None  # the cancellation email says everything now
+    if preview:
+        manage_url = external_url("public.manage", token=PREVIEW_TOKEN)
+    elif registration.manage_token_hash:
+        manage_url = external_url("public.manage", token=manage_token(registration))
+    else:
+        manage_url = ""
+    email = _from_templates(
+        row.kind,
+        {
+            "registration": registration,
+            "webinar": webinar,
+            "hosts": " and ".join(org.name for org in webinar.hosts),
+            "when": uktime.format_datetime(webinar.starts_at),
+            "ends": uktime.format_time(webinar.ends_at),
+            "duration": uktime.format_duration(webinar.duration_minutes),
+            "manage_url": manage_url,
+            "webinar_url": external_url("public.webinar", slug=webinar.slug),
+            "home_url": external_url("public.home"),
+            "extra": row.context or {},
+        },
     )
-    context = {
-        "registration": registration,
-        "webinar": webinar,
-        "hosts": " and ".join(org.name for org in webinar.hosts),
-        "when": uktime.format_datetime(webinar.starts_at),
-        "ends": uktime.format_time(webinar.ends_at),
-        "duration": uktime.format_duration(webinar.duration_minutes),
-        "manage_url": manage_url,
-        "webinar_url": external_url("public.webinar", slug=webinar.slug),
-        "home_url": external_url("public.home"),
-        "extra": row.context or {},
-    }
-    email = RenderedEmail(
-        # One line, whatever a title contains: a newline in a header would split it.
-        subject=" ".join(render_template(f"emails/{row.kind}.subject.txt", **context).split()),
-        text=render_template(f"emails/{row.kind}.txt", **context),
-        html=render_template(f"emails/{row.kind}.html", **context),
-    )
-    if registration.status == "confirmed" and row.kind in ("confirmation", "already_registered"):
-        email.ical, email.ical_method = _invite(registration, "REQUEST", now, manage_url), "REQUEST"
-    elif row.kind == "registration_cancelled" and (row.context or {}).get("had_seat"):
-        email.ical, email.ical_method = _invite(registration, "CANCEL", now, ""), "CANCEL"
+    method = _invite_method(row, registration)
+    if method is not None:
+        email.ical = _invite(registration, method, now, manage_url if method == "REQUEST" else "")
+        email.ical_method = method
     return email
+
+
+def _password_reset(row: OutboxMessage, now: datetime, preview: bool) -> RenderedEmail | None:
+    user = db.session.get(User, (row.context or {}).get("user_id"))
+    if user is None:
+        return None
+    if not preview:
+        if not user.active or user.reset_requested_at is None:
+            return None
+        if now - user.reset_requested_at > accounts.RESET_VALID_FOR:
+            return None  # too late to be useful; they can ask again
+    token = PREVIEW_TOKEN if preview else accounts.reset_token(user)
+    url = external_url("organiser.reset_password", user_id=user.id, token=token)
+    return _from_templates(
+        "password_reset",
+        {
+            "user": user,
+            "reset_url": url,
+            "hosts": "the webinar organisers",
+            "valid_minutes": int(accounts.RESET_VALID_FOR.total_seconds() // 60),
+        },
+    )
+
+
+_RENDERERS: dict[str, Callable[[OutboxMessage, datetime, bool], RenderedEmail | None]] = {
+    **{kind: _registration_email for kind in _RELEVANT},
+    "password_reset": _password_reset,
+}
+
+
+def render(row: OutboxMessage, now: datetime, *, preview: bool = False) -> RenderedEmail | None:
+    """The email for this row now, or None if its reason has gone (it is then skipped).
+
+    preview=True is for organisers: it renders whatever the registrant's state, and puts a
+    placeholder where personal links go, so no one can act as the recipient from a preview.
+    """
+    return _RENDERERS[row.kind](row, now, preview)
 
 
 def build_message(row: OutboxMessage, email: RenderedEmail, sender: str) -> CalendarMessage:

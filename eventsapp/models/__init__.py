@@ -1,28 +1,34 @@
 """Database models, one module per aggregate. Importing this registers them all."""
 
+from eventsapp.models.audit import AuditEvent
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.outbox import OUTBOX_STATUSES, OutboxMessage
 from eventsapp.models.registration import (
     AUDIENCES,
+    QUESTION_STATUSES,
     REGISTRATION_STATUSES,
     MarketingConsent,
     Registration,
 )
 from eventsapp.models.speaker import PANEL_ROLES, PanelMember, Speaker
+from eventsapp.models.user import User
 from eventsapp.models.webinar import WEBINAR_STATUSES, Webinar, webinar_hosts
 
 __all__ = [
     "AUDIENCES",
+    "QUESTION_STATUSES",
     "OUTBOX_STATUSES",
     "PANEL_ROLES",
     "REGISTRATION_STATUSES",
     "WEBINAR_STATUSES",
+    "AuditEvent",
     "MarketingConsent",
     "Organisation",
     "OutboxMessage",
     "PanelMember",
     "Registration",
     "Speaker",
+    "User",
     "Webinar",
     "webinar_hosts",
 ]

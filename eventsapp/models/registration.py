@@ -22,6 +22,8 @@ from eventsapp.models.types import UTCDateTime
 from eventsapp.models.webinar import Webinar
 
 REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled")
+# How organisers triage a registrant's question for the panel.
+QUESTION_STATUSES = ("new", "selected", "answered", "hidden")
 AUDIENCES = {
     "living_with_pain": "Living with back or neck pain",
     "carer": "Carer or family member",
@@ -36,6 +38,7 @@ class Registration(db.Model):  # type: ignore[name-defined]
         # One registration per person per webinar, whatever the case or spacing of the address.
         UniqueConstraint("webinar_id", "email_normalised"),
         CheckConstraint(f"status IN {REGISTRATION_STATUSES!r}", name="status"),
+        CheckConstraint(f"question_status IN {QUESTION_STATUSES!r}", name="question_status"),
         # The waiting list is read in order of joining.
         Index("ix_registrations_waitlist", "webinar_id", "status", "status_changed_at"),
     )
@@ -47,6 +50,7 @@ class Registration(db.Model):  # type: ignore[name-defined]
     email_normalised: Mapped[str] = mapped_column(String(320))
     audience: Mapped[str | None] = mapped_column(String(40))
     question: Mapped[str] = mapped_column(Text, default="")
+    question_status: Mapped[str] = mapped_column(String(20), default="new")
     access_needs: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20))
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import JSON
 
 from eventsapp.extensions import db
 from eventsapp.models.organisation import Organisation
@@ -57,6 +58,8 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     # The platform's URL (Zoom, Teams); never shown on public pages.
     join_url: Mapped[str | None] = mapped_column(String(1000))
     recording_url: Mapped[str | None] = mapped_column(String(1000))
+    # Minutes before the start at which reminders go out (issue 4 plans them).
+    reminder_offsets: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
     # iCalendar SEQUENCE: +1 whenever start, end, join link or status changes.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

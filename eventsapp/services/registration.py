@@ -255,8 +255,21 @@ def promote_from_waitlist(webinar: Webinar, now: datetime) -> list[Registration]
         if nxt is None:
             _release_seat(webinar.id)
             break
-        _set_status(nxt, "confirmed", now)
-        _enqueue_status_email(nxt, "confirmation", now, promoted=True)
+        _confirm_promoted(nxt, now)
         promoted.append(nxt)
     db.session.expire(webinar, ["seats_taken"])
     return promoted
+
+
+def _confirm_promoted(registration: Registration, now: datetime) -> None:
+    _set_status(registration, "confirmed", now)
+    _enqueue_status_email(registration, "confirmation", now, promoted=True)
+
+
+def confirm_waitlisted(registration: Registration, now: datetime) -> bool:
+    """Give this waiting person a seat if one is free (an organiser's choice of who)."""
+    if registration.status != "waitlisted" or not _take_seat(registration.webinar_id):
+        return False
+    _confirm_promoted(registration, now)
+    db.session.expire(registration.webinar, ["seats_taken"])
+    return True

@@ -32,3 +32,8 @@ def digest(token: str) -> str:
 def looks_valid(token: str) -> bool:
     """Cheap shape check before touching the database: 43 URL-safe base64 characters."""
     return len(token) == 43 and all(c.isalnum() or c in "-_" for c in token)
+
+
+def equal(expected: str, given: str) -> bool:
+    """Constant-time comparison, for tokens checked against a known value."""
+    return hmac.compare_digest(expected.encode(), given.encode())

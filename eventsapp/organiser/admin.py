@@ -1,0 +1,100 @@
+"""Admin only: accounts, organisations and the audit log."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from eventsapp.extensions import db
+from eventsapp.models import Organisation, User, Webinar
+from eventsapp.organiser import bp
+from eventsapp.organiser.context import now, require_admin
+from eventsapp.organiser.forms import OrganisationForm, UserForm
+from eventsapp.services import accounts, audit
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users() -> str | Response | tuple[str, int]:
+    admin = require_admin()
+    organisations = list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+    form = UserForm()
+    form.organisation.choices = [(0, "None (admins only)")] + [
+        (o.id, o.name) for o in organisations
+    ]
+    if form.validate_on_submit():
+        organisation = db.session.get(Organisation, form.organisation.data or 0)
+        try:
+            user = accounts.create_user(
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                now=now(),
+                is_admin=form.role.data == "admin",
+                organisation=organisation,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            target = form.password if "assword" in str(exc) else form.email
+            target.errors.append(str(exc))
+        else:
+            audit.record("user.created", actor=admin, now=now(), user=user.id)
+            db.session.commit()
+            flash("Account created. Tell them their initial password by another route.")
+            return redirect(url_for(".users"))
+    rows = list(db.session.scalars(select(User).order_by(User.name)))
+    status = 400 if form.is_submitted() else 200
+    return render_template("organiser/users.html", users=rows, form=form), status
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate_user(user_id: int) -> Response:
+    admin = require_admin()
+    user = db.session.get(User, user_id)
+    if user is None:
+        flash("No such account.", "error")
+    elif user.id == admin.id:
+        flash("You cannot deactivate your own account.", "error")
+    else:
+        accounts.deactivate(user)
+        audit.record("user.deactivated", actor=admin, now=now(), user=user.id)
+        db.session.commit()
+        flash("The account is deactivated and signed out everywhere.")
+    return redirect(url_for(".users"))
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+def organisations() -> str | Response | tuple[str, int]:
+    admin = require_admin()
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        if db.session.scalars(
+            select(Organisation).where(Organisation.slug == form.slug.data)
+        ).first():
+            form.slug.errors.append("That short name is already used")
+        else:
+            org = Organisation(
+                name=form.name.data, slug=form.slug.data, website=form.website.data or None
+            )
+            db.session.add(org)
+            db.session.flush()
+            audit.record("organisation.created", actor=admin, now=now(), organisation=org.id)
+            db.session.commit()
+            flash("Organisation added.")
+            return redirect(url_for(".organisations"))
+    rows = list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+    status = 400 if form.is_submitted() else 200
+    return render_template("organiser/organisations.html", organisations=rows, form=form), status
+
+
+@bp.get("/audit")
+def audit_log() -> str:
+    require_admin()
+    webinar_id = request.args.get("webinar", type=int)
+    webinars = list(db.session.scalars(select(Webinar).order_by(Webinar.starts_at.desc())))
+    return render_template(
+        "organiser/audit.html",
+        events=audit.recent(webinar_id),
+        webinars=webinars,
+        webinar_id=webinar_id,
+    )

@@ -1,0 +1,251 @@
+"""Organiser forms. Validation of shape happens here; rules of the domain in the services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from eventsapp.models import PANEL_ROLES, Organisation
+
+REMINDER_CHOICES = [
+    SelectChoice(10080, "1 week before"),
+    SelectChoice(1440, "1 day before"),
+    SelectChoice(180, "3 hours before"),
+    SelectChoice(60, "1 hour before"),
+    SelectChoice(15, "15 minutes before"),
+]
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class _Checkboxes(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email address", filters=[_strip], validators=[DataRequired("Enter your email address")]
+    )
+    password = PasswordField("Password", validators=[DataRequired("Enter your password")])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address", filters=[_strip], validators=[DataRequired("Enter your email address")]
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Enter a new password"), Length(max=1024)],
+    )
+    confirm = PasswordField(
+        "Confirm new password", validators=[DataRequired("Confirm the password")]
+    )
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        if field.data != self.password.data:
+            raise ValidationError("The passwords do not match")
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password")]
+    )
+
+
+HTTPS_URL = [
+    Optional(),
+    Length(max=1000, message="The link must be 1,000 characters or fewer"),
+    URL(require_tld=False, message="Enter a full link, starting with https://"),
+    Regexp(r"^https://", message="Enter a full link, starting with https://"),
+]
+
+
+class WebinarForm(FlaskForm):
+    title = StringField(
+        "Title",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter a title"),
+            Length(max=200, message="Title must be 200 characters or fewer"),
+        ],
+    )
+    slug = StringField(
+        "Web address",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=120),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                message="Use lower-case letters, numbers and single hyphens only",
+            ),
+        ],
+    )
+    summary = TextAreaField(
+        "Summary",
+        filters=[_strip],
+        validators=[Length(max=500, message="Summary must be 500 characters or fewer")],
+    )
+    description = TextAreaField(
+        "Description",
+        filters=[_strip],
+        validators=[Length(max=20000, message="Description must be 20,000 characters or fewer")],
+    )
+    start_date = DateField("Date", validators=[DataRequired("Enter the date, like 2027-03-28")])
+    start_time = TimeField(
+        "Start time (UK time)", validators=[DataRequired("Enter the start time, like 18:30")]
+    )
+    duration_minutes = IntegerField(
+        "Duration in minutes",
+        validators=[
+            DataRequired("Enter the duration in minutes"),
+            NumberRange(min=5, max=1440, message="Duration must be between 5 and 1,440 minutes"),
+        ],
+    )
+    capacity = IntegerField(
+        "Places",
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=100000, message="Places must be between 0 and 100,000"),
+        ],
+    )
+    waitlist_enabled = BooleanField("Offer a waiting list when all places are taken")
+    closes_date = DateField("Registration closes: date (optional)", validators=[Optional()])
+    closes_time = TimeField("Registration closes: time (optional)", validators=[Optional()])
+    hosts = _Checkboxes("Hosts", coerce=int)
+    join_url = StringField(
+        "Joining link of the webinar platform (never shown publicly)",
+        filters=[_strip],
+        validators=HTTPS_URL,
+    )
+    recording_url = StringField("Recording link", filters=[_strip], validators=HTTPS_URL)
+    reminders = _Checkboxes(
+        "Reminders", coerce=int, choices=REMINDER_CHOICES, validators=[Optional()]
+    )
+
+    def set_hosts(self, organisations: list[Organisation]) -> None:
+        self.hosts.choices = [SelectChoice(o.id, o.name) for o in organisations]
+
+
+class CancelWebinarForm(FlaskForm):
+    message = TextAreaField(
+        "Message to registrants",
+        filters=[_strip],
+        validators=[
+            DataRequired("Write a short message explaining the cancellation"),
+            Length(max=2000, message="The message must be 2,000 characters or fewer"),
+        ],
+    )
+
+
+class SpeakerForm(FlaskForm):
+    name = StringField(
+        "Name",
+        filters=[_strip],
+        validators=[DataRequired("Enter the speaker's name"), Length(max=200)],
+    )
+    professional_title = StringField(
+        "Professional title", filters=[_strip], validators=[Length(max=200)]
+    )
+    organisation = StringField("Organisation", filters=[_strip], validators=[Length(max=200)])
+    bio = TextAreaField(
+        "Short biography",
+        filters=[_strip],
+        validators=[Length(max=2000, message="The biography must be 2,000 characters or fewer")],
+    )
+    photo = FileField(
+        "Photo (optional)",
+        validators=[
+            FileAllowed(
+                ["png", "jpg", "jpeg", "webp"], "The photo must be a PNG, JPEG or WebP image"
+            )
+        ],
+    )
+    remove_photo = BooleanField("Remove the current photo")
+
+
+class AddPanellistForm(FlaskForm):
+    speaker = SelectField("Speaker", coerce=int, validators=[DataRequired("Choose a speaker")])
+    role = RadioField(
+        "Role",
+        choices=[SelectChoice(r, r.capitalize()) for r in PANEL_ROLES],
+        default="panellist",
+        validators=[DataRequired("Choose a role")],
+    )
+
+
+class UserForm(FlaskForm):
+    name = StringField(
+        "Name", filters=[_strip], validators=[DataRequired("Enter a name"), Length(max=200)]
+    )
+    email = EmailField(
+        "Email address",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter an email address"),
+            Email(
+                "Enter an email address in the correct format, like name@example.com",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    role = RadioField(
+        "Role",
+        choices=[SelectChoice("organiser", "Organiser"), SelectChoice("admin", "Admin")],
+        default="organiser",
+        validators=[DataRequired("Choose a role")],
+    )
+    organisation = SelectField("Organisation (for organisers)", coerce=int, validators=[Optional()])
+    password = PasswordField(
+        "Initial password", validators=[DataRequired("Enter an initial password"), Length(max=1024)]
+    )
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        "Name", filters=[_strip], validators=[DataRequired("Enter a name"), Length(max=200)]
+    )
+    slug = StringField(
+        "Short name",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter a short name"),
+            Length(max=60),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                message="Use lower-case letters, numbers and single hyphens only",
+            ),
+        ],
+    )
+    website = StringField("Website", filters=[_strip], validators=HTTPS_URL)

@@ -1,0 +1,161 @@
+"""The speaker library, a webinar's panel, and registrants' questions for the panel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from eventsapp.extensions import db
+from eventsapp.models import QUESTION_STATUSES, Speaker
+from eventsapp.organiser import bp
+from eventsapp.organiser.context import actor, now, webinar_or_404
+from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm
+from eventsapp.services import audit, panels, registrants
+from eventsapp.sqlite import writes_on_get
+
+
+@bp.get("/speakers")
+def speakers() -> str:
+    return render_template("organiser/speakers.html", speakers=panels.speakers())
+
+
+def _speaker_or_404(speaker_id: int) -> Speaker:
+    speaker = db.session.get(Speaker, speaker_id)
+    if speaker is None:
+        abort(404)
+    return speaker
+
+
+@bp.route("/speakers/new", methods=["GET", "POST"], defaults={"speaker_id": None})
+@bp.route("/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
+def edit_speaker(speaker_id: int | None) -> str | BaseResponse | tuple[str, int]:
+    speaker = _speaker_or_404(speaker_id) if speaker_id is not None else None
+    form = SpeakerForm(obj=speaker)
+    if form.validate_on_submit():
+        try:
+            photo_name = None
+            upload = form.photo.data
+            if upload:
+                photos = Path(current_app.config["INSTANCE_DIR"]) / "photos"
+                photo_name = panels.save_photo(upload.read(panels.PHOTO_MAX_BYTES + 1), photos)
+            data = panels.SpeakerInput(
+                name=form.name.data,
+                professional_title=form.professional_title.data or "",
+                organisation=form.organisation.data or "",
+                bio=form.bio.data or "",
+            )
+            panels.save_speaker(
+                speaker,
+                data,
+                actor(),
+                now(),
+                photo_filename=photo_name,
+                remove_photo=form.remove_photo.data,
+            )
+        except panels.PanelError as exc:
+            db.session.rollback()
+            form.photo.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Speaker saved.")
+            return redirect(
+                request.args.get("back_to_webinar")
+                and url_for(".panel", webinar_id=int(request.args["back_to_webinar"]))
+                or url_for(".speakers")
+            )
+    status = 400 if form.is_submitted() else 200
+    return render_template("organiser/speaker_form.html", form=form, speaker=speaker), status
+
+
+@bp.route("/webinars/<int:webinar_id>/panel", methods=["GET", "POST"])
+def panel(webinar_id: int) -> str | BaseResponse | tuple[str, int]:
+    webinar = webinar_or_404(webinar_id)
+    form = AddPanellistForm()
+    on_panel = {m.speaker_id for m in webinar.panel}
+    form.speaker.choices = [(0, "Choose a speaker")] + [
+        (s.id, f"{s.name}, {s.professional_title}" if s.professional_title else s.name)
+        for s in panels.speakers()
+        if s.id not in on_panel
+    ]
+    if form.validate_on_submit():
+        speaker = db.session.get(Speaker, form.speaker.data)
+        try:
+            if speaker is None:
+                raise panels.PanelError("Choose a speaker", "speaker")
+            panels.add_to_panel(webinar, speaker, form.role.data, actor(), now())
+        except panels.PanelError as exc:
+            db.session.rollback()
+            form.speaker.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"{speaker.name} added to the panel.")
+            return redirect(url_for(".panel", webinar_id=webinar_id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("organiser/panel.html", webinar=webinar, form=form), status
+
+
+@bp.post("/webinars/<int:webinar_id>/panel/<int:member_id>/<any(up, down, remove):action>")
+def change_panel(webinar_id: int, member_id: int, action: str) -> BaseResponse:
+    webinar = webinar_or_404(webinar_id)
+    try:
+        if action == "remove":
+            panels.remove_from_panel(webinar, member_id, actor(), now())
+        else:
+            panels.move(webinar, member_id, -1 if action == "up" else 1, actor(), now())
+    except panels.PanelError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for(".panel", webinar_id=webinar_id))
+
+
+@bp.get("/webinars/<int:webinar_id>/questions")
+@writes_on_get
+def questions(webinar_id: int) -> str:
+    webinar = webinar_or_404(webinar_id)
+    status = request.args.get("status", "")
+    status = status if status in QUESTION_STATUSES else ""
+    rows = panels.questions(webinar, status or None)
+    audit.record("questions.viewed", actor=actor(), now=now(), webinar=webinar)
+    db.session.commit()
+    return render_template(
+        "organiser/questions.html",
+        webinar=webinar,
+        rows=rows,
+        status=status,
+        statuses=QUESTION_STATUSES,
+    )
+
+
+@bp.post("/webinars/<int:webinar_id>/questions/<int:registration_id>")
+def mark_question(webinar_id: int, registration_id: int) -> BaseResponse:
+    webinar = webinar_or_404(webinar_id)
+    try:
+        panels.set_question_status(
+            webinar, registration_id, request.form.get("status", ""), actor(), now()
+        )
+    except panels.PanelError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+    return redirect(
+        url_for(".questions", webinar_id=webinar_id, status=request.args.get("status", ""))
+    )
+
+
+@bp.get("/webinars/<int:webinar_id>/questions.csv")
+@writes_on_get
+def export_questions(webinar_id: int) -> Response:
+    webinar = webinar_or_404(webinar_id)
+    rows = [r for r in panels.questions(webinar) if r.question_status != "hidden"]
+    audit.record("questions.exported", actor=actor(), now=now(), webinar=webinar, rows=len(rows))
+    db.session.commit()
+    return Response(
+        registrants.export_questions_csv(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{webinar.slug}-questions.csv"'},
+    )

@@ -1,0 +1,141 @@
+"""Registrants of a webinar, and the emails sent to them."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from eventsapp.extensions import db
+from eventsapp.mail.render import render
+from eventsapp.models import AUDIENCES, OUTBOX_STATUSES, REGISTRATION_STATUSES
+from eventsapp.organiser import bp
+from eventsapp.organiser.context import actor, now, webinar_or_404
+from eventsapp.services import audit, email_log, registrants
+from eventsapp.sqlite import writes_on_get
+
+
+def _filters() -> registrants.Filters:
+    args = request.args
+    status = args.get("status", "")
+    audience = args.get("audience", "")
+    marketing = args.get("marketing", "")
+    return registrants.Filters(
+        search=args.get("q", "")[:200],
+        status=status if status in REGISTRATION_STATUSES else "",
+        audience=audience if audience in AUDIENCES or audience == "unstated" else "",
+        marketing=marketing if marketing in ("any", "none") else "",
+    )
+
+
+@bp.get("/webinars/<int:webinar_id>/registrants")
+@writes_on_get
+def registrant_list(webinar_id: int) -> str:
+    webinar = webinar_or_404(webinar_id)
+    filters = _filters()
+    rows = registrants.search(webinar, filters)
+    audit.record("registrants.viewed", actor=actor(), now=now(), webinar=webinar, rows=len(rows))
+    db.session.commit()
+    return render_template(
+        "organiser/registrants.html",
+        webinar=webinar,
+        rows=rows,
+        filters=filters,
+        counts=registrants.counts(webinar),
+        statuses=REGISTRATION_STATUSES,
+        audiences=AUDIENCES,
+    )
+
+
+@bp.get("/webinars/<int:webinar_id>/registrants.csv")
+@writes_on_get
+def export_registrants(webinar_id: int) -> Response:
+    webinar = webinar_or_404(webinar_id)
+    rows = registrants.search(webinar, _filters())
+    audit.record("registrants.exported", actor=actor(), now=now(), webinar=webinar, rows=len(rows))
+    body = registrants.export_csv(webinar, rows)
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{webinar.slug}-registrants.csv"'},
+    )
+
+
+def _registrant_action(webinar_id: int, registration_id: int, action, done: str) -> BaseResponse:  # type: ignore[no-untyped-def]
+    webinar = webinar_or_404(webinar_id)
+    try:
+        action(webinar, registration_id, actor(), now())
+    except registrants.RegistrantError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(done)
+    return redirect(url_for(".registrant_list", webinar_id=webinar_id))
+
+
+@bp.post("/webinars/<int:webinar_id>/registrants/<int:registration_id>/promote")
+def promote_registrant(webinar_id: int, registration_id: int) -> BaseResponse:
+    return _registrant_action(
+        webinar_id,
+        registration_id,
+        registrants.promote,
+        "They now have a place and will be emailed an invitation.",
+    )
+
+
+@bp.post("/webinars/<int:webinar_id>/registrants/<int:registration_id>/cancel")
+def cancel_registrant(webinar_id: int, registration_id: int) -> BaseResponse:
+    return _registrant_action(
+        webinar_id,
+        registration_id,
+        registrants.cancel_for,
+        "The registration is cancelled and they will be told by email.",
+    )
+
+
+@bp.get("/webinars/<int:webinar_id>/emails")
+def emails(webinar_id: int) -> str:
+    webinar = webinar_or_404(webinar_id)
+    status = request.args.get("status", "")
+    status = status if status in OUTBOX_STATUSES else ""
+    return render_template(
+        "organiser/emails.html",
+        webinar=webinar,
+        rows=email_log.for_webinar(webinar, status),
+        status=status,
+        statuses=OUTBOX_STATUSES,
+    )
+
+
+@bp.post("/webinars/<int:webinar_id>/emails/<int:message_id>/resend")
+def resend_email(webinar_id: int, message_id: int) -> BaseResponse:
+    webinar = webinar_or_404(webinar_id)
+    try:
+        email_log.resend(webinar, message_id, actor(), now())
+    except email_log.EmailLogError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("The email is queued to be sent again.")
+    return redirect(url_for(".emails", webinar_id=webinar_id))
+
+
+@bp.get("/webinars/<int:webinar_id>/emails/<int:message_id>")
+def preview_email(webinar_id: int, message_id: int) -> str:
+    webinar = webinar_or_404(webinar_id)
+    try:
+        row = email_log.message_in(webinar, message_id)
+    except email_log.EmailLogError:
+        abort(404)
+    email = render(row, row.sent_at or now(), preview=True)
+    if email is None:
+        abort(404)
+    return render_template(
+        "organiser/email_preview.html",
+        webinar=webinar,
+        row=row,
+        email=email,
+        ical=email.ical.decode() if email.ical else None,
+    )

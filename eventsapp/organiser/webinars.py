@@ -1,0 +1,242 @@
+"""Webinars: list, create, edit, preview, publish, close, cancel, duplicate, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash, redirect, render_template, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from eventsapp import uktime
+from eventsapp.extensions import db
+from eventsapp.models import Organisation, Webinar
+from eventsapp.organiser import bp
+from eventsapp.organiser.context import actor, now, webinar_or_404
+from eventsapp.organiser.forms import CancelWebinarForm, WebinarForm
+from eventsapp.services import access, registrants, webinars
+from eventsapp.services import webinar_lifecycle as lifecycle
+from eventsapp.services.content import render_markdown
+
+
+def _organisations() -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.id)))
+
+
+def _utc(form: WebinarForm, date_field: str, time_field: str) -> datetime | None:
+    """A UK date and time from the form in UTC; a DST gap or fold becomes a form error."""
+    day, wall = form[date_field].data, form[time_field].data
+    if day is None and wall is None:
+        return None
+    if day is None or wall is None:
+        form[date_field if day is None else time_field].errors.append(
+            "Enter both a date and a time"
+        )
+        return None
+    try:
+        return uktime.uk_to_utc(day, wall)
+    except uktime.LocalTimeError as exc:
+        form[time_field].errors.append(str(exc))
+        return None
+
+
+def _input(form: WebinarForm) -> lifecycle.WebinarInput | None:
+    starts_at = _utc(form, "start_date", "start_time")
+    closes_at = _utc(form, "closes_date", "closes_time")
+    if starts_at is None or any(form[name].errors for name in ("closes_date", "closes_time")):
+        return None
+    return lifecycle.WebinarInput(
+        title=form.title.data,
+        slug=form.slug.data or "",
+        summary=form.summary.data or "",
+        description=form.description.data or "",
+        starts_at=starts_at,
+        duration_minutes=form.duration_minutes.data,
+        capacity=form.capacity.data if form.capacity.data is not None else 0,
+        waitlist_enabled=form.waitlist_enabled.data,
+        registration_closes_at=closes_at,
+        host_ids=list(form.hosts.data or []),
+        join_url=form.join_url.data or None,
+        recording_url=form.recording_url.data or None,
+        reminder_offsets=list(form.reminders.data or []),
+    )
+
+
+def _fill(form: WebinarForm, data: lifecycle.WebinarInput) -> None:
+    local = uktime.to_uk(data.starts_at)
+    form.title.data, form.slug.data = data.title, data.slug
+    form.summary.data, form.description.data = data.summary, data.description
+    form.start_date.data, form.start_time.data = local.date(), local.time()
+    form.duration_minutes.data, form.capacity.data = data.duration_minutes, data.capacity
+    form.waitlist_enabled.data = data.waitlist_enabled
+    if data.registration_closes_at:
+        closes = uktime.to_uk(data.registration_closes_at)
+        form.closes_date.data, form.closes_time.data = closes.date(), closes.time()
+    form.hosts.data = data.host_ids
+    form.join_url.data, form.recording_url.data = data.join_url, data.recording_url
+    form.reminders.data = data.reminder_offsets
+
+
+def _apply_error(form: WebinarForm, exc: ValueError) -> None:
+    field = getattr(exc, "field", None)
+    target = form[field] if field and field in form else form.title
+    target.errors.append(str(exc))
+
+
+@bp.get("/")
+def dashboard() -> str:
+    user = actor()
+    rows = db.session.scalars(access.manageable_webinars(user).order_by(Webinar.starts_at.desc()))
+    current = now()
+    items = [(w, webinars.availability(w, current)) for w in rows]
+    return render_template("organiser/dashboard.html", items=items)
+
+
+@bp.route("/webinars/new", methods=["GET", "POST"])
+def create_webinar() -> str | Response | tuple[str, int]:
+    form = WebinarForm()
+    form.set_hosts(_organisations())
+    if not form.is_submitted():
+        user = actor()
+        form.hosts.data = [user.organisation_id] if user.organisation_id else []
+        form.reminders.data = list(lifecycle.DEFAULT_REMINDERS)
+        form.duration_minutes.data, form.capacity.data = 60, 100
+        form.waitlist_enabled.data = True
+    elif form.validate() and (data := _input(form)) is not None:
+        try:
+            webinar = lifecycle.create(data, actor(), now())
+        except lifecycle.WebinarError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Draft saved. Add the panel, preview it, then publish.")
+            return redirect(url_for(".webinar", webinar_id=webinar.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("organiser/webinar_form.html", form=form, webinar=None), status
+
+
+@bp.get("/webinars/<int:webinar_id>")
+def webinar(webinar_id: int) -> str:
+    webinar = webinar_or_404(webinar_id)
+    return render_template(
+        "organiser/webinar.html",
+        webinar=webinar,
+        state=webinars.availability(webinar, now()),
+        counts=registrants.counts(webinar),
+        cancel_form=CancelWebinarForm(),
+    )
+
+
+@bp.route("/webinars/<int:webinar_id>/edit", methods=["GET", "POST"])
+def edit_webinar(webinar_id: int) -> str | Response | tuple[str, int]:
+    webinar = webinar_or_404(webinar_id)
+    form = WebinarForm()
+    form.set_hosts(_organisations())
+    if not form.is_submitted():
+        _fill(form, lifecycle.input_from(webinar))
+    elif form.validate() and (data := _input(form)) is not None:
+        try:
+            changed = lifecycle.update(webinar, data, actor(), now())
+        except lifecycle.WebinarError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Saved." if changed else "Nothing had changed.")
+            return redirect(url_for(".webinar", webinar_id=webinar_id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("organiser/webinar_form.html", form=form, webinar=webinar), status
+
+
+@bp.get("/webinars/<int:webinar_id>/preview")
+def preview_webinar(webinar_id: int) -> str:
+    """The public page as the public would see it (drafts included), without the form."""
+    webinar = webinar_or_404(webinar_id)
+    return render_template(
+        "organiser/preview.html",
+        webinar=webinar,
+        description_html=render_markdown(webinar.description),
+        state=webinars.availability(webinar, now()),
+    )
+
+
+def _act(webinar_id: int, action, done: str) -> Response:  # type: ignore[no-untyped-def]
+    webinar = webinar_or_404(webinar_id)
+    try:
+        action(webinar)
+    except lifecycle.WebinarError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(done)
+    return redirect(url_for(".webinar", webinar_id=webinar_id))
+
+
+@bp.post("/webinars/<int:webinar_id>/publish")
+def publish_webinar(webinar_id: int) -> Response:
+    return _act(
+        webinar_id,
+        lambda w: lifecycle.publish(w, actor(), now()),
+        "Published: the webinar is on the public site.",
+    )
+
+
+@bp.post("/webinars/<int:webinar_id>/close")
+def close_registration(webinar_id: int) -> Response:
+    return _act(
+        webinar_id,
+        lambda w: lifecycle.set_registration_open(w, False, actor(), now()),
+        "Registration is closed.",
+    )
+
+
+@bp.post("/webinars/<int:webinar_id>/reopen")
+def reopen_registration(webinar_id: int) -> Response:
+    return _act(
+        webinar_id,
+        lambda w: lifecycle.set_registration_open(w, True, actor(), now()),
+        "Registration is open again.",
+    )
+
+
+@bp.post("/webinars/<int:webinar_id>/cancel")
+def cancel_webinar(webinar_id: int) -> str | Response | tuple[str, int]:
+    webinar = webinar_or_404(webinar_id)
+    form = CancelWebinarForm()
+    if not form.validate():
+        return render_template(
+            "organiser/webinar.html",
+            webinar=webinar,
+            state=webinars.availability(webinar, now()),
+            counts=registrants.counts(webinar),
+            cancel_form=form,
+        ), 400
+    queued = lifecycle.cancel(webinar, form.message.data, actor(), now())
+    db.session.commit()
+    flash(f"The webinar is cancelled. {queued} registrant(s) will be emailed.")
+    return redirect(url_for(".webinar", webinar_id=webinar_id))
+
+
+@bp.post("/webinars/<int:webinar_id>/duplicate")
+def duplicate_webinar(webinar_id: int) -> Response:
+    webinar = webinar_or_404(webinar_id)
+    copy = lifecycle.duplicate(webinar, actor(), now())
+    db.session.commit()
+    flash("A copy has been made as a draft, one week later. Check the date and details.")
+    return redirect(url_for(".edit_webinar", webinar_id=copy.id))
+
+
+@bp.post("/webinars/<int:webinar_id>/delete")
+def delete_webinar(webinar_id: int) -> Response:
+    webinar = webinar_or_404(webinar_id)
+    try:
+        lifecycle.delete(webinar, actor(), now())
+    except lifecycle.WebinarError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".webinar", webinar_id=webinar_id))
+    db.session.commit()
+    flash("The draft has been deleted.")
+    return redirect(url_for(".dashboard"))

@@ -1,0 +1,38 @@
+"""Append to the audit log (in the caller's transaction, like everything else)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from eventsapp.extensions import db
+from eventsapp.models import AuditEvent, User, Webinar
+
+
+def record(
+    action: str,
+    *,
+    actor: User | None,
+    now: datetime,
+    webinar: Webinar | None = None,
+    **details: Any,
+) -> None:
+    """Details hold ids, counts and field names, never registrants' personal data."""
+    db.session.add(
+        AuditEvent(
+            at=now,
+            actor_id=actor.id if actor else None,
+            action=action,
+            webinar_id=webinar.id if webinar else None,
+            details=details,
+        )
+    )
+
+
+def recent(webinar_id: int | None = None, limit: int = 200) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    if webinar_id is not None:
+        query = query.where(AuditEvent.webinar_id == webinar_id)
+    return list(db.session.scalars(query))

@@ -1,0 +1,190 @@
+"""Organisers' view of who registered: counts, search, export, and acting on someone's behalf."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from eventsapp import uktime
+from eventsapp.extensions import db
+from eventsapp.models import AUDIENCES, MarketingConsent, Registration, User, Webinar
+from eventsapp.services import audit
+from eventsapp.services import registration as registrations
+
+# Spreadsheet programs run cells that start with these as formulas (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class RegistrantError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Counts:
+    confirmed: int
+    waitlisted: int
+    cancelled: int
+    capacity: int
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.confirmed, 0)
+
+    @property
+    def total(self) -> int:
+        return self.confirmed + self.waitlisted + self.cancelled
+
+
+@dataclass(frozen=True)
+class Filters:
+    search: str = ""
+    status: str = ""
+    audience: str = ""
+    marketing: str = ""  # "", "any" (opted in to at least one organisation) or "none"
+
+
+def counts(webinar: Webinar) -> Counts:
+    rows = dict(
+        db.session.execute(
+            select(Registration.status, func.count())
+            .where(Registration.webinar_id == webinar.id)
+            .group_by(Registration.status)
+        ).all()
+    )
+    return Counts(
+        confirmed=rows.get("confirmed", 0),
+        waitlisted=rows.get("waitlisted", 0),
+        cancelled=rows.get("cancelled", 0),
+        capacity=webinar.capacity,
+    )
+
+
+def search(webinar: Webinar, filters: Filters) -> list[Registration]:
+    query = (
+        select(Registration)
+        .where(Registration.webinar_id == webinar.id)
+        .options(selectinload(Registration.marketing_consents))
+        .order_by(Registration.created_at, Registration.id)
+    )
+    if filters.search.strip():
+        like = f"%{filters.search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Registration.full_name).like(like),
+                Registration.email_normalised.like(like),
+            )
+        )
+    if filters.status:
+        query = query.where(Registration.status == filters.status)
+    if filters.audience == "unstated":
+        query = query.where(Registration.audience.is_(None))
+    elif filters.audience:
+        query = query.where(Registration.audience == filters.audience)
+    opted_in = select(MarketingConsent.registration_id).where(MarketingConsent.given.is_(True))
+    if filters.marketing == "any":
+        query = query.where(Registration.id.in_(opted_in))
+    elif filters.marketing == "none":
+        query = query.where(Registration.id.not_in(opted_in))
+    return list(db.session.scalars(query))
+
+
+def neutralise(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
+    hosts = list(webinar.hosts)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "Name",
+            "Email",
+            "Status",
+            "I am",
+            "Question",
+            "Accessibility needs",
+            "Registered (UK time)",
+            "Consent notice version",
+        ]
+        + [f"News from {org.name}" for org in hosts]
+    )
+    for reg in rows:
+        chosen = {c.organisation_id: c.given for c in reg.marketing_consents}
+        writer.writerow(
+            [
+                neutralise(v)
+                for v in (
+                    reg.full_name,
+                    reg.email,
+                    reg.status,
+                    AUDIENCES.get(reg.audience or "", ""),
+                    reg.question,
+                    reg.access_needs,
+                    uktime.to_uk(reg.created_at).strftime("%Y-%m-%d %H:%M"),
+                    reg.consent_notice_version,
+                )
+            ]
+            + ["yes" if chosen.get(org.id) else "no" for org in hosts]
+        )
+    return out.getvalue()
+
+
+def export_questions_csv(rows: list[Registration]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Question", "Asked by (first name)", "I am", "Status"])
+    for reg in rows:
+        writer.writerow(
+            [
+                neutralise(v)
+                for v in (
+                    reg.question,
+                    reg.full_name.split(" ")[0],
+                    AUDIENCES.get(reg.audience or "", ""),
+                    reg.question_status,
+                )
+            ]
+        )
+    return out.getvalue()
+
+
+def registration_in(webinar: Webinar, registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.webinar_id != webinar.id:
+        raise RegistrantError("That person is not registered for this webinar")
+    return registration
+
+
+def promote(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> Registration:
+    """Give a specific person on the waiting list a free seat."""
+    registration = registration_in(webinar, registration_id)
+    if registration.status != "waitlisted":
+        raise RegistrantError("Only someone on the waiting list can be given a place")
+    if not registrations.confirm_waitlisted(registration, now):
+        raise RegistrantError("There are no free places. Raise the capacity first, then move them.")
+    audit.record(
+        "registration.promoted", actor=actor, now=now, webinar=webinar, registration=registration.id
+    )
+    return registration
+
+
+def cancel_for(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> None:
+    registration = registration_in(webinar, registration_id)
+    if registration.status == "cancelled":
+        raise RegistrantError("That registration is already cancelled")
+    registrations.cancel(registration, now, by="organiser")
+    audit.record(
+        "registration.cancelled",
+        actor=actor,
+        now=now,
+        webinar=webinar,
+        registration=registration.id,
+    )

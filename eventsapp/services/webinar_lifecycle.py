@@ -1,0 +1,317 @@
+"""Organisers' changes to webinars, and what each change means for registrants.
+
+A change to the start, duration or join link of a published webinar raises its SEQUENCE
+and queues an updated invite for every confirmed registrant; a cancellation raises it
+and queues a METHOD:CANCEL. Dedupe keys carry the new SEQUENCE, so one change is one
+email per registrant, and saving the same values again changes (and sends) nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from eventsapp import uktime
+from eventsapp.extensions import db
+from eventsapp.mail import outbox
+from eventsapp.models import Organisation, PanelMember, Registration, User, Webinar
+from eventsapp.services import audit
+from eventsapp.services.registration import promote_from_waitlist
+
+DEFAULT_REMINDERS = [1440, 60]
+
+
+class WebinarError(ValueError):
+    """A change that cannot be made; the message says why and what to do."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class WebinarInput:
+    title: str
+    starts_at: datetime
+    duration_minutes: int
+    capacity: int
+    host_ids: list[int]
+    slug: str = ""
+    summary: str = ""
+    description: str = ""
+    waitlist_enabled: bool = True
+    registration_closes_at: datetime | None = None
+    join_url: str | None = None
+    recording_url: str | None = None
+    reminder_offsets: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDERS))
+
+
+# Changes that alter what is in registrants' calendars or how they join.
+_CALENDAR_FIELDS = ("starts_at", "duration_minutes", "join_url")
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:80].rstrip("-") or "webinar"
+
+
+def _unique_slug(base: str, exclude_id: int | None = None) -> str:
+    slug, n = base, 2
+    while _slug_taken(slug, exclude_id):
+        slug = f"{base[:76]}-{n}"
+        n += 1
+    return slug
+
+
+def _slug_taken(slug: str, exclude_id: int | None) -> bool:
+    query = select(Webinar.id).where(Webinar.slug == slug)
+    if exclude_id is not None:
+        query = query.where(Webinar.id != exclude_id)
+    return db.session.scalars(query).first() is not None
+
+
+def _hosts(actor: User, host_ids: list[int]) -> list[Organisation]:
+    hosts = list(
+        db.session.scalars(
+            select(Organisation).where(Organisation.id.in_(host_ids)).order_by(Organisation.id)
+        )
+    )
+    if not hosts:
+        raise WebinarError("Choose at least one host organisation", "hosts")
+    if not actor.is_admin and actor.organisation_id not in {h.id for h in hosts}:
+        raise WebinarError(
+            "Your own organisation must stay a host, or you could not manage this webinar",
+            "hosts",
+        )
+    return hosts
+
+
+def confirmed_count(webinar: Webinar) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                Registration.webinar_id == webinar.id, Registration.status == "confirmed"
+            )
+        )
+        or 0
+    )
+
+
+def create(data: WebinarInput, actor: User, now: datetime) -> Webinar:
+    slug = data.slug.strip() or slugify(data.title)
+    if data.slug.strip() and _slug_taken(slug, None):
+        raise WebinarError("That web address is already used by another webinar", "slug")
+    webinar = Webinar(
+        slug=_unique_slug(slug),
+        title=data.title,
+        summary=data.summary,
+        description=data.description,
+        starts_at=data.starts_at,
+        duration_minutes=data.duration_minutes,
+        capacity=data.capacity,
+        seats_taken=0,
+        waitlist_enabled=data.waitlist_enabled,
+        registration_open=True,
+        registration_closes_at=data.registration_closes_at,
+        status="draft",
+        join_url=data.join_url or None,
+        recording_url=data.recording_url or None,
+        reminder_offsets=sorted(set(data.reminder_offsets), reverse=True),
+        sequence=0,
+        created_at=now,
+        updated_at=now,
+        hosts=_hosts(actor, data.host_ids),
+    )
+    db.session.add(webinar)
+    db.session.flush()
+    audit.record("webinar.created", actor=actor, now=now, webinar=webinar)
+    return webinar
+
+
+def _describe_changes(webinar: Webinar, data: WebinarInput) -> list[str]:
+    """Plain sentences for the update email."""
+    changes = []
+    new_end = data.starts_at + timedelta(minutes=data.duration_minutes)
+    if data.starts_at != webinar.starts_at:
+        changes.append(
+            f"The webinar has moved from {uktime.format_datetime(webinar.starts_at)} "
+            f"to {uktime.format_datetime(data.starts_at)}."
+        )
+    if new_end != webinar.ends_at:
+        changes.append(f"It now ends at {uktime.format_time(new_end)}.")
+    if (data.join_url or None) != webinar.join_url:
+        changes.append("The joining link has changed. Please use the link in this email.")
+    return changes
+
+
+def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> list[str]:
+    """Apply an edit; returns the names of the fields that changed."""
+    if webinar.status == "cancelled":
+        raise WebinarError("A cancelled webinar cannot be changed")
+    slug = data.slug.strip() or webinar.slug
+    if slug != webinar.slug and _slug_taken(slug, webinar.id):
+        raise WebinarError("That web address is already used by another webinar", "slug")
+    confirmed = confirmed_count(webinar)
+    if data.capacity < confirmed:
+        raise WebinarError(
+            f"Capacity cannot be lower than the {confirmed} people already confirmed. "
+            "Cancel registrations first, or choose a larger number",
+            "capacity",
+        )
+    hosts = _hosts(actor, data.host_ids)
+    calendar_changes = _describe_changes(webinar, data)
+
+    new_values = {
+        "slug": slug,
+        "title": data.title,
+        "summary": data.summary,
+        "description": data.description,
+        "starts_at": data.starts_at,
+        "duration_minutes": data.duration_minutes,
+        "capacity": data.capacity,
+        "waitlist_enabled": data.waitlist_enabled,
+        "registration_closes_at": data.registration_closes_at,
+        "join_url": data.join_url or None,
+        "recording_url": data.recording_url or None,
+        "reminder_offsets": sorted(set(data.reminder_offsets), reverse=True),
+    }
+    changed = [name for name, value in new_values.items() if getattr(webinar, name) != value]
+    if [h.id for h in hosts] != [h.id for h in webinar.hosts]:
+        changed.append("hosts")
+        webinar.hosts = hosts
+    if not changed:
+        return []
+    raised_capacity = data.capacity > webinar.capacity
+    for name, value in new_values.items():
+        setattr(webinar, name, value)
+    webinar.updated_at = now
+    notify = webinar.status == "published" and any(f in changed for f in _CALENDAR_FIELDS)
+    if notify:
+        webinar.sequence += 1
+        db.session.flush()
+        _notify_confirmed(webinar, "webinar_updated", now, changes=calendar_changes)
+    if raised_capacity:
+        db.session.flush()
+        promote_from_waitlist(webinar, now)
+    audit.record(
+        "webinar.updated",
+        actor=actor,
+        now=now,
+        webinar=webinar,
+        fields=changed,
+        sequence=webinar.sequence,
+    )
+    return changed
+
+
+def _notify_confirmed(webinar: Webinar, kind: str, now: datetime, **context: object) -> int:
+    return _notify(webinar, kind, now, ("confirmed",), **context)
+
+
+def _notify(
+    webinar: Webinar, kind: str, now: datetime, statuses: tuple[str, ...], **context: object
+) -> int:
+    registrations = db.session.scalars(
+        select(Registration).where(
+            Registration.webinar_id == webinar.id, Registration.status.in_(statuses)
+        )
+    )
+    sent = 0
+    for registration in registrations:
+        sent += outbox.enqueue(
+            kind,
+            recipient=registration.email,
+            dedupe_key=f"{kind}:reg{registration.id}:seq{webinar.sequence}",
+            now=now,
+            registration=registration,
+            context=dict(context),
+        )
+    return sent
+
+
+def publish(webinar: Webinar, actor: User, now: datetime) -> None:
+    if webinar.status != "draft":
+        raise WebinarError("Only a draft can be published")
+    if webinar.ends_at <= now:
+        raise WebinarError("This webinar's time has passed. Change the start before publishing")
+    webinar.status = "published"
+    webinar.updated_at = now
+    audit.record("webinar.published", actor=actor, now=now, webinar=webinar)
+
+
+def set_registration_open(webinar: Webinar, is_open: bool, actor: User, now: datetime) -> None:
+    if webinar.registration_open == is_open:
+        return
+    webinar.registration_open = is_open
+    webinar.updated_at = now
+    action = "registration.reopened" if is_open else "registration.closed"
+    audit.record(action, actor=actor, now=now, webinar=webinar)
+
+
+def cancel(webinar: Webinar, message: str, actor: User, now: datetime) -> int:
+    """Cancel and tell everyone registered or waiting; returns how many emails were queued."""
+    if webinar.status == "cancelled":
+        return 0
+    was_published = webinar.status == "published"
+    webinar.status = "cancelled"
+    webinar.sequence += 1
+    webinar.updated_at = now
+    db.session.flush()
+    queued = 0
+    if was_published:
+        queued = _notify(
+            webinar, "webinar_cancelled", now, ("confirmed", "waitlisted"), message=message
+        )
+    audit.record("webinar.cancelled", actor=actor, now=now, webinar=webinar, emails=queued)
+    return queued
+
+
+def duplicate(webinar: Webinar, actor: User, now: datetime) -> Webinar:
+    """A new draft a week later with the same content, hosts and panel: the next in a series."""
+    copy = Webinar(
+        slug=_unique_slug(webinar.slug),
+        title=webinar.title,
+        summary=webinar.summary,
+        description=webinar.description,
+        starts_at=webinar.starts_at + timedelta(days=7),
+        duration_minutes=webinar.duration_minutes,
+        capacity=webinar.capacity,
+        seats_taken=0,
+        waitlist_enabled=webinar.waitlist_enabled,
+        registration_open=True,
+        status="draft",
+        reminder_offsets=list(webinar.reminder_offsets),
+        sequence=0,
+        created_at=now,
+        updated_at=now,
+        hosts=list(webinar.hosts),
+    )
+    copy.panel = [
+        PanelMember(speaker=m.speaker, role=m.role, position=m.position) for m in webinar.panel
+    ]
+    db.session.add(copy)
+    db.session.flush()
+    audit.record("webinar.duplicated", actor=actor, now=now, webinar=copy, source=webinar.id)
+    return copy
+
+
+def delete(webinar: Webinar, actor: User, now: datetime) -> None:
+    has_registrations = db.session.scalar(
+        select(func.count()).where(Registration.webinar_id == webinar.id)
+    )
+    if webinar.status != "draft" or has_registrations:
+        raise WebinarError("Only a draft with no registrations can be deleted. Cancel it instead")
+    audit.record("webinar.deleted", actor=actor, now=now, title=webinar.title, id=webinar.id)
+    db.session.delete(webinar)
+
+
+def input_from(webinar: Webinar) -> WebinarInput:
+    """The current values, as the edit form starts from them."""
+    names = {f.name for f in fields(WebinarInput)} - {"host_ids"}
+    values = {name: getattr(webinar, name) for name in names}
+    return WebinarInput(host_ids=[h.id for h in webinar.hosts], **values)
