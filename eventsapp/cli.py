@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.mail import worker as mail_worker
-from eventsapp.services import demo
+from eventsapp.models import Organisation, User
+from eventsapp.services import accounts, audit, demo
 from eventsapp.uktime import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,12 +51,86 @@ demo_group = AppGroup("demo", help="Demo content.")
 def demo_load() -> None:
     """Load the demo organisations, speakers and webinars (safe to run again)."""
     created = demo.load(utcnow())
+    development = current_app.config["APP_ENV"] == "development"
+    people = demo.load_accounts(utcnow()) if development else []
     db.session.commit()
     click.echo(
         f"demo content: {created} webinar(s) created" if created else "demo content already loaded"
     )
+    if people:
+        click.echo(f"created {len(people)} demo account(s)")
+    if development:
+        click.echo(
+            "demo sign-in at /organiser/ (development only): "
+            + ", ".join(email for email, *_ in demo.DEMO_ACCOUNTS)
+            + f"; password {demo.DEMO_PASSWORD}"
+        )
+
+
+users_group = AppGroup("users", help="Organiser accounts.")
+
+
+def _read_password() -> str:
+    """Interactive: prompt twice, hidden. Piped: the first line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's name, as shown to colleagues.")
+@click.option("--admin", is_flag=True, help="Admin: manages everything, including accounts.")
+@click.option("--organisation", "organisation_slug", help="Organiser's organisation (short name).")
+def users_create(email: str, name: str, admin: bool, organisation_slug: str | None) -> None:
+    """Create an account; the password is asked for (or read from standard input)."""
+    organisation = None
+    if organisation_slug:
+        organisation = db.session.scalars(
+            select(Organisation).where(Organisation.slug == organisation_slug)
+        ).one_or_none()
+        if organisation is None:
+            raise click.ClickException(f"No organisation with the short name {organisation_slug!r}")
+    try:
+        user = accounts.create_user(
+            email=email,
+            name=name,
+            password=_read_password(),
+            now=utcnow(),
+            is_admin=admin,
+            organisation=organisation,
+        )
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    audit.record("user.created", actor=None, now=utcnow(), user=user.id, via="command line")
+    db.session.commit()
+    click.echo(f"created {user.role_label.lower()} account {user.id}")
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """List accounts."""
+    for user in db.session.scalars(select(User).order_by(User.id)):
+        org = user.organisation.slug if user.organisation else "-"
+        state = "active" if user.active else "deactivated"
+        click.echo(f"{user.id}\t{user.email}\t{user.role_label.lower()}\t{org}\t{state}")
+
+
+@users_group.command("deactivate")
+@click.argument("email")
+def users_deactivate(email: str) -> None:
+    """Deactivate an account and end its sessions."""
+    user = accounts.find_by_email(email)
+    if user is None:
+        raise click.ClickException("No account with that email address")
+    accounts.deactivate(user)
+    audit.record("user.deactivated", actor=None, now=utcnow(), user=user.id, via="command line")
+    db.session.commit()
+    click.echo(f"deactivated account {user.id}")
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_group)
+    app.cli.add_command(users_group)

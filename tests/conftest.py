@@ -6,6 +6,7 @@ unless REQUIRE_FULL_SUITE=1 (CI), where a skip would hide a gap and so fails ins
 
 from __future__ import annotations
 
+import contextvars
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -18,7 +19,8 @@ os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="eventsapp-test-"
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("MAIL_SERVER", None)
 
-from flask import Flask  # noqa: E402
+from flask import Flask, has_app_context  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from eventsapp import create_app, sqlite  # noqa: E402
@@ -70,6 +72,7 @@ def _config(database_url: str, smtp_port: int, instance: str) -> dict[str, Any]:
 
 def _make_app(database_url: str, smtp_port: int, tmp_path: Any) -> Iterator[Flask]:
     app = create_app(_config(database_url, smtp_port, str(tmp_path)))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -100,6 +103,22 @@ def ctx(app: Flask) -> Iterator[Flask]:
     """
     with app.app_context(), sqlite.begin_mode(sqlite.DEFERRED):
         yield app
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own context, as in production.
+
+    Flask reuses an app context that is already pushed (the test's `ctx`), which would
+    share `g` (Flask-Login's user, the CSRF token) and the database session between
+    requests of different clients. After each request the test's own session is rolled
+    back, so its next read sees what the request committed.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.rollback()
+        return response
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from eventsapp.extensions import db
-from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
+from eventsapp.models import Organisation, PanelMember, Speaker, User, Webinar
+from eventsapp.services import accounts
 
 REQUIRE_FULL_SUITE = os.environ.get("REQUIRE_FULL_SUITE") == "1"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -129,6 +130,16 @@ class SMTPServer:
 # --- factories ----------------------------------------------------------------------------
 
 
+def organisation(slug: str) -> Organisation:
+    """The clinic or the charity (created on first use)."""
+    names = {"clinic": "Meadowbank Medical Cannabis Clinic", "charity": "BackWell UK"}
+    org = db.session.query(Organisation).filter_by(slug=slug).one_or_none()
+    if org is None:
+        org = Organisation(slug=slug, name=names.get(slug, slug.title()))
+        db.session.add(org)
+    return org
+
+
 def create_webinar(
     *,
     slug: str = "back-pain-panel",
@@ -136,16 +147,11 @@ def create_webinar(
     starts_at: datetime | None = None,
     capacity: int = 50,
     status: str = "published",
+    hosts: tuple[str, ...] = ("clinic", "charity"),
     **extra: Any,
 ) -> Webinar:
-    """A published webinar with both partner organisations as hosts and a chair."""
+    """A published webinar with the partner organisations as hosts and a chair."""
     now = datetime.now(UTC)
-    clinic = db.session.query(Organisation).filter_by(slug="clinic").one_or_none() or Organisation(
-        slug="clinic", name="Meadowbank Medical Cannabis Clinic"
-    )
-    charity = db.session.query(Organisation).filter_by(
-        slug="charity"
-    ).one_or_none() or Organisation(slug="charity", name="BackWell UK")
     webinar = Webinar(
         slug=slug,
         title=title,
@@ -161,7 +167,7 @@ def create_webinar(
         sequence=0,
         created_at=now,
         updated_at=now,
-        hosts=[clinic, charity],
+        hosts=[organisation(h) for h in hosts],
         **extra,
     )
     chair = Speaker(
@@ -221,3 +227,37 @@ def register_via(client: Any, slug: str, **overrides: Any) -> Any:
     data = registration_form(**overrides)
     data["csrf_token"] = csrf_token(page.get_data(as_text=True))
     return client.post(f"/webinars/{slug}", data=data)
+
+
+PASSWORD = "a long test passphrase for organisers"
+
+
+def create_user(email: str, *, admin: bool = False, org: str | None = "clinic") -> User:
+    user = accounts.create_user(
+        email=email,
+        name=email.split("@")[0].title(),
+        password=PASSWORD,
+        now=datetime.now(UTC),
+        is_admin=admin,
+        organisation=None if admin else organisation(org or "clinic"),
+    )
+    db.session.commit()
+    return user
+
+
+def form_token(client: Any) -> str:
+    """The session's CSRF token (the same on every form of the session)."""
+    return csrf_token(client.get("/organiser/login").get_data(as_text=True))
+
+
+def login(client: Any, email: str, password: str = PASSWORD) -> Any:
+    return client.post(
+        "/organiser/login",
+        data={"email": email, "password": password, "csrf_token": form_token(client)},
+    )
+
+
+def post(client: Any, url: str, **data: Any) -> Any:
+    """Post a form as a browser would, with the session's CSRF token."""
+    data.setdefault("csrf_token", form_token(client))
+    return client.post(url, data=data)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
+from eventsapp.services import accounts
 from eventsapp.uktime import to_uk, uk_to_utc
 
 CLINIC = {
@@ -178,4 +179,35 @@ def load(now: datetime) -> int:
         db.session.add(webinar)
         created += 1
     db.session.flush()
+    return created
+
+
+DEMO_PASSWORD = "demo-only-password-2026"  # noqa: S105 (development demo accounts only)
+DEMO_ACCOUNTS = [
+    ("admin@example.org", "Ada Admin", True, None),
+    ("organiser@clinic.example.org", "Colin Clinic", False, CLINIC["slug"]),
+    ("organiser@charity.example.org", "Chris Charity", False, CHARITY["slug"]),
+]
+
+
+def load_accounts(now: datetime) -> list[str]:
+    """Development only: sign-in accounts with a known password. Returns the emails created."""
+    created = []
+    for email, name, is_admin, org_slug in DEMO_ACCOUNTS:
+        if accounts.find_by_email(email) is not None:
+            continue
+        organisation = (
+            db.session.scalars(select(Organisation).where(Organisation.slug == org_slug)).one()
+            if org_slug
+            else None
+        )
+        accounts.create_user(
+            email=email,
+            name=name,
+            password=DEMO_PASSWORD,
+            now=now,
+            is_admin=is_admin,
+            organisation=organisation,
+        )
+        created.append(email)
     return created
