@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.models import Registration
-from tests.support import create_webinar
+from tests.support import PASSWORD, create_user, create_webinar
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
 
@@ -56,3 +56,41 @@ def test_invalid_form_shows_an_error_summary_linking_to_fields(page, live_server
     assert page.get_by_text("Enter an email address in the correct format").first.is_visible()
     assert_accessible(page)
     assert db.session.scalars(select(Registration)).first() is None
+
+
+def test_organiser_creates_a_webinar_with_a_panel_and_publishes_it(page, live_server, ctx):
+    create_webinar(slug="existing")  # the two organisations and a speaker in the library
+    create_user("colin@clinic.example", org="clinic")
+    page.goto(live_server.url + "/organiser/")
+    page.get_by_label("Email address").fill("colin@clinic.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Webinars").wait_for()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Create a webinar").click()
+    page.get_by_label("Title").fill("Pacing for people with chronic pain")
+    page.get_by_label("Summary").fill("Practical pacing, with a physiotherapist.")
+    page.get_by_label("Date", exact=True).fill("2027-05-04")
+    page.get_by_label("Start time (UK time)").fill("18:30")
+    page.get_by_label("Duration in minutes").fill("60")
+    page.get_by_label("Places", exact=True).fill("80")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save as draft").click()
+    page.get_by_role("heading", name="Pacing for people with chronic pain").wait_for()
+
+    page.get_by_role("link", name="Panel").click()
+    page.get_by_label("Speaker").select_option(label="Dr Helen Marsh, Consultant in Pain Medicine")
+    page.get_by_label("Chair").check()
+    page.get_by_role("button", name="Add to the panel").click()
+    page.get_by_text("Dr Helen Marsh added to the panel.").wait_for()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Published: the webinar is on the public site.").wait_for()
+    page.get_by_role("link", name="View on the public site").click()
+    page.get_by_role("heading", name="Pacing for people with chronic pain").wait_for()
+    assert page.get_by_text("6:30pm BST to 7:30pm BST").is_visible()
+    assert page.get_by_role("heading", name="Dr Helen Marsh (Chair)").is_visible()
+    assert page.get_by_role("button", name="Register for this webinar").is_visible()
