@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import cast
 
-from flask import abort
+from flask import abort, flash
 from flask_login import current_user
 
+from eventsapp.extensions import db
 from eventsapp.models import User, Webinar
 from eventsapp.services import access
+from eventsapp.services.errors import DomainError
 from eventsapp.uktime import utcnow
 
 
@@ -34,3 +37,20 @@ def require_admin() -> User:
     if not user.is_admin:
         abort(404)
     return user
+
+
+def apply(change: Callable[[], object], done: str | None = None) -> bool:
+    """Run one domain change as the request's transaction.
+
+    Commit and flash `done`; or, if the domain refuses, roll back and flash why.
+    """
+    try:
+        change()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return False
+    db.session.commit()
+    if done:
+        flash(done)
+    return True

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from eventsapp.extensions import db
 from eventsapp.models import QUESTION_STATUSES, Speaker
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import actor, now, webinar_or_404
+from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm
 from eventsapp.services import audit, panels, registrants
 from eventsapp.sqlite import writes_on_get
@@ -99,16 +99,11 @@ def panel(webinar_id: int) -> str | BaseResponse | tuple[str, int]:
 @bp.post("/webinars/<int:webinar_id>/panel/<int:member_id>/<any(up, down, remove):action>")
 def change_panel(webinar_id: int, member_id: int, action: str) -> BaseResponse:
     webinar = webinar_or_404(webinar_id)
-    try:
-        if action == "remove":
-            panels.remove_from_panel(webinar, member_id, actor(), now())
-        else:
-            panels.move(webinar, member_id, -1 if action == "up" else 1, actor(), now())
-    except panels.PanelError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if action == "remove":
+        apply(lambda: panels.remove_from_panel(webinar, member_id, actor(), now()))
     else:
-        db.session.commit()
+        offset = -1 if action == "up" else 1
+        apply(lambda: panels.move(webinar, member_id, offset, actor(), now()))
     return redirect(url_for(".panel", webinar_id=webinar_id))
 
 
@@ -133,15 +128,8 @@ def questions(webinar_id: int) -> str:
 @bp.post("/webinars/<int:webinar_id>/questions/<int:registration_id>")
 def mark_question(webinar_id: int, registration_id: int) -> BaseResponse:
     webinar = webinar_or_404(webinar_id)
-    try:
-        panels.set_question_status(
-            webinar, registration_id, request.form.get("status", ""), actor(), now()
-        )
-    except panels.PanelError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    status = request.form.get("status", "")
+    apply(lambda: panels.set_question_status(webinar, registration_id, status, actor(), now()))
     return redirect(
         url_for(".questions", webinar_id=webinar_id, status=request.args.get("status", ""))
     )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from eventsapp.extensions import db
 from eventsapp.mail.render import render
-from eventsapp.models import AUDIENCES, OUTBOX_STATUSES, REGISTRATION_STATUSES
+from eventsapp.models import AUDIENCES, OUTBOX_STATUSES, REGISTRATION_STATUSES, User, Webinar
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import actor, now, webinar_or_404
+from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.services import audit, email_log, registrants
 from eventsapp.sqlite import writes_on_get
 
@@ -61,16 +64,14 @@ def export_registrants(webinar_id: int) -> Response:
     )
 
 
-def _registrant_action(webinar_id: int, registration_id: int, action, done: str) -> BaseResponse:  # type: ignore[no-untyped-def]
+def _registrant_action(
+    webinar_id: int,
+    registration_id: int,
+    change: Callable[[Webinar, int, User, datetime], object],
+    done: str,
+) -> BaseResponse:
     webinar = webinar_or_404(webinar_id)
-    try:
-        action(webinar, registration_id, actor(), now())
-    except registrants.RegistrantError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(done)
+    apply(lambda: change(webinar, registration_id, actor(), now()), done)
     return redirect(url_for(".registrant_list", webinar_id=webinar_id))
 
 
@@ -111,14 +112,10 @@ def emails(webinar_id: int) -> str:
 @bp.post("/webinars/<int:webinar_id>/emails/<int:message_id>/resend")
 def resend_email(webinar_id: int, message_id: int) -> BaseResponse:
     webinar = webinar_or_404(webinar_id)
-    try:
-        email_log.resend(webinar, message_id, actor(), now())
-    except email_log.EmailLogError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash("The email is queued to be sent again.")
+    apply(
+        lambda: email_log.resend(webinar, message_id, actor(), now()),
+        "The email is queued to be sent again.",
+    )
     return redirect(url_for(".emails", webinar_id=webinar_id))
 
 

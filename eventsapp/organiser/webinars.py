@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import flash, redirect, render_template, url_for
@@ -12,7 +13,7 @@ from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, Webinar
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import actor, now, webinar_or_404
+from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.organiser.forms import CancelWebinarForm, WebinarForm
 from eventsapp.services import access, registrants, webinars
 from eventsapp.services import webinar_lifecycle as lifecycle
@@ -161,16 +162,9 @@ def preview_webinar(webinar_id: int) -> str:
     )
 
 
-def _act(webinar_id: int, action, done: str) -> Response:  # type: ignore[no-untyped-def]
+def _act(webinar_id: int, change: Callable[[Webinar], object], done: str) -> Response:
     webinar = webinar_or_404(webinar_id)
-    try:
-        action(webinar)
-    except lifecycle.WebinarError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(done)
+    apply(lambda: change(webinar), done)
     return redirect(url_for(".webinar", webinar_id=webinar_id))
 
 
@@ -231,12 +225,6 @@ def duplicate_webinar(webinar_id: int) -> Response:
 @bp.post("/webinars/<int:webinar_id>/delete")
 def delete_webinar(webinar_id: int) -> Response:
     webinar = webinar_or_404(webinar_id)
-    try:
-        lifecycle.delete(webinar, actor(), now())
-    except lifecycle.WebinarError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".webinar", webinar_id=webinar_id))
-    db.session.commit()
-    flash("The draft has been deleted.")
-    return redirect(url_for(".dashboard"))
+    if apply(lambda: lifecycle.delete(webinar, actor(), now()), "The draft has been deleted."):
+        return redirect(url_for(".dashboard"))
+    return redirect(url_for(".webinar", webinar_id=webinar_id))

@@ -13,6 +13,7 @@ from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.models import Organisation, User
 from eventsapp.services import tokens
+from eventsapp.services.errors import DomainError
 
 # argon2-cffi's defaults are RFC 9106's low-memory profile of argon2id.
 _hasher = PasswordHasher()
@@ -25,7 +26,7 @@ RESET = "password-reset"
 RESET_VALID_FOR = timedelta(hours=1)
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A clear message for the person at the form."""
 
 

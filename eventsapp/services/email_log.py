@@ -9,9 +9,10 @@ from sqlalchemy import select
 from eventsapp.extensions import db
 from eventsapp.models import OutboxMessage, User, Webinar
 from eventsapp.services import audit
+from eventsapp.services.errors import DomainError
 
 
-class EmailLogError(ValueError):
+class EmailLogError(DomainError):
     pass
 
 

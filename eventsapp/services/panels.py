@@ -22,6 +22,7 @@ from eventsapp.models import (
     Webinar,
 )
 from eventsapp.services import audit
+from eventsapp.services.errors import DomainError
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
@@ -29,10 +30,8 @@ PHOTO_SIZE = 400  # stored as a square-ish JPEG no larger than this
 _ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP"}
 
 
-class PanelError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class PanelError(DomainError):
+    pass
 
 
 @dataclass

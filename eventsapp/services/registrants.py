@@ -15,12 +15,13 @@ from eventsapp.extensions import db
 from eventsapp.models import AUDIENCES, MarketingConsent, Registration, User, Webinar
 from eventsapp.services import audit
 from eventsapp.services import registration as registrations
+from eventsapp.services.errors import DomainError
 
 # Spreadsheet programs run cells that start with these as formulas (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class RegistrantError(ValueError):
+class RegistrantError(DomainError):
     pass
 
 

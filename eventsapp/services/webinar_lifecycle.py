@@ -20,17 +20,14 @@ from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.models import Organisation, PanelMember, Registration, User, Webinar
 from eventsapp.services import audit
+from eventsapp.services.errors import DomainError
 from eventsapp.services.registration import promote_from_waitlist
 
 DEFAULT_REMINDERS = [1440, 60]
 
 
-class WebinarError(ValueError):
+class WebinarError(DomainError):
     """A change that cannot be made; the message says why and what to do."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -145,7 +142,9 @@ def _describe_changes(webinar: Webinar, data: WebinarInput) -> list[str]:
     if new_end != webinar.ends_at:
         changes.append(f"It now ends at {uktime.format_time(new_end)}.")
     if (data.join_url or None) != webinar.join_url:
-        changes.append("The joining link has changed. Please use the link in this email.")
+        changes.append(
+            "The joining link has changed. We will email you the new link before it starts."
+        )
     return changes
 
 
