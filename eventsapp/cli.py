@@ -30,7 +30,7 @@ def worker_command(once: bool) -> None:
         report = mail_worker.run_once()
         click.echo(
             f"sent={report.sent} retried={report.retried} failed={report.failed} "
-            f"skipped={report.skipped} reaped={report.reaped}"
+            f"skipped={report.skipped} reaped={report.reaped} planned={report.planned}"
         )
         return
     stop = threading.Event()

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.mime.text import MIMEText
+from email.utils import parseaddr
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_mail import Message
 
 from eventsapp import uktime
@@ -22,8 +23,8 @@ from eventsapp.extensions import db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import OutboxMessage, Registration, User
-from eventsapp.services import accounts
-from eventsapp.services.registration import manage_token
+from eventsapp.services import accounts, reminders
+from eventsapp.services.registration import join_token, manage_token, stop_reminders_token
 
 
 @dataclass
@@ -62,14 +63,55 @@ _RELEVANT = {
     "registration_cancelled": {"cancelled"},
     "webinar_updated": {"confirmed"},
     "webinar_cancelled": {"confirmed", "waitlisted"},
+    "reminder": {"confirmed"},
 }
+# Emails that carry the current invitation, so a calendar that missed an update catches up.
+_CARRY_INVITE = {"confirmation", "already_registered", "webinar_updated", "reminder"}
 
 
-def _invite(registration: Registration, method: str, now: datetime, manage_url: str) -> bytes:
+@dataclass(frozen=True)
+class _Links:
+    manage: str
+    join: str
+    stop_reminders: str
+
+
+def _links(registration: Registration, preview: bool) -> _Links:
+    """Personal links, or placeholders in an organiser's preview."""
+    if preview:
+        return _Links(
+            external_url("public.manage", token=PREVIEW_TOKEN),
+            external_url("public.join", token=PREVIEW_TOKEN),
+            external_url("public.stop_reminders", registration_id=0, token=PREVIEW_TOKEN),
+        )
+    manage = (
+        external_url("public.manage", token=manage_token(registration))
+        if registration.manage_token_hash
+        else ""
+    )
+    join = (
+        external_url("public.join", token=join_token(registration))
+        if registration.join_token_hash
+        else ""
+    )
+    stop = external_url(
+        "public.stop_reminders",
+        registration_id=registration.id,
+        token=stop_reminders_token(registration),
+    )
+    return _Links(manage, join, stop)
+
+
+def _invite(registration: Registration, method: str, now: datetime, links: _Links | None) -> bytes:
     webinar = registration.webinar
-    lines = [webinar.summary, "", "This is an online webinar. Your joining details come by email."]
-    if manage_url:
-        lines += ["", f"View or cancel your registration: {manage_url}"]
+    lines = [webinar.summary, "", "This is an online webinar."]
+    if links and links.join:
+        lines += [
+            f"Join (your personal link, opens {webinar.doors_open_minutes} minutes "
+            f"before the start): {links.join}"
+        ]
+    if links and links.manage:
+        lines += ["", f"View or cancel your registration: {links.manage}"]
     return invites.personal_invite(
         webinar,
         method=method,
@@ -98,11 +140,7 @@ def _invite_method(row: OutboxMessage, registration: Registration) -> str | None
         return "CANCEL" if registration.status == "confirmed" else None
     if row.kind == "registration_cancelled":
         return "CANCEL" if (row.context or {}).get("had_seat") else None
-    if registration.status == "confirmed" and row.kind in (
-        "confirmation",
-        "already_registered",
-        "webinar_updated",
-    ):
+    if registration.status == "confirmed" and row.kind in _CARRY_INVITE:
         return "REQUEST"
     return None
 
@@ -117,12 +155,11 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
             return None
         if webinar.status == "cancelled" and row.kind != "webinar_cancelled":
             return None  # the cancellation email says everything now
-    if preview:
-        manage_url = external_url("public.manage", token=PREVIEW_TOKEN)
-    elif registration.manage_token_hash:
-        manage_url = external_url("public.manage", token=manage_token(registration))
-    else:
-        manage_url = ""
+        if row.kind == "reminder" and (
+            registration.reminders_opt_out or not reminders.still_due(webinar, row.context, now)
+        ):
+            return None  # opted out, moved since it was planned, or too late to be useful
+    links = _links(registration, preview)
     email = _from_templates(
         row.kind,
         {
@@ -132,7 +169,11 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
             "when": uktime.format_datetime(webinar.starts_at),
             "ends": uktime.format_time(webinar.ends_at),
             "duration": uktime.format_duration(webinar.duration_minutes),
-            "manage_url": manage_url,
+            "manage_url": links.manage,
+            "join_url": links.join,
+            "stop_url": links.stop_reminders,
+            "doors_open": uktime.format_time(webinar.doors_open_at),
+            "starts_in": _starts_in((row.context or {}).get("offset")),
             "webinar_url": external_url("public.webinar", slug=webinar.slug),
             "home_url": external_url("public.home"),
             "extra": row.context or {},
@@ -140,9 +181,29 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
     )
     method = _invite_method(row, registration)
     if method is not None:
-        email.ical = _invite(registration, method, now, manage_url if method == "REQUEST" else "")
+        email.ical = _invite(registration, method, now, links if method == "REQUEST" else None)
         email.ical_method = method
+    if row.kind == "reminder":
+        # RFC 8058 one-click unsubscribe: stops this webinar's reminders only.
+        sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+        email.headers["List-Unsubscribe"] = (
+            f"<{links.stop_reminders}>, <mailto:{sender}?subject=Stop%20reminders>"
+        )
+        email.headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return email
+
+
+def _starts_in(offset: object) -> str:
+    """'in 1 hour', 'tomorrow': how a reminder introduces itself."""
+    if not isinstance(offset, int):
+        return ""
+    if offset % 1440 == 0:
+        days = offset // 1440
+        return {1: "tomorrow", 7: "in a week"}.get(days, f"in {days} days")
+    if offset % 60 == 0:
+        hours = offset // 60
+        return f"in {hours} hour" + ("s" if hours != 1 else "")
+    return f"in {offset} minutes"
 
 
 def _password_reset(row: OutboxMessage, now: datetime, preview: bool) -> RenderedEmail | None:

@@ -31,6 +31,7 @@ from eventsapp.mail.transport import (
     Transport,
 )
 from eventsapp.models import OutboxMessage
+from eventsapp.services import reminders
 from eventsapp.uktime import utcnow
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class BatchReport:
     failed: int = 0
     skipped: int = 0
     reaped: int = 0
+    planned: int = 0
 
     def add(self, other: BatchReport) -> None:
         for name in self.__dataclass_fields__:
@@ -192,7 +194,18 @@ def _prepare(
     return prepared
 
 
-def deliver(ids: list[int], owner: str, clock: Clock) -> BatchReport:
+def plan_reminders(now: datetime) -> int:
+    """Queue reminders that have fallen due (idempotent; safe with several workers)."""
+    report = reminders.plan(now)
+    db.session.commit()
+    if report.plans:
+        log.info("reminders planned: %d schedule(s), %d email(s)", report.plans, report.reminders)
+    return report.reminders
+
+
+def deliver(
+    ids: list[int], owner: str, clock: Clock, stop: threading.Event | None = None
+) -> BatchReport:
     """Send leased rows over one connection; one bad address does not stop the batch."""
     report = BatchReport(claimed=len(ids))
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
@@ -200,7 +213,7 @@ def deliver(ids: list[int], owner: str, clock: Clock) -> BatchReport:
     pending = list(ids)
     try:
         with make_transport() as transport:
-            while pending:
+            while pending and not (stop and stop.is_set()):
                 item = _prepare(pending.pop(0), owner, sender, clock(), report)
                 if item is None:
                     continue
@@ -243,7 +256,7 @@ def deliver(ids: list[int], owner: str, clock: Clock) -> BatchReport:
         for row_id in pending:
             _retry_or_fail(row_id, attempts.get(row_id, 0), owner, clock(), str(exc), report)
         pending = []
-    # Rows left after a dropped connection go straight back to the queue, untried.
+    # Rows left after a dropped connection or a stop go straight back to the queue, untried.
     if pending:
         db.session.execute(
             update(OutboxMessage)
@@ -263,12 +276,12 @@ def run_once(clock: Clock = utcnow, stop: threading.Event | None = None) -> Batc
 def _run_once(clock: Clock, stop: threading.Event | None) -> BatchReport:
     cfg = current_app.config
     owner = secrets.token_hex(8)
-    total = BatchReport(reaped=reap_expired_leases(clock()))
+    total = BatchReport(reaped=reap_expired_leases(clock()), planned=plan_reminders(clock()))
     while not (stop and stop.is_set()):
         ids = claim(clock(), owner, cfg["OUTBOX_BATCH_SIZE"], cfg["OUTBOX_LEASE_SECONDS"])
         if not ids:
             break
-        report = deliver(ids, owner, clock)
+        report = deliver(ids, owner, clock, stop)
         log.info(
             "mail batch: claimed=%d sent=%d retried=%d failed=%d skipped=%d",
             report.claimed,

@@ -10,6 +10,7 @@ from eventsapp.models.registration import (
     MarketingConsent,
     Registration,
 )
+from eventsapp.models.reminder import ReminderPlan
 from eventsapp.models.speaker import PANEL_ROLES, PanelMember, Speaker
 from eventsapp.models.user import User
 from eventsapp.models.webinar import WEBINAR_STATUSES, Webinar, webinar_hosts
@@ -27,6 +28,7 @@ __all__ = [
     "OutboxMessage",
     "PanelMember",
     "Registration",
+    "ReminderPlan",
     "Speaker",
     "User",
     "Webinar",

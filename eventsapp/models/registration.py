@@ -66,6 +66,15 @@ class Registration(db.Model):  # type: ignore[name-defined]
     # stored. A new salt revokes the old link.
     token_salt: Mapped[str] = mapped_column(String(64))
     manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Join link: its own salt, so it still answers ("your registration was cancelled")
+    # after the manage link is revoked.
+    join_salt: Mapped[str | None] = mapped_column(String(64))
+    join_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    joined_first_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    joined_last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    join_clicks: Mapped[int] = mapped_column(Integer, default=0)
+    # One-click unsubscribe from this webinar's reminders (RFC 8058).
+    reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     webinar: Mapped[Webinar] = relationship()

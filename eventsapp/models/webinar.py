@@ -58,7 +58,9 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     # The platform's URL (Zoom, Teams); never shown on public pages.
     join_url: Mapped[str | None] = mapped_column(String(1000))
     recording_url: Mapped[str | None] = mapped_column(String(1000))
-    # Minutes before the start at which reminders go out (issue 4 plans them).
+    # The join link sends people to the platform from this many minutes before the start.
+    doors_open_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # Minutes before the start at which reminders go out.
     reminder_offsets: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
     # iCalendar SEQUENCE: +1 whenever start, end, join link or status changes.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
@@ -77,6 +79,10 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def doors_open_at(self) -> datetime:
+        return self.starts_at - timedelta(minutes=self.doors_open_minutes)
 
     @property
     def seats_left(self) -> int:

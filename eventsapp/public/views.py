@@ -16,20 +16,21 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from eventsapp.extensions import db
+from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import Registration, Speaker, Webinar
 from eventsapp.public import bp, calendar_links
 from eventsapp.public.forms import RegistrationForm
+from eventsapp.services import joining, webinars
 from eventsapp.services import registration as registrations
-from eventsapp.services import webinars
 from eventsapp.services.content import render_markdown
 from eventsapp.services.webinars import Availability
+from eventsapp.sqlite import writes_on_get
 from eventsapp.uktime import utcnow
 
 # Endpoints whose URL carries a personal token: nothing may leak it onwards or cache it.
-TOKEN_ENDPOINTS = {"public.manage", "public.cancel"}
+TOKEN_ENDPOINTS = {"public.manage", "public.cancel", "public.join", "public.stop_reminders"}
 
 
 @bp.after_request
@@ -204,3 +205,48 @@ def cancel(token: str) -> str | BaseResponse:
 @bp.get("/webinars/<slug>/cancelled")
 def cancelled(slug: str) -> str:
     return render_template("public/cancelled.html", webinar=_webinar_or_404(slug))
+
+
+@bp.get("/join/<token>")
+@writes_on_get
+def join(token: str) -> str | BaseResponse:
+    """The personal join link: a waiting page, the platform, or a clear explanation."""
+    registration = registrations.find_by_join_token(token)
+    if registration is None:
+        abort(404)
+    now = utcnow()
+    state = joining.state(registration, now)
+    if state is joining.JoinState.LIVE:
+        url = registration.webinar.join_url
+        joining.record_join(registration, now)
+        db.session.commit()
+        # no-referrer (set for token pages) keeps the personal link from the platform.
+        return redirect(url, code=303)
+    webinar = registration.webinar
+    return render_template(
+        "public/join.html",
+        registration=registration,
+        webinar=webinar,
+        state=state,
+        seconds_to_doors=max(int((webinar.doors_open_at - now).total_seconds()), 0),
+    )
+
+
+@bp.route("/reminders/stop/<int:registration_id>/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: the mail client POSTs without a form or session
+def stop_reminders(registration_id: int, token: str) -> str:
+    registration = registrations.find_for_stop_reminders(registration_id, token)
+    if registration is None:
+        abort(404)
+    webinar = registration.webinar
+    if request.method == "POST":
+        registration.reminders_opt_out = True
+        db.session.commit()
+        return render_template("public/reminders_stopped.html", webinar=webinar)
+    return render_template(
+        "public/stop_reminders.html",
+        webinar=webinar,
+        registration_id=registration_id,
+        token=token,
+        stopped=registration.reminders_opt_out,
+    )

@@ -22,6 +22,8 @@ from eventsapp.services import tokens
 from eventsapp.services.webinars import Availability, availability
 
 MANAGE = "manage"
+JOIN = "join"
+STOP_REMINDERS = "stop-reminders"
 
 
 class RegistrationError(Exception):
@@ -61,6 +63,38 @@ def manage_token(registration: Registration) -> str:
     )
 
 
+def join_token(registration: Registration) -> str:
+    assert registration.join_salt is not None
+    return tokens.derive(
+        current_app.config["SECRET_KEY"], JOIN, registration.id, registration.join_salt
+    )
+
+
+def stop_reminders_token(registration: Registration) -> str:
+    """For the List-Unsubscribe link: checked by recomputing it, so nothing is stored."""
+    return tokens.derive(
+        current_app.config["SECRET_KEY"],
+        STOP_REMINDERS,
+        registration.id,
+        registration.join_salt or "",
+    )
+
+
+def find_for_stop_reminders(registration_id: int, token: str) -> Registration | None:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not tokens.equal(stop_reminders_token(registration), token):
+        return None
+    return registration
+
+
+def find_by_join_token(token: str) -> Registration | None:
+    if not tokens.looks_valid(token):
+        return None
+    return db.session.scalars(
+        select(Registration).where(Registration.join_token_hash == tokens.digest(token))
+    ).one_or_none()
+
+
 def find_by_manage_token(token: str) -> Registration | None:
     if not tokens.looks_valid(token):
         return None
@@ -94,10 +128,14 @@ def _set_status(registration: Registration, status: str, now: datetime) -> None:
     registration.version += 1
 
 
-def _issue_manage_token(registration: Registration) -> None:
+def _issue_tokens(registration: Registration) -> None:
+    """A new manage link every time; the join link once, for good."""
     registration.token_salt = tokens.new_salt()
     db.session.flush()  # the id is part of the token
     registration.manage_token_hash = tokens.digest(manage_token(registration))
+    if registration.join_salt is None:
+        registration.join_salt = tokens.new_salt()
+        registration.join_token_hash = tokens.digest(join_token(registration))
 
 
 def _enqueue_status_email(
@@ -208,7 +246,7 @@ def _place(
     registration.consent_given_at = now
     registration.consent_notice_version = notice
     _set_status(registration, status, now)
-    _issue_manage_token(registration)
+    _issue_tokens(registration)
     _record_marketing(registration, webinar, data.marketing_organisation_ids, now, notice)
     _enqueue_status_email(
         registration, "confirmation" if status == "confirmed" else "waitlisted", now

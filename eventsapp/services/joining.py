@@ -1,0 +1,50 @@
+"""The personal join link: what it shows when, and the record of who clicked it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import update
+
+from eventsapp.extensions import db
+from eventsapp.models import Registration
+
+
+class JoinState(StrEnum):
+    WAITING = "waiting"  # before doors open
+    LIVE = "live"  # doors open until the end: go to the platform
+    NO_LINK = "no_link"  # live, but the organisers have not added the platform link
+    ENDED = "ended"
+    REGISTRATION_CANCELLED = "registration_cancelled"
+    WEBINAR_CANCELLED = "webinar_cancelled"
+    NOT_CONFIRMED = "not_confirmed"  # on the waiting list
+
+
+def state(registration: Registration, now: datetime) -> JoinState:
+    webinar = registration.webinar
+    if webinar.status == "cancelled":
+        return JoinState.WEBINAR_CANCELLED
+    if registration.status == "cancelled":
+        return JoinState.REGISTRATION_CANCELLED
+    if registration.status != "confirmed":
+        return JoinState.NOT_CONFIRMED
+    if now >= webinar.ends_at:
+        return JoinState.ENDED
+    if now < webinar.doors_open_at:
+        return JoinState.WAITING
+    return JoinState.LIVE if webinar.join_url else JoinState.NO_LINK
+
+
+def record_join(registration: Registration, now: datetime) -> None:
+    """First and last click and a count; one UPDATE, so concurrent clicks all count."""
+    db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id)
+        .values(
+            join_clicks=Registration.join_clicks + 1,
+            joined_last_at=now,
+            joined_first_at=db.func.coalesce(Registration.joined_first_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,134 @@
+"""Planning reminders: a sweep the worker runs, idempotent and cheap.
+
+For each published, upcoming webinar and each of its offsets whose time has come
+(due = start - offset, computed in UTC, so "1 day before" is 24 real hours across a clock
+change), one INSERT ... SELECT queues a reminder for every confirmed registrant who was
+confirmed by then and has not opted out. A ReminderPlan row records that this (webinar,
+offset, due time) is done; its unique key lets concurrent workers race safely. A moved
+webinar has new due times, so its reminders follow it. Nothing is held in memory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import JSON, String, cast, insert, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from eventsapp.extensions import db
+from eventsapp.mail.outbox import sender_domain
+from eventsapp.models import OutboxMessage, Registration, ReminderPlan, Webinar
+
+KIND = "reminder"
+_LONGEST_OFFSET = timedelta(days=8)  # the longest offset organisers can choose is a week
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    plans: int = 0
+    reminders: int = 0
+
+
+def due_time(webinar: Webinar, offset_minutes: int) -> datetime:
+    return webinar.starts_at - timedelta(minutes=offset_minutes)
+
+
+def dedupe_key_prefix(offset_minutes: int, due_at: datetime) -> str:
+    return f":{offset_minutes}:{due_at:%Y%m%dT%H%MZ}"
+
+
+def _claim_plan(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> bool:
+    """Insert the plan row; False if another worker (or an earlier sweep) has it."""
+    insert_ = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    result = db.session.execute(
+        insert_(ReminderPlan)
+        .values(
+            webinar_id=webinar.id,
+            offset_minutes=offset,
+            due_at=due_at,
+            planned_at=now,
+            reminders=0,
+        )
+        .on_conflict_do_nothing(index_elements=["webinar_id", "offset_minutes", "due_at"])
+    )
+    return bool(result.rowcount)
+
+
+def _queue(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> int:
+    """One statement for all recipients: the rows never pass through Python."""
+    nonce = secrets.token_hex(6)
+    reg_id = cast(Registration.id, String)
+    rows = select(
+        literal(f"{KIND}:reg") + reg_id + literal(dedupe_key_prefix(offset, due_at)),
+        literal(KIND),
+        Registration.email,
+        Registration.id,
+        literal(webinar.id),
+        literal({"offset": offset, "due_at": due_at.isoformat()}, type_=JSON),
+        literal("queued"),
+        literal(0),
+        literal(now, type_=OutboxMessage.__table__.c.due_at.type),
+        literal(f"<reminder.{nonce}.") + reg_id + literal(f"@{sender_domain()}>"),
+        literal(now, type_=OutboxMessage.__table__.c.created_at.type),
+    ).where(
+        Registration.webinar_id == webinar.id,
+        Registration.status == "confirmed",
+        Registration.status_changed_at <= due_at,
+        Registration.reminders_opt_out.is_(False),
+    )
+    columns = [
+        "dedupe_key",
+        "kind",
+        "recipient",
+        "registration_id",
+        "webinar_id",
+        "context",
+        "status",
+        "attempts",
+        "due_at",
+        "message_id",
+        "created_at",
+    ]
+    result = db.session.execute(insert(OutboxMessage).from_select(columns, rows))
+    return result.rowcount or 0
+
+
+def plan(now: datetime) -> PlanReport:
+    """Queue every reminder that has fallen due. The caller commits."""
+    webinars = db.session.scalars(
+        select(Webinar).where(
+            Webinar.status == "published",
+            Webinar.starts_at > now,
+            Webinar.starts_at <= now + _LONGEST_OFFSET,
+        )
+    ).all()
+    plans = reminders = 0
+    for webinar in webinars:
+        for offset in webinar.reminder_offsets or []:
+            due_at = due_time(webinar, offset)
+            if due_at > now or not _claim_plan(webinar, offset, due_at, now):
+                continue
+            queued = _queue(webinar, offset, due_at, now)
+            db.session.execute(
+                ReminderPlan.__table__.update()
+                .where(
+                    ReminderPlan.webinar_id == webinar.id,
+                    ReminderPlan.offset_minutes == offset,
+                    ReminderPlan.due_at == due_at,
+                )
+                .values(reminders=queued)
+            )
+            plans += 1
+            reminders += queued
+    return PlanReport(plans, reminders)
+
+
+def still_due(webinar: Webinar, context: dict, now: datetime) -> bool:
+    """A queued reminder is sent only for the current schedule, and never late."""
+    offset = context.get("offset")
+    if not isinstance(offset, int) or now >= webinar.starts_at:
+        return False
+    return due_time(webinar, offset).isoformat() == context.get("due_at")
