@@ -39,6 +39,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc
+
+
 def _dev_secret_key(instance_dir: Path) -> str:
     """A random key kept under instance/ so manage links survive restarts in development."""
     path = instance_dir / "dev-secret-key"
@@ -94,7 +104,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "OUTBOX_BATCH_SIZE": _int(env, "OUTBOX_BATCH_SIZE", 100),
         "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_LEASE_SECONDS": _int(env, "OUTBOX_LEASE_SECONDS", 300),
-        "WORKER_IDLE_SECONDS": _int(env, "WORKER_IDLE_SECONDS", 5),
+        "WORKER_IDLE_SECONDS": _float(env, "WORKER_IDLE_SECONDS", 5.0),
         # Forms never time out (people in pain may take a while); CSRF still binds to the session.
         "WTF_CSRF_TIME_LIMIT": None,
         # The biggest legitimate public form is well under this; bigger bodies get a 413.

@@ -53,8 +53,12 @@ def enqueue(
         "created_at": now,
     }
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    )
-    result = db.session.execute(stmt)
-    return bool(result.rowcount)
+    table = OutboxMessage.__table__
+    # RETURNING says whether this call inserted: psycopg reports rowcount -1 here.
+    inserted = db.session.execute(
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    ).first()
+    return inserted is not None

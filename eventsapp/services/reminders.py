@@ -43,8 +43,10 @@ def dedupe_key_prefix(offset_minutes: int, due_at: datetime) -> str:
 def _claim_plan(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> bool:
     """Insert the plan row; False if another worker (or an earlier sweep) has it."""
     insert_ = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    result = db.session.execute(
-        insert_(ReminderPlan)
+    table = ReminderPlan.__table__
+    # RETURNING says whether this call inserted: psycopg reports rowcount -1 here.
+    inserted = db.session.execute(
+        insert_(table)
         .values(
             webinar_id=webinar.id,
             offset_minutes=offset,
@@ -53,12 +55,16 @@ def _claim_plan(webinar: Webinar, offset: int, due_at: datetime, now: datetime) 
             reminders=0,
         )
         .on_conflict_do_nothing(index_elements=["webinar_id", "offset_minutes", "due_at"])
-    )
-    return bool(result.rowcount)
+        .returning(table.c.id)
+    ).first()
+    return inserted is not None
 
 
 def _queue(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> int:
-    """One statement for all recipients: the rows never pass through Python."""
+    """One statement for all recipients: the rows never pass through Python.
+
+    Core (Table) inserts, not ORM ones: the ORM path reports rowcount -1 on psycopg.
+    """
     nonce = secrets.token_hex(6)
     reg_id = cast(Registration.id, String)
     rows = select(
@@ -92,7 +98,7 @@ def _queue(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> in
         "message_id",
         "created_at",
     ]
-    result = db.session.execute(insert(OutboxMessage).from_select(columns, rows))
+    result = db.session.execute(insert(OutboxMessage.__table__).from_select(columns, rows))
     return result.rowcount or 0
 
 
