@@ -102,6 +102,9 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "MAIL_TIMEOUT_SECONDS": _int(env, "MAIL_TIMEOUT_SECONDS", 30),
         "MAIL_FILE_DIR": str(instance_dir / "mail"),
         "OUTBOX_BATCH_SIZE": _int(env, "OUTBOX_BATCH_SIZE", 100),
+        # Outcomes (sent, failed ...) are written in groups of this many messages: larger is
+        # faster, and is also how many could be sent twice if a worker dies mid-group.
+        "OUTBOX_RECORD_EVERY": _int(env, "OUTBOX_RECORD_EVERY", 10),
         "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_LEASE_SECONDS": _int(env, "OUTBOX_LEASE_SECONDS", 300),
         "WORKER_IDLE_SECONDS": _float(env, "WORKER_IDLE_SECONDS", 5.0),

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from eventsapp import sqlite
 from eventsapp.extensions import db
@@ -30,7 +31,7 @@ from eventsapp.mail.transport import (
     TransientError,
     Transport,
 )
-from eventsapp.models import OutboxMessage
+from eventsapp.models import OutboxMessage, Registration, Webinar
 from eventsapp.services import reminders
 from eventsapp.uktime import utcnow
 
@@ -107,34 +108,70 @@ def claim(now: datetime, owner: str, limit: int, lease_seconds: int) -> list[int
     return ids
 
 
-def _finish(row_id: int, owner: str, **values: object) -> None:
-    """Record an outcome, only if we still hold the lease."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == row_id,
-            OutboxMessage.lease_owner == owner,
-            OutboxMessage.status == "sending",
+class _Outcomes:
+    """Outcomes of sent, skipped and failed rows, written in small groups.
+
+    One executemany per group instead of an UPDATE and a COMMIT per message. A row is
+    only updated while this worker still holds its lease. The group size bounds what a
+    crash can cause to be sent twice (see the module docstring).
+    """
+
+    def __init__(self, owner: str, group: int):
+        self.owner, self.group = owner, group
+        self.pending: dict[str, list[dict[str, object]]] = {}
+        self.count = 0
+
+    def add(self, row_id: int, status: str, **values: object) -> None:
+        key = ",".join(sorted(values))
+        self.pending.setdefault(f"{status}|{key}", []).append(
+            {"b_id": row_id, "b_status": status, **{f"b_{k}": v for k, v in values.items()}}
         )
-        .values(lease_owner=None, lease_expires_at=None, **values)
-    )
-    db.session.commit()
-    if result.rowcount != 1:
-        log.warning("outbox row %s: lease lost before its outcome was recorded", row_id)
+        self.count += 1
+        if self.count >= self.group:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.count:
+            return
+        table = OutboxMessage.__table__
+        for key, params in self.pending.items():
+            names = [n for n in key.split("|", 1)[1].split(",") if n]
+            stmt = (
+                update(table)
+                .where(
+                    table.c.id == bindparam("b_id"),
+                    table.c.lease_owner == self.owner,
+                    table.c.status == "sending",
+                )
+                .values(
+                    status=bindparam("b_status"),
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    **{n: bindparam(f"b_{n}") for n in names},
+                )
+            )
+            db.session.connection().execute(stmt, params)
+        db.session.commit()
+        self.pending.clear()
+        self.count = 0
 
 
 def _retry_or_fail(
-    row_id: int, attempts_before: int, owner: str, now: datetime, error: str, report: BatchReport
+    outcomes: _Outcomes,
+    row_id: int,
+    attempts_before: int,
+    now: datetime,
+    error: str,
+    report: BatchReport,
 ) -> None:
     attempts = attempts_before + 1
     if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        _finish(row_id, owner, status="failed", attempts=attempts, last_error=error)
+        outcomes.add(row_id, "failed", attempts=attempts, last_error=error)
         report.failed += 1
     else:
-        _finish(
+        outcomes.add(
             row_id,
-            owner,
-            status="queued",
+            "queued",
             attempts=attempts,
             last_error=error,
             due_at=now + backoff(attempts),
@@ -152,45 +189,60 @@ class _Prepared:
     data: bytes
 
 
-def _prepare(
-    row_id: int, owner: str, sender: str, now: datetime, report: BatchReport
-) -> _Prepared | None:
-    """Render one leased row inside a short read transaction.
+def _prepare_batch(
+    ids: list[int],
+    owner: str,
+    sender: str,
+    now: datetime,
+    outcomes: _Outcomes,
+    report: BatchReport,
+) -> list[_Prepared]:
+    """Render every leased row of the batch in one short read transaction.
 
-    The transaction ends before any network call: on SQLite an open write transaction
-    would block registrations for as long as the SMTP server takes.
+    Rendering before sending keeps database work out of the SMTP loop, and the read
+    transaction ends before any network call (SQLite's write lock is never held across
+    the network). Rows whose reason has gone are skipped; a template bug fails its row.
     """
+    prepared: list[_Prepared] = []
     with sqlite.begin_mode(sqlite.DEFERRED):
-        row = db.session.get(OutboxMessage, row_id)
-        if row is None or row.lease_owner != owner:
-            db.session.rollback()
-            return None
-        attempts = row.attempts
-        try:
-            email = render(row, now)
-            prepared = (
-                None
-                if email is None
-                else _Prepared(
-                    row.id,
-                    attempts,
-                    row.recipient,
-                    row.message_id,
-                    email.subject,
-                    build_message(row, email, sender).as_bytes(),
+        rows = (
+            db.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
+                .order_by(OutboxMessage.due_at, OutboxMessage.id)
+                .options(
+                    joinedload(OutboxMessage.registration)
+                    .joinedload(Registration.webinar)
+                    .selectinload(Webinar.hosts)
                 )
             )
-            error = None
-        except Exception as exc:  # a template bug must not stop the batch
-            log.exception("outbox row %s (%s): render failed", row_id, row.kind)
-            prepared, error = None, f"render: {type(exc).__name__}"
+            .unique()
+            .all()
+        )
+        failed: list[tuple[int, int, str]] = []
+        skipped: list[int] = []
+        for row in rows:
+            try:
+                email = render(row, now)
+                if email is None:
+                    skipped.append(row.id)
+                    continue
+                data = build_message(row, email, sender).as_bytes()
+            except Exception as exc:  # a template bug must not stop the batch
+                log.exception("outbox row %s (%s): render failed", row.id, row.kind)
+                failed.append((row.id, row.attempts, f"render: {type(exc).__name__}"))
+                continue
+            prepared.append(
+                _Prepared(row.id, row.attempts, row.recipient, row.message_id, email.subject, data)
+            )
         db.session.rollback()
-    if error is not None:
-        _finish(row_id, owner, status="failed", attempts=attempts + 1, last_error=error)
-        report.failed += 1
-    elif prepared is None:
-        _finish(row_id, owner, status="skipped")
+    for row_id in skipped:
+        outcomes.add(row_id, "skipped")
         report.skipped += 1
+    for row_id, attempts, error in failed:
+        outcomes.add(row_id, "failed", attempts=attempts + 1, last_error=error)
+        report.failed += 1
+    outcomes.flush()
     return prepared
 
 
@@ -207,36 +259,31 @@ def deliver(
     ids: list[int], owner: str, clock: Clock, stop: threading.Event | None = None
 ) -> BatchReport:
     """Send leased rows over one connection; one bad address does not stop the batch."""
+    cfg = current_app.config
     report = BatchReport(claimed=len(ids))
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    sender = cfg["MAIL_DEFAULT_SENDER"]
     envelope_from = parseaddr(sender)[1]
-    pending = list(ids)
+    outcomes = _Outcomes(owner, cfg["OUTBOX_RECORD_EVERY"])
+    pending = _prepare_batch(ids, owner, sender, clock(), outcomes, report)
     try:
         with make_transport() as transport:
             while pending and not (stop and stop.is_set()):
-                item = _prepare(pending.pop(0), owner, sender, clock(), report)
-                if item is None:
-                    continue
+                item = pending.pop(0)
                 try:
                     transport.send(envelope_from, item.recipient, item.data, item.message_id)
                 except PermanentError as exc:
-                    _finish(
-                        item.row_id,
-                        owner,
-                        status="failed",
-                        attempts=item.attempts + 1,
-                        last_error=str(exc),
+                    outcomes.add(
+                        item.row_id, "failed", attempts=item.attempts + 1, last_error=str(exc)
                     )
                     report.failed += 1
                 except TransientError as exc:
-                    _retry_or_fail(item.row_id, item.attempts, owner, clock(), str(exc), report)
+                    _retry_or_fail(outcomes, item.row_id, item.attempts, clock(), str(exc), report)
                     if not transport.connected:
                         break
                 else:
-                    _finish(
+                    outcomes.add(
                         item.row_id,
-                        owner,
-                        status="sent",
+                        "sent",
                         attempts=item.attempts + 1,
                         sent_at=clock(),
                         subject=item.subject[:300],
@@ -245,22 +292,16 @@ def deliver(
                     report.sent += 1
     except TransientError as exc:
         # Could not connect at all: every row in the batch waits and tries again.
-        attempts = dict(
-            db.session.execute(
-                select(OutboxMessage.id, OutboxMessage.attempts).where(
-                    OutboxMessage.id.in_(pending)
-                )
-            ).all()
-        )
-        db.session.rollback()
-        for row_id in pending:
-            _retry_or_fail(row_id, attempts.get(row_id, 0), owner, clock(), str(exc), report)
+        for item in pending:
+            _retry_or_fail(outcomes, item.row_id, item.attempts, clock(), str(exc), report)
         pending = []
+    outcomes.flush()
     # Rows left after a dropped connection or a stop go straight back to the queue, untried.
     if pending:
+        table = OutboxMessage.__table__
         db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(pending), OutboxMessage.lease_owner == owner)
+            update(table)
+            .where(table.c.id.in_([p.row_id for p in pending]), table.c.lease_owner == owner)
             .values(status="queued", lease_owner=None, lease_expires_at=None)
         )
         db.session.commit()

@@ -1,0 +1,234 @@
+"""Reminder throughput: the worker against a plain smtplib loop, and planning speed.
+
+Run by hand (not part of `make test`):
+
+    .venv/bin/python bench/reminders.py                 # SQLite in a temporary folder
+    .venv/bin/python bench/reminders.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+1. 10,000 confirmed registrants of one webinar; the worker plans their reminders and
+   delivers them to a loopback SMTP server (aiosmtpd). Messages per second.
+2. The same messages (the bytes the server received) sent again by a plain smtplib loop over
+   one connection: the ceiling for this SMTP server. The ratio of 1 to 2 is the figure.
+3. Planning reminders for 100,000 registrations: seconds.
+
+Prints the figures and writes them to docs/benchmarks.md (the "Reminders" section).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import smtplib
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("APP_ENV", "testing")
+os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-"))
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
+
+from eventsapp import create_app  # noqa: E402
+from eventsapp.extensions import db  # noqa: E402
+from eventsapp.mail import worker  # noqa: E402
+from eventsapp.models import Organisation, Registration, Webinar  # noqa: E402
+from eventsapp.services import registration as registrations  # noqa: E402
+from eventsapp.services import reminders, tokens  # noqa: E402
+
+
+class Sink:
+    """Keeps what it receives; fast enough not to be the bottleneck of either side."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        with self.lock:
+            self.messages.append((envelope.rcpt_tos[0], envelope.original_content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_webinar(slug: str, starts_at: datetime, capacity: int, now: datetime) -> Webinar:
+    org = db.session.scalars(select(Organisation)).first() or Organisation(
+        slug="clinic", name="Clinic"
+    )
+    webinar = Webinar(
+        slug=slug,
+        title="Cannabis medicines and chronic back pain: a specialist panel",
+        summary="Specialists answer your questions.",
+        description="",
+        starts_at=starts_at,
+        duration_minutes=60,
+        capacity=capacity,
+        seats_taken=capacity,
+        waitlist_enabled=True,
+        registration_open=True,
+        status="published",
+        sequence=0,
+        created_at=now,
+        updated_at=now,
+        hosts=[org],
+        reminder_offsets=[60],
+        join_url="https://zoom.example.com/j/1",
+    )
+    db.session.add(webinar)
+    db.session.flush()
+    return webinar
+
+
+def add_registrants(webinar: Webinar, count: int, confirmed_at: datetime, secret: str) -> None:
+    """Bulk rows with real manage and join tokens (what the emails link to)."""
+    table = Registration.__table__
+    start = (db.session.scalar(select(db.func.max(Registration.id))) or 0) + 1
+    rows = []
+    for n in range(count):
+        reg_id = start + n
+        salt, join_salt = tokens.new_salt(), tokens.new_salt()
+        rows.append(
+            {
+                "id": reg_id,
+                "webinar_id": webinar.id,
+                "full_name": f"Person {reg_id}",
+                "email": f"p{reg_id}@example.com",
+                "email_normalised": f"p{reg_id}@example.com",
+                "audience": None,
+                "question": "",
+                "question_status": "new",
+                "access_needs": "",
+                "status": "confirmed",
+                "status_changed_at": confirmed_at,
+                "version": 1,
+                "ical_sequence_offset": 0,
+                "consent_given_at": confirmed_at,
+                "consent_notice_version": "bench",
+                "token_salt": salt,
+                "manage_token_hash": tokens.digest(
+                    tokens.derive(secret, registrations.MANAGE, reg_id, salt)
+                ),
+                "join_salt": join_salt,
+                "join_token_hash": tokens.digest(
+                    tokens.derive(secret, registrations.JOIN, reg_id, join_salt)
+                ),
+                "join_clicks": 0,
+                "reminders_opt_out": False,
+                "created_at": confirmed_at,
+            }
+        )
+    for i in range(0, count, 5000):
+        db.session.execute(insert(table), rows[i : i + 5000])
+    db.session.commit()
+
+
+def plain_loop(port: int, messages: list[tuple[str, bytes]]) -> float:
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        for recipient, data in messages:
+            smtp.sendmail("webinars@example.org", [recipient], data)
+    return len(messages) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temporary folder)")
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--plan-count", type=int, default=100_000)
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args()
+
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    database = args.database or f"sqlite:///{os.environ['INSTANCE_PATH']}/bench.db"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database,
+            "SECRET_KEY": "bench-secret-" + "k" * 40,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": port,
+            "PUBLIC_BASE_URL": "https://webinars.example.org",
+            "OUTBOX_BATCH_SIZE": 500,
+        }
+    )
+    now = datetime.now(UTC).replace(microsecond=0)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        webinar = make_webinar("bench", now + timedelta(minutes=30), args.count, now)
+        add_registrants(webinar, args.count, now - timedelta(days=1), app.config["SECRET_KEY"])
+        later = make_webinar("plan", now + timedelta(days=2, minutes=30), args.plan_count, now)
+        add_registrants(later, args.plan_count, now - timedelta(days=1), app.config["SECRET_KEY"])
+
+        started = time.perf_counter()
+        report = worker.run_once()
+        worker_seconds = time.perf_counter() - started
+        assert report.sent == args.count, report
+        worker_rate = args.count / worker_seconds
+
+        # Planning alone for the big webinar: its 1-hour reminder falls due two days on.
+        clock = now + timedelta(days=2, minutes=1)
+        started = time.perf_counter()
+        planned = reminders.plan(clock)
+        db.session.commit()
+        plan_seconds = time.perf_counter() - started
+        assert planned.reminders == args.plan_count, planned
+
+    received = list(sink.messages)
+    sink.messages.clear()
+    plain_rate = plain_loop(port, received)
+    controller.stop()
+
+    ratio = worker_rate / plain_rate
+    backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
+    lines = [
+        f"- {backend}: worker {worker_rate:,.0f} msg/s ({args.count:,} reminders planned and "
+        f"delivered in {worker_seconds:.1f} s); plain smtplib loop {plain_rate:,.0f} msg/s; "
+        f"**ratio {ratio:.2f}** (target ≥ 0.6). Planning {args.plan_count:,} reminders: "
+        f"**{plan_seconds:.2f} s** (target < 2 s).",
+    ]
+    print("\n".join(lines))
+    if not args.no_write:
+        write_results(backend, lines)
+
+
+def write_results(backend: str, lines: list[str]) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    heading = "## Reminders (bench/reminders.py)"
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    stamp = f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine}."
+    if heading not in text:
+        text = text.rstrip() + f"\n\n{heading}\n\n{stamp}\n"
+    section_start = text.index(heading)
+    next_heading = text.find("\n## ", section_start + len(heading))
+    section = text[section_start : next_heading if next_heading != -1 else len(text)]
+    kept = [
+        line
+        for line in section.splitlines()[1:]
+        if line.strip()
+        and not line.startswith(f"- {backend}:")
+        and not line.startswith("Measured ")
+    ]
+    new_section = "\n".join([heading, "", stamp, "", *kept, *lines]) + "\n"
+    text = text[:section_start] + new_section + (text[next_heading:] if next_heading != -1 else "")
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
