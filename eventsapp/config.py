@@ -105,6 +105,11 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         # Outcomes (sent, failed ...) are written in groups of this many messages: larger is
         # faster, and is also how many could be sent twice if a worker dies mid-group.
         "OUTBOX_RECORD_EVERY": _int(env, "OUTBOX_RECORD_EVERY", 10),
+        # 1 (or more): render emails in a separate process, overlapping with SMTP (see
+        # eventsapp/mail/renderers.py). 0: render in the worker itself.
+        "MAIL_RENDER_PROCESSES": _int(
+            env, "MAIL_RENDER_PROCESSES", 1 if app_env == "production" else 0
+        ),
         "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_LEASE_SECONDS": _int(env, "OUTBOX_LEASE_SECONDS", 300),
         "WORKER_IDLE_SECONDS": _float(env, "WORKER_IDLE_SECONDS", 5.0),

@@ -317,3 +317,19 @@ def test_a_server_that_drops_the_connection_is_retried(app, client, ctx):
         assert {r.status for r in db.session.scalars(select(OutboxMessage))} == {"queued"}
     finally:
         failing.stop()
+
+
+def test_a_render_process_renders_while_the_worker_sends(app, client, ctx, smtp):
+    """MAIL_RENDER_PROCESSES=1, as in production: the same emails, rendered in a child."""
+    app.config["MAIL_RENDER_PROCESSES"] = 1
+    webinar = create_webinar(capacity=30)
+    for n in range(12):
+        register_via(client, webinar.slug, email=f"p{n}@example.com")
+    app.config["OUTBOX_BATCH_SIZE"] = 5  # several batches, so rendering and sending overlap
+    report = run_worker(app)
+    assert (report.sent, report.failed) == (12, 0)
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages) == sorted(
+        f"p{n}@example.com" for n in range(12)
+    )
+    calendar_part, _ = calendar_parts(smtp.messages[0].message)
+    assert calendar_part.get_param("method") == "REQUEST"

@@ -40,7 +40,26 @@ class RenderedEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-_WIRE_POLICY = email_policy.compat32.clone(linesep="\r\n")
+class _WirePolicy(email_policy.Compat32):
+    """compat32 with CRLF, and a fast path for the usual short ASCII header.
+
+    Folding goes through email.header.Header for every header of every part, which was
+    most of the cost of writing an email; a line that needs no folding is written as is.
+    """
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) + 2 <= (self.max_line_length or 78)
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+_WIRE_POLICY = _WirePolicy(linesep="\r\n")
 
 
 class CalendarMessage(Message):

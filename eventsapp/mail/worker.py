@@ -13,17 +13,18 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
 
 from eventsapp import sqlite
 from eventsapp.extensions import db
-from eventsapp.mail.render import build_message, render
+from eventsapp.mail import renderers
+from eventsapp.mail.batches import NotSent, Prepared, render_batch
 from eventsapp.mail.transport import (
     FileTransport,
     PermanentError,
@@ -31,7 +32,7 @@ from eventsapp.mail.transport import (
     TransientError,
     Transport,
 )
-from eventsapp.models import OutboxMessage, Registration, Webinar
+from eventsapp.models import OutboxMessage
 from eventsapp.services import reminders
 from eventsapp.uktime import utcnow
 
@@ -179,73 +180,6 @@ def _retry_or_fail(
         report.retried += 1
 
 
-@dataclass
-class _Prepared:
-    row_id: int
-    attempts: int
-    recipient: str
-    message_id: str
-    subject: str
-    data: bytes
-
-
-def _prepare_batch(
-    ids: list[int],
-    owner: str,
-    sender: str,
-    now: datetime,
-    outcomes: _Outcomes,
-    report: BatchReport,
-) -> list[_Prepared]:
-    """Render every leased row of the batch in one short read transaction.
-
-    Rendering before sending keeps database work out of the SMTP loop, and the read
-    transaction ends before any network call (SQLite's write lock is never held across
-    the network). Rows whose reason has gone are skipped; a template bug fails its row.
-    """
-    prepared: list[_Prepared] = []
-    with sqlite.begin_mode(sqlite.DEFERRED):
-        rows = (
-            db.session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
-                .order_by(OutboxMessage.due_at, OutboxMessage.id)
-                .options(
-                    joinedload(OutboxMessage.registration)
-                    .joinedload(Registration.webinar)
-                    .selectinload(Webinar.hosts)
-                )
-            )
-            .unique()
-            .all()
-        )
-        failed: list[tuple[int, int, str]] = []
-        skipped: list[int] = []
-        for row in rows:
-            try:
-                email = render(row, now)
-                if email is None:
-                    skipped.append(row.id)
-                    continue
-                data = build_message(row, email, sender).as_bytes()
-            except Exception as exc:  # a template bug must not stop the batch
-                log.exception("outbox row %s (%s): render failed", row.id, row.kind)
-                failed.append((row.id, row.attempts, f"render: {type(exc).__name__}"))
-                continue
-            prepared.append(
-                _Prepared(row.id, row.attempts, row.recipient, row.message_id, email.subject, data)
-            )
-        db.session.rollback()
-    for row_id in skipped:
-        outcomes.add(row_id, "skipped")
-        report.skipped += 1
-    for row_id, attempts, error in failed:
-        outcomes.add(row_id, "failed", attempts=attempts + 1, last_error=error)
-        report.failed += 1
-    outcomes.flush()
-    return prepared
-
-
 def plan_reminders(now: datetime) -> int:
     """Queue reminders that have fallen due (idempotent; safe with several workers)."""
     report = reminders.plan(now)
@@ -256,15 +190,34 @@ def plan_reminders(now: datetime) -> int:
 
 
 def deliver(
-    ids: list[int], owner: str, clock: Clock, stop: threading.Event | None = None
+    ids: list[int],
+    owner: str,
+    clock: Clock,
+    stop: threading.Event | None = None,
+    items: list[Prepared | NotSent] | None = None,
 ) -> BatchReport:
-    """Send leased rows over one connection; one bad address does not stop the batch."""
+    """Send leased rows over one connection; one bad address does not stop the batch.
+
+    `items` are the rows already rendered (by a render process); otherwise they are
+    rendered here first.
+    """
     cfg = current_app.config
     report = BatchReport(claimed=len(ids))
-    sender = cfg["MAIL_DEFAULT_SENDER"]
-    envelope_from = parseaddr(sender)[1]
+    envelope_from = parseaddr(cfg["MAIL_DEFAULT_SENDER"])[1]
     outcomes = _Outcomes(owner, cfg["OUTBOX_RECORD_EVERY"])
-    pending = _prepare_batch(ids, owner, sender, clock(), outcomes, report)
+    if items is None:
+        items = render_batch(ids, owner, clock())
+    pending: list[Prepared] = []
+    for item in items:
+        if isinstance(item, Prepared):
+            pending.append(item)
+        elif item.error is None:
+            outcomes.add(item.row_id, "skipped")
+            report.skipped += 1
+        else:
+            outcomes.add(item.row_id, "failed", attempts=item.attempts + 1, last_error=item.error)
+            report.failed += 1
+    outcomes.flush()
     try:
         with make_transport() as transport:
             while pending and not (stop and stop.is_set()):
@@ -297,15 +250,21 @@ def deliver(
         pending = []
     outcomes.flush()
     # Rows left after a dropped connection or a stop go straight back to the queue, untried.
-    if pending:
-        table = OutboxMessage.__table__
-        db.session.execute(
-            update(table)
-            .where(table.c.id.in_([p.row_id for p in pending]), table.c.lease_owner == owner)
-            .values(status="queued", lease_owner=None, lease_expires_at=None)
-        )
-        db.session.commit()
+    release(owner, [p.row_id for p in pending])
     return report
+
+
+def release(owner: str, row_ids: list[int]) -> None:
+    """Give claimed rows back to the queue without counting an attempt."""
+    if not row_ids:
+        return
+    table = OutboxMessage.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id.in_(row_ids), table.c.lease_owner == owner)
+        .values(status="queued", lease_owner=None, lease_expires_at=None)
+    )
+    db.session.commit()
 
 
 def run_once(clock: Clock = utcnow, stop: threading.Event | None = None) -> BatchReport:
@@ -315,14 +274,28 @@ def run_once(clock: Clock = utcnow, stop: threading.Event | None = None) -> Batc
 
 
 def _run_once(clock: Clock, stop: threading.Event | None) -> BatchReport:
+    """Claim, render and send batch after batch.
+
+    With a render process, the next batch is claimed and rendered there while this
+    process sends the current one: rendering is CPU work and SMTP mostly waiting.
+    """
     cfg = current_app.config
     owner = secrets.token_hex(8)
     total = BatchReport(reaped=reap_expired_leases(clock()), planned=plan_reminders(clock()))
-    while not (stop and stop.is_set()):
+    renderer = renderers.get(cfg)
+
+    def claim_and_render() -> tuple[list[int], Future[list[Prepared | NotSent]] | None]:
         ids = claim(clock(), owner, cfg["OUTBOX_BATCH_SIZE"], cfg["OUTBOX_LEASE_SECONDS"])
-        if not ids:
+        return ids, renderer.submit(ids, owner, clock()) if ids else None
+
+    ids, rendering = claim_and_render()
+    while ids and rendering is not None:
+        items = rendering.result()
+        if stop and stop.is_set():
+            release(owner, ids)
             break
-        report = deliver(ids, owner, clock, stop)
+        next_ids, next_rendering = claim_and_render()
+        report = deliver(ids, owner, clock, stop, items)
         log.info(
             "mail batch: claimed=%d sent=%d retried=%d failed=%d skipped=%d",
             report.claimed,
@@ -332,8 +305,13 @@ def _run_once(clock: Clock, stop: threading.Event | None) -> BatchReport:
             report.skipped,
         )
         total.add(report)
-        if report.sent == 0 and report.skipped == 0:
-            break  # everything went to retry: the server is down, wait for the next pass
+        ids, rendering = next_ids, next_rendering
+        if report.sent == 0 and report.skipped == 0 and report.failed == 0:
+            # Everything went to retry: the server is down. Wait for the next pass.
+            if rendering is not None:
+                rendering.result()
+            release(owner, ids)
+            break
     db.session.remove()
     return total
 

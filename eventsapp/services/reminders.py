@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, String, cast, insert, literal, select
+from sqlalchemy import JSON, String, cast, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -98,8 +98,9 @@ def _queue(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> in
         "message_id",
         "created_at",
     ]
-    result = db.session.execute(insert(OutboxMessage.__table__).from_select(columns, rows))
-    return result.rowcount or 0
+    db.session.execute(insert(OutboxMessage.__table__).from_select(columns, rows))
+    # Counted separately: psycopg reports rowcount -1 for INSERT ... SELECT.
+    return db.session.scalar(select(func.count()).select_from(rows.subquery())) or 0
 
 
 def plan(now: datetime) -> PlanReport:

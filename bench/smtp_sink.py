@@ -1,0 +1,56 @@
+"""A loopback SMTP server in its own process, for benchmarks.
+
+    python bench/smtp_sink.py SPOOL_FILE
+
+Prints its port on the first line of standard output, then accepts mail until SIGTERM.
+Each message is appended to SPOOL_FILE as "<recipient>\\n<length>\\n<bytes>" so the
+benchmark can send exactly the same messages again.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+class Spool:
+    def __init__(self, path: str) -> None:
+        self.file = open(path, "ab", buffering=1 << 20)  # noqa: SIM115 (open for the process's life)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        data = envelope.original_content
+        self.file.write(f"{envelope.rcpt_tos[0]}\n{len(data)}\n".encode() + data)
+        return "250 OK"
+
+
+def read_spool(path: str) -> list[tuple[str, bytes]]:
+    messages = []
+    with open(path, "rb") as spool:
+        while header := spool.readline():
+            recipient = header.decode().strip()
+            length = int(spool.readline())
+            messages.append((recipient, spool.read(length)))
+    return messages
+
+
+def main() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    spool = Spool(sys.argv[1])
+    controller = Controller(spool, hostname="127.0.0.1", port=port)
+    controller.start()
+    print(port, flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    stopped.wait()
+    controller.stop()
+    spool.file.close()
+
+
+if __name__ == "__main__":
+    main()
