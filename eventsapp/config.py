@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -29,24 +29,19 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def _number(env: dict[str, str], name: str, default: N) -> N:
+    """A whole number or a decimal, as the default is; a clear error names the variable."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return type(default)(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
-
-
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ConfigError(f"{name} must be {kind}, not {raw!r}") from exc
 
 
 def _dev_secret_key(instance_dir: Path) -> str:
@@ -91,7 +86,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # Mail: with no MAIL_SERVER the worker writes .eml files under instance/mail/.
         "MAIL_SERVER": mail_server,
-        "MAIL_PORT": _int(env, "MAIL_PORT", 25),
+        "MAIL_PORT": _number(env, "MAIL_PORT", 25),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_USE_SSL": False,
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
@@ -99,20 +94,20 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": env.get(
             "MAIL_DEFAULT_SENDER", "Back Pain Webinars <webinars@example.org>"
         ),
-        "MAIL_TIMEOUT_SECONDS": _int(env, "MAIL_TIMEOUT_SECONDS", 30),
+        "MAIL_TIMEOUT_SECONDS": _number(env, "MAIL_TIMEOUT_SECONDS", 30),
         "MAIL_FILE_DIR": str(instance_dir / "mail"),
-        "OUTBOX_BATCH_SIZE": _int(env, "OUTBOX_BATCH_SIZE", 100),
+        "OUTBOX_BATCH_SIZE": _number(env, "OUTBOX_BATCH_SIZE", 100),
         # Outcomes (sent, failed ...) are written in groups of this many messages: larger is
         # faster, and is also how many could be sent twice if a worker dies mid-group.
-        "OUTBOX_RECORD_EVERY": _int(env, "OUTBOX_RECORD_EVERY", 10),
+        "OUTBOX_RECORD_EVERY": _number(env, "OUTBOX_RECORD_EVERY", 10),
         # 1 (or more): render emails in a separate process, overlapping with SMTP (see
         # eventsapp/mail/renderers.py). 0: render in the worker itself.
-        "MAIL_RENDER_PROCESSES": _int(
+        "MAIL_RENDER_PROCESSES": _number(
             env, "MAIL_RENDER_PROCESSES", 1 if app_env == "production" else 0
         ),
-        "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
-        "OUTBOX_LEASE_SECONDS": _int(env, "OUTBOX_LEASE_SECONDS", 300),
-        "WORKER_IDLE_SECONDS": _float(env, "WORKER_IDLE_SECONDS", 5.0),
+        "OUTBOX_MAX_ATTEMPTS": _number(env, "OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_LEASE_SECONDS": _number(env, "OUTBOX_LEASE_SECONDS", 300),
+        "WORKER_IDLE_SECONDS": _number(env, "WORKER_IDLE_SECONDS", 5.0),
         # Forms never time out (people in pain may take a while); CSRF still binds to the session.
         "WTF_CSRF_TIME_LIMIT": None,
         # The biggest legitimate public form is well under this; bigger bodies get a 413.
