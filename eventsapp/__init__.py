@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from eventsapp import config as app_config
 from eventsapp import (
     models,  # noqa: F401  (registers the models with SQLAlchemy)
+    request_limits,
     sqlite,
     uktime,
 )
@@ -60,6 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         render_item=render_migration_item,
     )
     mail.init_app(app)
+    request_limits.init_app(app)  # before CSRFProtect: it reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +48,21 @@ def test_speaker_with_photo_is_checked_resized_and_served(app, client, ctx):
         assert image.format == "JPEG" and max(image.size) <= 400
     served = client.get(f"/speakers/{speaker.id}/photo")
     assert served.mimetype == "image/jpeg"
+
+
+def test_a_real_sized_photo_uploads_and_an_oversized_one_is_refused(app, client, ctx):
+    create_webinar()
+    create_user("colin@clinic.example")
+    login(client, "colin@clinic.example")
+    noise = Image.frombytes("RGB", (700, 700), os.urandom(700 * 700 * 3))
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=95)
+    assert len(out.getvalue()) > 500_000  # far above the 64 KB limit of ordinary forms
+    assert _upload(client, "/organiser/speakers/new", out.getvalue(), "big.jpg").status_code == 302
+    huge = _upload(client, "/organiser/speakers/new", b"x" * (6 * 1024 * 1024), "huge.jpg")
+    assert huge.status_code == 413
+    # Other forms keep the small limit.
+    assert post(client, "/organiser/webinars/new", title="x" * 100_000).status_code == 413
 
 
 def test_photos_are_judged_by_content_not_by_name(app, client, ctx):

@@ -12,6 +12,7 @@ from eventsapp.models import QUESTION_STATUSES, Speaker
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm
+from eventsapp.request_limits import allows_upload
 from eventsapp.services import audit, panels, registrants
 from eventsapp.sqlite import writes_on_get
 
@@ -30,6 +31,7 @@ def _speaker_or_404(speaker_id: int) -> Speaker:
 
 @bp.route("/speakers/new", methods=["GET", "POST"], defaults={"speaker_id": None})
 @bp.route("/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
+@allows_upload(panels.PHOTO_MAX_BYTES + 64 * 1024)
 def edit_speaker(speaker_id: int | None) -> str | BaseResponse | tuple[str, int]:
     speaker = _speaker_or_404(speaker_id) if speaker_id is not None else None
     form = SpeakerForm(obj=speaker)
