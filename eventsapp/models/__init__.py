@@ -1,5 +1,6 @@
 """Database models, one module per aggregate. Importing this registers them all."""
 
+from eventsapp.models.attendance import ATTENDANCE_SOURCES, Attendance, AttendanceImport
 from eventsapp.models.audit import AuditEvent
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.outbox import OUTBOX_STATUSES, OutboxMessage
@@ -16,6 +17,9 @@ from eventsapp.models.user import User
 from eventsapp.models.webinar import WEBINAR_STATUSES, Webinar, webinar_hosts
 
 __all__ = [
+    "ATTENDANCE_SOURCES",
+    "Attendance",
+    "AttendanceImport",
     "AUDIENCES",
     "QUESTION_STATUSES",
     "OUTBOX_STATUSES",

@@ -60,6 +60,8 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     recording_url: Mapped[str | None] = mapped_column(String(1000))
     # The join link sends people to the platform from this many minutes before the start.
     doors_open_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # Attended means at least this many minutes in the session (or a check-in by hand).
+    attendance_threshold_minutes: Mapped[int] = mapped_column(Integer, default=10)
     # Minutes before the start at which reminders go out.
     reminder_offsets: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
     # iCalendar SEQUENCE: +1 whenever start, end, join link or status changes.

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from eventsapp import uktime
@@ -73,13 +73,7 @@ def search(webinar: Webinar, filters: Filters) -> list[Registration]:
         .order_by(Registration.created_at, Registration.id)
     )
     if filters.search.strip():
-        like = f"%{filters.search.strip().lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Registration.full_name).like(like),
-                Registration.email_normalised.like(like),
-            )
-        )
+        query = query.where(name_or_email_contains(filters.search))
     if filters.status:
         query = query.where(Registration.status == filters.status)
     if filters.audience == "unstated":
@@ -92,6 +86,14 @@ def search(webinar: Webinar, filters: Filters) -> list[Registration]:
     elif filters.marketing == "none":
         query = query.where(Registration.id.not_in(opted_in))
     return list(db.session.scalars(query))
+
+
+def name_or_email_contains(text: str) -> ColumnElement[bool]:
+    """Case-insensitive search of registrants by part of their name or email."""
+    like = f"%{text.strip().lower()}%"
+    return or_(
+        func.lower(Registration.full_name).like(like), Registration.email_normalised.like(like)
+    )
 
 
 def neutralise(value: object) -> str:

@@ -1,0 +1,48 @@
+"""Who attended, for how long, and from which source; and the reports imported."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventsapp.extensions import db
+from eventsapp.models.registration import Registration
+from eventsapp.models.types import UTCDateTime
+
+ATTENDANCE_SOURCES = ("manual", "zoom", "teams")
+
+
+class Attendance(db.Model):  # type: ignore[name-defined]
+    """One per registration that has any attendance record."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (CheckConstraint(f"source IN {ATTENDANCE_SOURCES!r}", name="source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), unique=True
+    )
+    # Minutes in the session from a platform report; None for a check-in by hand.
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration] = relationship()
+
+
+class AttendanceImport(db.Model):  # type: ignore[name-defined]
+    """A platform report imported for a webinar; the file's hash makes re-imports no-ops."""
+
+    __tablename__ = "attendance_imports"
+    __table_args__ = (UniqueConstraint("webinar_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webinar_id: Mapped[int] = mapped_column(ForeignKey("webinars.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(20))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    # Rows no registrant matched: [{"key", "name", "email", "minutes"}], for matching by hand.
+    unmatched: Mapped[list] = mapped_column(JSON, default=list)

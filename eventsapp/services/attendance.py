@@ -1,0 +1,195 @@
+"""Recording attendance: check-in by hand, and platform reports matched to registrants."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from eventsapp.extensions import db
+from eventsapp.models import Attendance, AttendanceImport, Registration, User, Webinar
+from eventsapp.services import attendance_reports, audit
+from eventsapp.services.errors import DomainError
+from eventsapp.services.registrants import name_or_email_contains, registration_in
+
+
+class AttendanceError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckInRow:
+    registration: Registration
+    record: Attendance | None
+    attended: bool
+
+
+def attended(record: Attendance | None, webinar: Webinar) -> bool:
+    """A check-in by hand counts; a report counts from the webinar's minimum minutes."""
+    if record is None:
+        return False
+    if record.source == "manual":
+        return True
+    return (record.minutes or 0) >= webinar.attendance_threshold_minutes
+
+
+def check_in_list(webinar: Webinar, search: str = "") -> list[CheckInRow]:
+    query = (
+        select(Registration, Attendance)
+        .outerjoin(Attendance, Attendance.registration_id == Registration.id)
+        .where(Registration.webinar_id == webinar.id, Registration.status == "confirmed")
+        .order_by(func.lower(Registration.full_name), Registration.id)
+    )
+    if search.strip():
+        query = query.where(name_or_email_contains(search))
+    return [CheckInRow(reg, rec, attended(rec, webinar)) for reg, rec in db.session.execute(query)]
+
+
+def _record(registration: Registration) -> Attendance | None:
+    return db.session.scalars(
+        select(Attendance).where(Attendance.registration_id == registration.id)
+    ).one_or_none()
+
+
+def check_in(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> None:
+    registration = registration_in(webinar, registration_id)
+    record = _record(registration)
+    if record is None:
+        db.session.add(
+            Attendance(registration=registration, minutes=None, source="manual", updated_at=now)
+        )
+    elif record.source != "manual":
+        raise AttendanceError("Their attendance already comes from the platform's report")
+    audit.record(
+        "attendance.checked_in", actor=actor, now=now, webinar=webinar, registration=registration.id
+    )
+
+
+def undo_check_in(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> None:
+    registration = registration_in(webinar, registration_id)
+    record = _record(registration)
+    if record is None or record.source != "manual":
+        raise AttendanceError("There is no check-in by hand to undo")
+    db.session.delete(record)
+    audit.record(
+        "attendance.check_in_undone",
+        actor=actor,
+        now=now,
+        webinar=webinar,
+        registration=registration.id,
+    )
+
+
+def _set_minutes(registration: Registration, minutes: int, source: str, now: datetime) -> None:
+    """A report's minutes replace an earlier report's for that person (never add up)."""
+    record = _record(registration)
+    if record is None:
+        db.session.add(
+            Attendance(registration=registration, minutes=minutes, source=source, updated_at=now)
+        )
+    else:
+        record.minutes, record.source, record.updated_at = minutes, source, now
+
+
+def import_report(
+    webinar: Webinar, data: bytes, actor: User, now: datetime
+) -> tuple[AttendanceImport, bool]:
+    """Read, match by email (case-insensitive) and record. Returns (import, new?).
+
+    The same file twice is recognised by its hash and changes nothing. A malformed file
+    raises before anything is written.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = db.session.scalars(
+        select(AttendanceImport).where(
+            AttendanceImport.webinar_id == webinar.id, AttendanceImport.sha256 == digest
+        )
+    ).one_or_none()
+    if earlier is not None:
+        return earlier, False
+    try:
+        source, rows = attendance_reports.parse(data)
+    except attendance_reports.ReportError as exc:
+        raise AttendanceError(str(exc), "report") from exc
+    by_email = {
+        reg.email_normalised: reg
+        for reg in db.session.scalars(
+            select(Registration).where(Registration.webinar_id == webinar.id)
+        )
+    }
+    matched, unmatched = 0, []
+    for row in rows:
+        registration = by_email.get(row.email) if row.email else None
+        if registration is None:
+            unmatched.append(
+                {"key": row.key, "name": row.name, "email": row.email, "minutes": row.minutes}
+            )
+            continue
+        _set_minutes(registration, row.minutes, source, now)
+        matched += 1
+    record = AttendanceImport(
+        webinar_id=webinar.id,
+        sha256=digest,
+        source=source,
+        imported_at=now,
+        matched=matched,
+        unmatched=unmatched,
+    )
+    db.session.add(record)
+    db.session.flush()
+    audit.record(
+        "attendance.imported",
+        actor=actor,
+        now=now,
+        webinar=webinar,
+        source=source,
+        matched=matched,
+        unmatched=len(unmatched),
+    )
+    return record, True
+
+
+def match_by_hand(
+    webinar: Webinar, import_id: int, key: str, registration_id: int, actor: User, now: datetime
+) -> None:
+    """Attach an unmatched report row to a registrant (e.g. they joined from another address)."""
+    record = db.session.get(AttendanceImport, import_id)
+    if record is None or record.webinar_id != webinar.id:
+        raise AttendanceError("That report is not one of this webinar's")
+    row = next((r for r in record.unmatched if r["key"] == key), None)
+    if row is None:
+        raise AttendanceError("That row has already been matched")
+    registration = registration_in(webinar, registration_id)
+    _set_minutes(registration, int(row["minutes"]), record.source, now)
+    record.unmatched = [r for r in record.unmatched if r["key"] != key]
+    audit.record(
+        "attendance.matched_by_hand",
+        actor=actor,
+        now=now,
+        webinar=webinar,
+        registration=registration.id,
+    )
+
+
+def imports(webinar: Webinar) -> list[AttendanceImport]:
+    return list(
+        db.session.scalars(
+            select(AttendanceImport)
+            .where(AttendanceImport.webinar_id == webinar.id)
+            .order_by(AttendanceImport.imported_at.desc())
+        )
+    )
+
+
+def registrants_for_matching(webinar: Webinar) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.webinar_id == webinar.id, Registration.status != "cancelled")
+            .order_by(func.lower(Registration.full_name))
+            .options(selectinload(Registration.marketing_consents))
+        )
+    )
