@@ -27,7 +27,12 @@ from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import OutboxMessage, Registration, User
 from eventsapp.services import accounts, reminders
-from eventsapp.services.registration import join_token, manage_token, stop_reminders_token
+from eventsapp.services.registration import (
+    feedback_token,
+    join_token,
+    manage_token,
+    stop_reminders_token,
+)
 
 
 @dataclass
@@ -101,7 +106,11 @@ _RELEVANT = {
     "webinar_updated": {"confirmed"},
     "webinar_cancelled": {"confirmed", "waitlisted"},
     "reminder": {"confirmed"},
+    "follow_up_attended": {"confirmed"},
+    "follow_up_missed": {"confirmed"},
 }
+# Emails a registrant can stop for one webinar (RFC 8058 one-click List-Unsubscribe).
+_UNSUBSCRIBABLE = {"reminder", "follow_up_attended", "follow_up_missed"}
 # Emails that carry the current invitation, so a calendar that missed an update catches up.
 _CARRY_INVITE = {"confirmation", "already_registered", "webinar_updated", "reminder"}
 
@@ -111,6 +120,7 @@ class _Links:
     manage: str
     join: str
     stop_reminders: str
+    feedback: str
 
 
 def _links(registration: Registration, preview: bool) -> _Links:
@@ -120,6 +130,7 @@ def _links(registration: Registration, preview: bool) -> _Links:
             external_url("public.manage", token=PREVIEW_TOKEN),
             external_url("public.join", token=PREVIEW_TOKEN),
             external_url("public.stop_reminders", registration_id=0, token=PREVIEW_TOKEN),
+            external_url("public.feedback", registration_id=0, token=PREVIEW_TOKEN),
         )
     manage = (
         external_url("public.manage", token=manage_token(registration))
@@ -136,7 +147,10 @@ def _links(registration: Registration, preview: bool) -> _Links:
         registration_id=registration.id,
         token=stop_reminders_token(registration),
     )
-    return _Links(manage, join, stop)
+    feedback = external_url(
+        "public.feedback", registration_id=registration.id, token=feedback_token(registration)
+    )
+    return _Links(manage, join, stop, feedback)
 
 
 def _invite(registration: Registration, method: str, now: datetime, links: _Links | None) -> bytes:
@@ -192,10 +206,10 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
             return None
         if webinar.status == "cancelled" and row.kind != "webinar_cancelled":
             return None  # the cancellation email says everything now
-        if row.kind == "reminder" and (
-            registration.reminders_opt_out or not reminders.still_due(webinar, row.context, now)
-        ):
-            return None  # opted out, moved since it was planned, or too late to be useful
+        if row.kind in _UNSUBSCRIBABLE and registration.reminders_opt_out:
+            return None  # they stopped emails about this webinar
+        if row.kind == "reminder" and not reminders.still_due(webinar, row.context, now):
+            return None  # moved since it was planned, or too late to be useful
     links = _links(registration, preview)
     email = _from_templates(
         row.kind,
@@ -209,6 +223,7 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
             "manage_url": links.manage,
             "join_url": links.join,
             "stop_url": links.stop_reminders,
+            "feedback_url": links.feedback,
             "doors_open": uktime.format_time(webinar.doors_open_at),
             "starts_in": _starts_in((row.context or {}).get("offset")),
             "webinar_url": external_url("public.webinar", slug=webinar.slug),
@@ -220,8 +235,8 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
     if method is not None:
         email.ical = _invite(registration, method, now, links if method == "REQUEST" else None)
         email.ical_method = method
-    if row.kind == "reminder":
-        # RFC 8058 one-click unsubscribe: stops this webinar's reminders only.
+    if row.kind in _UNSUBSCRIBABLE:
+        # RFC 8058 one-click unsubscribe: stops this webinar's reminders and follow-ups only.
         sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
         email.headers["List-Unsubscribe"] = (
             f"<{links.stop_reminders}>, <mailto:{sender}?subject=Stop%20reminders>"

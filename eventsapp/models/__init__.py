@@ -2,6 +2,7 @@
 
 from eventsapp.models.attendance import ATTENDANCE_SOURCES, Attendance, AttendanceImport
 from eventsapp.models.audit import AuditEvent
+from eventsapp.models.feedback import FeedbackResponse
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.outbox import OUTBOX_STATUSES, OutboxMessage
 from eventsapp.models.registration import (
@@ -27,6 +28,7 @@ __all__ = [
     "REGISTRATION_STATUSES",
     "WEBINAR_STATUSES",
     "AuditEvent",
+    "FeedbackResponse",
     "MarketingConsent",
     "Organisation",
     "OutboxMessage",

@@ -62,6 +62,8 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     doors_open_minutes: Mapped[int] = mapped_column(Integer, default=15)
     # Attended means at least this many minutes in the session (or a check-in by hand).
     attendance_threshold_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    # Feedback can be given (and changed) until this many days after the end.
+    feedback_open_days: Mapped[int] = mapped_column(Integer, default=30)
     # Minutes before the start at which reminders go out.
     reminder_offsets: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
     # iCalendar SEQUENCE: +1 whenever start, end, join link or status changes.
@@ -85,6 +87,10 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     @property
     def doors_open_at(self) -> datetime:
         return self.starts_at - timedelta(minutes=self.doors_open_minutes)
+
+    @property
+    def feedback_closes_at(self) -> datetime:
+        return self.ends_at + timedelta(days=self.feedback_open_days)
 
     @property
     def seats_left(self) -> int:

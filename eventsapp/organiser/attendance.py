@@ -11,7 +11,7 @@ from eventsapp.extensions import db
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.request_limits import allows_upload
-from eventsapp.services import attendance
+from eventsapp.services import attendance, feedback, follow_ups
 
 REPORT_MAX_BYTES = 5 * 1024 * 1024
 
@@ -88,3 +88,20 @@ def match_attendance(webinar_id: int, import_id: int) -> Response:
         "Matched.",
     )
     return redirect(url_for(".attendance_page", webinar_id=webinar_id))
+
+
+@bp.post("/webinars/<int:webinar_id>/follow-ups")
+def send_follow_ups(webinar_id: int) -> Response:
+    webinar = webinar_or_404(webinar_id)
+    queued: list[int] = []
+    if apply(lambda: queued.append(follow_ups.send(webinar, actor(), now()))):
+        flash(f"{queued[0]} follow-up email(s) queued. No one is followed up twice.")
+    return redirect(url_for(".attendance_page", webinar_id=webinar_id))
+
+
+@bp.get("/webinars/<int:webinar_id>/feedback")
+def feedback_summary(webinar_id: int) -> str:
+    webinar = webinar_or_404(webinar_id)
+    return render_template(
+        "organiser/feedback.html", webinar=webinar, summary=feedback.summary(webinar)
+    )

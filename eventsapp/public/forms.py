@@ -80,3 +80,41 @@ class RegistrationForm(FlaskForm):
         self.marketing.choices = [
             SelectChoice(org.id, f"Send me news by email from {org.name}") for org in hosts
         ]
+
+
+_SCALE = [
+    SelectChoice(str(n), label)
+    for n, label in (
+        (5, "5 – very good"),
+        (4, "4 – good"),
+        (3, "3 – neither good nor poor"),
+        (2, "2 – poor"),
+        (1, "1 – very poor"),
+    )
+]
+
+
+class FeedbackForm(FlaskForm):
+    overall = RadioField(
+        "Overall, how was the webinar?",
+        choices=_SCALE,
+        validators=[DataRequired("Choose how the webinar was overall, from 1 to 5")],
+    )
+    usefulness = RadioField(
+        "How useful was it for managing your pain?",
+        choices=[
+            SelectChoice(c.value, c.label.replace("good", "useful").replace("poor", "useless"))
+            for c in _SCALE
+        ],
+        validators=[DataRequired("Choose how useful it was, from 1 to 5")],
+    )
+    would_recommend = RadioField(
+        "Would you recommend these webinars to someone else?",
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+        validators=[DataRequired("Choose yes or no")],
+    )
+    comments = TextAreaField(
+        "Anything else you would like to tell us? (optional)",
+        filters=[_strip],
+        validators=[Length(max=2000, message="Your comments must be 2,000 characters or fewer")],
+    )

@@ -21,7 +21,8 @@ from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import Registration, Speaker, Webinar
 from eventsapp.public import bp, calendar_links
-from eventsapp.public.forms import RegistrationForm
+from eventsapp.public.forms import FeedbackForm, RegistrationForm
+from eventsapp.services import feedback as surveys
 from eventsapp.services import joining, webinars
 from eventsapp.services import registration as registrations
 from eventsapp.services.content import render_markdown
@@ -30,7 +31,13 @@ from eventsapp.sqlite import writes_on_get
 from eventsapp.uktime import utcnow
 
 # Endpoints whose URL carries a personal token: nothing may leak it onwards or cache it.
-TOKEN_ENDPOINTS = {"public.manage", "public.cancel", "public.join", "public.stop_reminders"}
+TOKEN_ENDPOINTS = {
+    "public.manage",
+    "public.cancel",
+    "public.join",
+    "public.stop_reminders",
+    "public.feedback",
+}
 
 
 @bp.after_request
@@ -250,3 +257,41 @@ def stop_reminders(registration_id: int, token: str) -> str:
         token=token,
         stopped=registration.reminders_opt_out,
     )
+
+
+@bp.route("/feedback/<int:registration_id>/<token>", methods=["GET", "POST"])
+def feedback(registration_id: int, token: str) -> str | BaseResponse | tuple[str, int]:
+    registration = registrations.find_for_feedback(registration_id, token)
+    if registration is None:
+        abort(404)
+    now = utcnow()
+    state = surveys.state(registration, now)
+    existing = surveys.response_of(registration)
+    form = FeedbackForm()
+    if state is surveys.SurveyState.OPEN and form.validate_on_submit():
+        surveys.save(
+            registration,
+            surveys.FeedbackInput(
+                overall=int(form.overall.data),
+                usefulness=int(form.usefulness.data),
+                would_recommend=form.would_recommend.data == "yes",
+                comments=form.comments.data or "",
+            ),
+            now,
+        )
+        db.session.commit()
+        return render_template(
+            "public/feedback_thanks.html", webinar=registration.webinar, again=request.path
+        )
+    if not form.is_submitted() and existing is not None:
+        form.overall.data, form.usefulness.data = str(existing.overall), str(existing.usefulness)
+        form.would_recommend.data = "yes" if existing.would_recommend else "no"
+        form.comments.data = existing.comments
+    status = 400 if form.errors else 200
+    return render_template(
+        "public/feedback.html",
+        webinar=registration.webinar,
+        form=form,
+        state=state,
+        existing=existing,
+    ), status

@@ -24,6 +24,7 @@ from eventsapp.services.webinars import Availability, availability
 MANAGE = "manage"
 JOIN = "join"
 STOP_REMINDERS = "stop-reminders"
+FEEDBACK = "feedback"
 
 
 class RegistrationError(Exception):
@@ -80,11 +81,26 @@ def stop_reminders_token(registration: Registration) -> str:
     )
 
 
-def find_for_stop_reminders(registration_id: int, token: str) -> Registration | None:
+def feedback_token(registration: Registration) -> str:
+    return tokens.derive(
+        current_app.config["SECRET_KEY"], FEEDBACK, registration.id, registration.join_salt or ""
+    )
+
+
+def _find_by_id_and_token(registration_id: int, token: str, make: object) -> Registration | None:
+    """For links that carry the id and a token recomputed to check it (nothing stored)."""
     registration = db.session.get(Registration, registration_id)
-    if registration is None or not tokens.equal(stop_reminders_token(registration), token):
+    if registration is None or not tokens.equal(make(registration), token):  # type: ignore[operator]
         return None
     return registration
+
+
+def find_for_stop_reminders(registration_id: int, token: str) -> Registration | None:
+    return _find_by_id_and_token(registration_id, token, stop_reminders_token)
+
+
+def find_for_feedback(registration_id: int, token: str) -> Registration | None:
+    return _find_by_id_and_token(registration_id, token, feedback_token)
 
 
 def find_by_join_token(token: str) -> Registration | None:

@@ -19,7 +19,7 @@ from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.models import Organisation, PanelMember, Registration, User, Webinar
-from eventsapp.services import audit
+from eventsapp.services import audit, follow_ups
 from eventsapp.services.errors import DomainError
 from eventsapp.services.registration import promote_from_waitlist
 
@@ -197,6 +197,11 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     if raised_capacity:
         db.session.flush()
         promote_from_waitlist(webinar, now)
+    if "recording_url" in changed and webinar.recording_url and webinar.status == "published":
+        if now >= webinar.ends_at:
+            # Publishing the recording is what sends the follow-ups (each person once).
+            db.session.flush()
+            follow_ups.send(webinar, actor, now)
     audit.record(
         "webinar.updated",
         actor=actor,
