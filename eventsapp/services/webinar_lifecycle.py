@@ -186,10 +186,16 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     if not changed:
         return []
     raised_capacity = data.capacity > webinar.capacity
+    old_end = webinar.ends_at
     for name, value in new_values.items():
         setattr(webinar, name, value)
     webinar.updated_at = now
-    notify = webinar.status == "published" and any(f in changed for f in _CALENDAR_FIELDS)
+    # Calendars matter until it is over; correcting a past webinar's times emails no one.
+    notify = (
+        webinar.status == "published"
+        and any(f in changed for f in _CALENDAR_FIELDS)
+        and now < max(old_end, webinar.ends_at)
+    )
     if notify:
         webinar.sequence += 1
         db.session.flush()
