@@ -94,3 +94,10 @@ def test_organiser_creates_a_webinar_with_a_panel_and_publishes_it(page, live_se
     assert page.get_by_text("6:30pm BST to 7:30pm BST").is_visible()
     assert page.get_by_role("heading", name="Dr Helen Marsh (Chair)").is_visible()
     assert page.get_by_role("button", name="Register for this webinar").is_visible()
+
+    # The other main organiser pages pass axe too.
+    page.go_back()
+    for name in ("Dashboard", "Registrants", "Attendance", "Emails"):
+        page.get_by_role("link", name=name, exact=True).click()
+        page.get_by_role("heading", name=name, level=1).wait_for()
+        assert_accessible(page)

@@ -39,6 +39,7 @@ from eventsapp.organiser import (  # noqa: E402,F401  (routes register on bp)
     accounts,
     admin,
     attendance,
+    dashboard,
     panels,
     registrants,
     webinars,

@@ -1,0 +1,108 @@
+"""Figures for the partnership's reports: per webinar, and across the series."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from eventsapp import uktime
+from eventsapp.extensions import db
+from eventsapp.models import AUDIENCES, Attendance, Registration, Webinar
+from eventsapp.services.attendance import attended
+from eventsapp.services.registrants import neutralise
+
+
+@dataclass(frozen=True)
+class WebinarFigures:
+    webinar: Webinar
+    registered: int  # ever registered, whatever happened next
+    confirmed: int
+    waitlisted: int
+    cancelled: int
+    joined: int  # used their join link
+    attended: int
+    median_minutes: float | None
+    registrations_by_day: list[tuple[date, int]]
+    attended_by_audience: list[tuple[str, int, int]]  # (label, attended, confirmed)
+
+    @property
+    def attendance_rate(self) -> int | None:
+        return round(100 * self.attended / self.confirmed) if self.confirmed else None
+
+
+def figures(webinar: Webinar) -> WebinarFigures:
+    rows = db.session.execute(
+        select(Registration, Attendance)
+        .outerjoin(Attendance, Attendance.registration_id == Registration.id)
+        .where(Registration.webinar_id == webinar.id)
+    ).all()
+    status = Counter(reg.status for reg, _ in rows)
+    confirmed = [(reg, rec) for reg, rec in rows if reg.status == "confirmed"]
+    came = [(reg, rec) for reg, rec in confirmed if attended(rec, webinar)]
+    minutes = [rec.minutes for _, rec in came if rec is not None and rec.minutes is not None]
+    by_day = Counter(uktime.to_uk(reg.created_at).date() for reg, _ in rows)
+    audiences = {**AUDIENCES, "": "Did not say"}
+    booked = Counter(reg.audience or "" for reg, _ in confirmed)
+    present = Counter(reg.audience or "" for reg, _ in came)
+    return WebinarFigures(
+        webinar=webinar,
+        registered=len(rows),
+        confirmed=status["confirmed"],
+        waitlisted=status["waitlisted"],
+        cancelled=status["cancelled"],
+        joined=sum(1 for reg, _ in confirmed if reg.join_clicks),
+        attended=len(came),
+        median_minutes=statistics.median(minutes) if minutes else None,
+        registrations_by_day=sorted(by_day.items()),
+        attended_by_audience=[
+            (label, present[key], booked[key]) for key, label in audiences.items() if booked[key]
+        ],
+    )
+
+
+def series(webinars: list[Webinar]) -> list[WebinarFigures]:
+    return [figures(w) for w in webinars]
+
+
+def series_csv(rows: list[WebinarFigures]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "Webinar",
+            "Date (UK)",
+            "Registered",
+            "Confirmed",
+            "Waiting list",
+            "Cancelled",
+            "Joined",
+            "Attended",
+            "Attendance rate (%)",
+            "Median minutes",
+        ]
+    )
+    for f in rows:
+        writer.writerow(
+            [
+                neutralise(v)
+                for v in (
+                    f.webinar.title,
+                    uktime.to_uk(f.webinar.starts_at).strftime("%Y-%m-%d"),
+                    f.registered,
+                    f.confirmed,
+                    f.waitlisted,
+                    f.cancelled,
+                    f.joined,
+                    f.attended,
+                    "" if f.attendance_rate is None else f.attendance_rate,
+                    "" if f.median_minutes is None else f.median_minutes,
+                )
+            ]
+        )
+    return out.getvalue()
