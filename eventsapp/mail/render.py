@@ -26,7 +26,7 @@ from eventsapp.extensions import db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import OutboxMessage, Registration, User
-from eventsapp.services import accounts, reminders
+from eventsapp.services import accounts, certificates, reminders
 from eventsapp.services.registration import (
     feedback_token,
     join_token,
@@ -121,6 +121,7 @@ class _Links:
     join: str
     stop_reminders: str
     feedback: str
+    certificate: str
 
 
 def _links(registration: Registration, preview: bool) -> _Links:
@@ -131,6 +132,7 @@ def _links(registration: Registration, preview: bool) -> _Links:
             external_url("public.join", token=PREVIEW_TOKEN),
             external_url("public.stop_reminders", registration_id=0, token=PREVIEW_TOKEN),
             external_url("public.feedback", registration_id=0, token=PREVIEW_TOKEN),
+            external_url("public.certificate", token=PREVIEW_TOKEN),
         )
     manage = (
         external_url("public.manage", token=manage_token(registration))
@@ -150,7 +152,12 @@ def _links(registration: Registration, preview: bool) -> _Links:
     feedback = external_url(
         "public.feedback", registration_id=registration.id, token=feedback_token(registration)
     )
-    return _Links(manage, join, stop, feedback)
+    certificate = (
+        external_url("public.certificate", token=manage_token(registration))
+        if registration.manage_token_hash
+        else ""
+    )
+    return _Links(manage, join, stop, feedback, certificate)
 
 
 def _invite(registration: Registration, method: str, now: datetime, links: _Links | None) -> bytes:
@@ -224,6 +231,7 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
             "join_url": links.join,
             "stop_url": links.stop_reminders,
             "feedback_url": links.feedback,
+            "certificate_url": _certificate_url(row, registration, links),
             "doors_open": uktime.format_time(webinar.doors_open_at),
             "starts_in": _starts_in((row.context or {}).get("offset")),
             "webinar_url": external_url("public.webinar", slug=webinar.slug),
@@ -243,6 +251,13 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
         )
         email.headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return email
+
+
+def _certificate_url(row: OutboxMessage, registration: Registration, links: _Links) -> str:
+    """Only the thank-you carries it, and only for those a certificate is due to."""
+    if row.kind != "follow_up_attended" or not links.certificate:
+        return ""
+    return links.certificate if certificates.certified_minutes(registration) else ""
 
 
 def _starts_in(offset: object) -> str:

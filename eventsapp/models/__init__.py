@@ -2,6 +2,7 @@
 
 from eventsapp.models.attendance import ATTENDANCE_SOURCES, Attendance, AttendanceImport
 from eventsapp.models.audit import AuditEvent
+from eventsapp.models.certificate import Certificate
 from eventsapp.models.feedback import FeedbackResponse
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.outbox import OUTBOX_STATUSES, OutboxMessage
@@ -28,6 +29,7 @@ __all__ = [
     "REGISTRATION_STATUSES",
     "WEBINAR_STATUSES",
     "AuditEvent",
+    "Certificate",
     "FeedbackResponse",
     "MarketingConsent",
     "Organisation",

@@ -22,8 +22,8 @@ from eventsapp.mail import invites
 from eventsapp.models import Registration, Speaker, Webinar
 from eventsapp.public import bp, calendar_links
 from eventsapp.public.forms import FeedbackForm, RegistrationForm
+from eventsapp.services import certificates, joining, webinars
 from eventsapp.services import feedback as surveys
-from eventsapp.services import joining, webinars
 from eventsapp.services import registration as registrations
 from eventsapp.services.content import render_markdown
 from eventsapp.services.webinars import Availability
@@ -32,6 +32,7 @@ from eventsapp.uktime import utcnow
 
 # Endpoints whose URL carries a personal token: nothing may leak it onwards or cache it.
 TOKEN_ENDPOINTS = {
+    "public.certificate",
     "public.manage",
     "public.cancel",
     "public.join",
@@ -192,7 +193,41 @@ def manage(token: str) -> str:
         webinar=registration.webinar,
         token=token,
         state=state,
+        certificate_minutes=certificates.certified_minutes(registration),
     )
+
+
+@bp.get("/manage/<token>/certificate.pdf")
+@writes_on_get
+def certificate(token: str) -> Response:
+    registration = _registration_or_404(token)
+    issued = certificates.issue(registration, utcnow())
+    if issued is None:
+        abort(404)
+    body = certificates.pdf(issued, external_url("public.verify_certificate", number=issued.number))
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="certificate-{issued.number}.pdf"'},
+    )
+
+
+@bp.get("/certificates")
+def certificate_lookup() -> BaseResponse | str:
+    number = request.args.get("number", "").strip()
+    if number:
+        return redirect(url_for(".verify_certificate", number=number[:40]))
+    return render_template("public/certificate_lookup.html")
+
+
+@bp.get("/certificates/<number>")
+def verify_certificate(number: str) -> tuple[str, int]:
+    found = certificates.find(number)
+    status = 200 if found else 404
+    return render_template(
+        "public/certificate_check.html", certificate=found, number=number
+    ), status
 
 
 @bp.route("/manage/<token>/cancel", methods=["GET", "POST"])

@@ -1,0 +1,123 @@
+"""Certificates of attendance for healthcare professionals (for their CPD records).
+
+Eligible: a confirmed registrant who said they are a healthcare professional and attended
+at least the webinar's threshold of minutes according to the platform's report (a check-in
+by hand has no minutes to certify). The PDF is drawn with fpdf2.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from fpdf import FPDF
+from sqlalchemy import select
+
+from eventsapp import uktime
+from eventsapp.extensions import db
+from eventsapp.models import Attendance, Certificate, Registration
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def _new_number() -> str:
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    return f"BPW-{chars[:4]}-{chars[4:8]}-{chars[8:]}"
+
+
+def certified_minutes(registration: Registration) -> int | None:
+    """Minutes to certify, or None when not eligible."""
+    if registration.status != "confirmed" or registration.audience != "healthcare_professional":
+        return None
+    record = db.session.scalars(
+        select(Attendance).where(Attendance.registration_id == registration.id)
+    ).one_or_none()
+    if record is None or record.minutes is None:
+        return None
+    threshold = registration.webinar.attendance_threshold_minutes
+    return record.minutes if record.minutes >= threshold else None
+
+
+def issue(registration: Registration, now: datetime) -> Certificate | None:
+    """The registrant's certificate (made on first request), or None if not eligible."""
+    if certified_minutes(registration) is None:
+        return None
+    certificate = db.session.scalars(
+        select(Certificate).where(Certificate.registration_id == registration.id)
+    ).one_or_none()
+    if certificate is None:
+        certificate = Certificate(registration=registration, number=_new_number(), issued_at=now)
+        db.session.add(certificate)
+        db.session.flush()
+    return certificate
+
+
+def find(number: str) -> Certificate | None:
+    return db.session.scalars(
+        select(Certificate).where(Certificate.number == number.strip().upper())
+    ).one_or_none()
+
+
+def _text(value: str) -> str:
+    """The built-in PDF fonts are Latin-1: replace what they cannot draw."""
+    return value.encode("latin-1", "replace").decode("latin-1")
+
+
+def pdf(certificate: Certificate, verify_url: str) -> bytes:
+    registration = certificate.registration
+    webinar = registration.webinar
+    minutes = certified_minutes(registration) or 0
+    doc = FPDF(orientation="landscape", format="A4")
+    doc.set_title(_text(f"Certificate of attendance: {webinar.title}"))
+    doc.set_author("Back pain webinars")
+    doc.add_page()
+    doc.set_draw_color(29, 79, 110)
+    doc.set_line_width(1.5)
+    doc.rect(10, 10, 277, 190)
+    doc.set_font("Helvetica", "B", 28)
+    doc.set_y(28)
+    doc.cell(0, 14, "Certificate of attendance", align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("Helvetica", "", 14)
+    doc.cell(0, 10, "This certifies that", align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("Helvetica", "B", 22)
+    doc.cell(0, 14, _text(registration.full_name), align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("Helvetica", "", 14)
+    doc.multi_cell(
+        0,
+        8,
+        _text(
+            f"attended {minutes} minutes of the webinar\n{webinar.title}\n"
+            f"on {uktime.format_date(webinar.starts_at)}, hosted by "
+            + " and ".join(org.name for org in webinar.hosts)
+            + "."
+        ),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    doc.ln(4)
+    doc.set_font("Helvetica", "B", 12)
+    doc.cell(0, 7, "The panel", align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("Helvetica", "", 11)
+    for member in webinar.panel:
+        line = f"{member.speaker.name}, {member.speaker.professional_title}"
+        if member.role != "panellist":
+            line += f" ({member.role})"
+        doc.cell(0, 6, _text(line), align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.set_y(178)
+    doc.set_font("Helvetica", "", 10)
+    doc.cell(
+        0,
+        6,
+        _text(f"Certificate number {certificate.number}. Check it at {verify_url}"),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    doc.cell(
+        0,
+        6,
+        "Education for healthcare professionals' CPD records; not an accredited course.",
+        align="C",
+    )
+    return bytes(doc.output())

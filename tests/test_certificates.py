@@ -1,0 +1,97 @@
+"""Certificates of attendance for healthcare professionals, and checking them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from eventsapp.extensions import db
+from eventsapp.mail import worker
+from eventsapp.models import Attendance, Certificate, Registration
+from eventsapp.services import follow_ups
+from eventsapp.services import registration as registrations
+from tests.support import create_webinar
+
+
+def _people(now: datetime):  # type: ignore[no-untyped-def]
+    webinar = create_webinar(
+        slug="done",
+        starts_at=now - timedelta(hours=3),
+        recording_url="https://video.example.org/rec/1",
+    )
+    made = {}
+    for name, audience, minutes in [
+        ("Dr Nia Jones", "healthcare_professional", 55),
+        ("Dr Short Stay", "healthcare_professional", 4),
+        ("Pat Patient", "living_with_pain", 60),
+    ]:
+        reg = registrations.register(
+            webinar,
+            registrations.RegistrationInput(
+                name, f"{name.split()[-1].lower()}@example.com", audience=audience
+            ),
+            now - timedelta(days=2),
+        ).registration
+        db.session.add(Attendance(registration=reg, minutes=minutes, source="zoom", updated_at=now))
+        made[name] = reg
+    db.session.commit()
+    return webinar, made
+
+
+def test_an_attending_professional_gets_a_verifiable_pdf(app, client, ctx, smtp):
+    now = datetime.now(UTC)
+    webinar, people = _people(now)
+    nia = people["Dr Nia Jones"]
+    manage = f"/manage/{registrations.manage_token(nia)}"
+    page = client.get(manage).get_data(as_text=True)
+    assert "You attended for 55 minutes" in page
+    response = client.get(f"{manage}/certificate.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    assert response.headers["Cache-Control"] == "no-store"
+    certificate = db.session.scalars(select(Certificate)).one()
+    assert re.fullmatch(r"BPW-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", certificate.number)
+    # The same certificate (and number) every time.
+    client.get(f"{manage}/certificate.pdf")
+    assert db.session.scalars(select(Certificate)).one().number == certificate.number
+
+    check = client.get(f"/certificates/{certificate.number.lower()}")
+    html = check.get_data(as_text=True)
+    assert check.status_code == 200 and "This certificate is genuine" in html
+    assert "Dr Nia Jones" in html and webinar.title in html
+    assert "jones@example.com" not in html and "55" not in html.split("<main")[1]
+    assert client.get("/certificates/BPW-AAAA-BBBB-CCCC").status_code == 404
+    assert client.get("/certificates?number=bpw-x").status_code == 302
+
+    # The thank-you links to it; the follow-up of a patient does not.
+    follow_ups.send(webinar, None, now)
+    db.session.commit()
+    with app.app_context():
+        worker.run_once()
+
+    def follow_up(address: str) -> str:
+        (mail,) = [
+            m
+            for m in smtp.to(address)
+            if "Confirmed" not in m.message["Subject"]
+            and not m.message["Subject"].strip().startswith("You are booked")
+        ]
+        return mail.message.get_body(("plain",)).get_content()
+
+    text = follow_up("jones@example.com")
+    assert "certificate of attendance" in text and "/certificate.pdf" in text
+    patient = follow_up("patient@example.com")
+    assert "certificate" not in patient
+
+
+def test_no_certificate_without_enough_minutes_or_as_a_patient(client, ctx):
+    now = datetime.now(UTC)
+    _, people = _people(now)
+    for name in ("Dr Short Stay", "Pat Patient"):
+        manage = f"/manage/{registrations.manage_token(people[name])}"
+        assert "Certificate of attendance" not in client.get(manage).get_data(as_text=True)
+        assert client.get(f"{manage}/certificate.pdf").status_code == 404
+    assert db.session.scalars(select(Certificate)).first() is None
+    assert db.session.scalars(select(Registration)).first() is not None
