@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from eventsapp import config as app_config
 from eventsapp import (
     models,  # noqa: F401  (registers the models with SQLAlchemy)
     request_limits,
+    security_headers,
     sqlite,
     uktime,
 )
@@ -74,6 +75,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     _register_template_helpers(app)
     _register_request_hooks(app)
+    security_headers.init_app(app)
     _register_error_handlers(app)
 
     app.register_blueprint(public_bp)
@@ -106,21 +108,21 @@ def _register_request_hooks(app: Flask) -> None:
         if token is not None:
             sqlite.reset_begin_mode(token)
 
-    @app.after_request
-    def _baseline_headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
-
 
 def _error_page(code: int, message: str | None = None) -> tuple[str, int]:
-    return (
-        render_template(
-            "errors/error.html", code=code, title=_ERROR_TITLES.get(code, "Error"), message=message
-        ),
-        code,
-    )
+    title = _ERROR_TITLES.get(code, "Error")
+    if request.url_rule is None and code == 400 and _host_refused():
+        # An untrusted Host header: no URLs can be built for it, so a page without links.
+        return f"<!doctype html><title>{title}</title><h1>{title}</h1>", code
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def _host_refused() -> bool:
+    try:
+        request.host  # noqa: B018 (raises SecurityError for a host not in TRUSTED_HOSTS)
+    except SecurityError:
+        return True
+    return False
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -115,6 +115,10 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         # Rate-limit counters: Redis shares them across processes; memory is per process.
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "PRIVACY_NOTICE_VERSION": env.get("PRIVACY_NOTICE_VERSION", "2026-11"),
+        # Host names this site answers to (comma-separated); others get a 400. Emails carry
+        # absolute links, so a forged Host header must not be trusted.
+        "TRUSTED_HOSTS": [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+        or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": app_env == "production",

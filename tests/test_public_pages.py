@@ -140,3 +140,23 @@ def test_panel_photos_are_served_from_instance_with_a_safe_type(client, ctx, app
     assert response.data == png
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/speakers/999/photo").status_code == 404
+
+
+def test_every_page_has_a_strict_content_security_policy(client, ctx):
+    create_webinar(slug="csp")
+    for path in ("/", "/webinars/csp", "/privacy", "/organiser/login", "/nothing"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "object-src 'none'" in csp, path
+        assert "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp, path
+        assert "unsafe-inline" not in csp, path
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert "Strict-Transport-Security" not in headers  # plain HTTP here
+    secure = client.get("/", base_url="https://webinars.example.org")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_unknown_hosts_are_refused_when_trusted_hosts_are_set(client, app):
+    app.config["TRUSTED_HOSTS"] = ["webinars.example.org"]
+    assert client.get("/", base_url="https://webinars.example.org").status_code == 200
+    assert client.get("/", base_url="https://evil.example").status_code == 400
