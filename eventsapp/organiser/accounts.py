@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
+from eventsapp import rate_limits
 from eventsapp.extensions import db
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import actor, now
@@ -31,6 +32,8 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@rate_limits.login_per_ip
+@rate_limits.login_per_ip_and_account
 def login() -> str | Response:
     form = LoginForm()
     error = None
@@ -74,6 +77,8 @@ def change_password() -> str | Response:
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
+@rate_limits.reset_per_ip
+@rate_limits.reset_per_email
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -86,6 +91,7 @@ def forgot_password() -> str | Response:
 
 
 @bp.route("/reset-password/<int:user_id>/<token>", methods=["GET", "POST"])
+@rate_limits.token_pages
 def reset_password(user_id: int, token: str) -> str | Response:
     user = accounts.user_for_reset_token(user_id, token, now())
     if user is None:

@@ -16,6 +16,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from eventsapp import rate_limits
 from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
@@ -102,6 +103,8 @@ def _render_webinar(
 
 
 @bp.route("/webinars/<slug>", methods=["GET", "POST"])
+@rate_limits.registration_per_ip
+@rate_limits.registration_per_email
 def webinar(slug: str) -> tuple[str, int] | BaseResponse:
     webinar = _webinar_or_404(slug)
     now = utcnow()
@@ -184,6 +187,7 @@ def _registration_or_404(token: str) -> Registration:
 
 
 @bp.get("/manage/<token>")
+@rate_limits.token_pages
 def manage(token: str) -> str:
     registration = _registration_or_404(token)
     state = webinars.availability(registration.webinar, utcnow())
@@ -198,6 +202,7 @@ def manage(token: str) -> str:
 
 
 @bp.get("/manage/<token>/certificate.pdf")
+@rate_limits.token_pages
 @writes_on_get
 def certificate(token: str) -> Response:
     registration = _registration_or_404(token)
@@ -222,6 +227,7 @@ def certificate_lookup() -> BaseResponse | str:
 
 
 @bp.get("/certificates/<number>")
+@rate_limits.token_pages
 def verify_certificate(number: str) -> tuple[str, int]:
     found = certificates.find(number)
     status = 200 if found else 404
@@ -231,6 +237,7 @@ def verify_certificate(number: str) -> tuple[str, int]:
 
 
 @bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+@rate_limits.token_pages
 def cancel(token: str) -> str | BaseResponse:
     registration = _registration_or_404(token)
     webinar = registration.webinar
@@ -250,6 +257,7 @@ def cancelled(slug: str) -> str:
 
 
 @bp.get("/join/<token>")
+@rate_limits.token_pages
 @writes_on_get
 def join(token: str) -> str | BaseResponse:
     """The personal join link: a waiting page, the platform, or a clear explanation."""
@@ -275,6 +283,7 @@ def join(token: str) -> str | BaseResponse:
 
 
 @bp.route("/reminders/stop/<int:registration_id>/<token>", methods=["GET", "POST"])
+@rate_limits.token_pages
 @csrf.exempt  # RFC 8058 one-click: the mail client POSTs without a form or session
 def stop_reminders(registration_id: int, token: str) -> str:
     registration = registrations.find_for_stop_reminders(registration_id, token)
@@ -295,6 +304,7 @@ def stop_reminders(registration_id: int, token: str) -> str:
 
 
 @bp.route("/feedback/<int:registration_id>/<token>", methods=["GET", "POST"])
+@rate_limits.token_pages
 def feedback(registration_id: int, token: str) -> str | BaseResponse | tuple[str, int]:
     registration = registrations.find_for_feedback(registration_id, token)
     if registration is None:
