@@ -30,12 +30,13 @@ run: $(VENV)/.installed
 
 ## The whole suite: lint, then every test (browser and PostgreSQL tests skip with a reason
 ## when Chromium or TEST_DATABASE_URL is missing, unless REQUIRE_FULL_SUITE=1).
-test: $(VENV)/.test-installed
-	$(BIN)/ruff check .
+test: lint
 	APP_ENV=testing $(BIN)/python -m pytest -q -rs
 
+## Static checks: ruff, and bandit failing on any medium or high finding.
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r eventsapp --severity-level medium
 
 migrate: $(VENV)/.installed
 	APP_ENV=development $(FLASK) db upgrade
