@@ -33,7 +33,7 @@ from eventsapp.mail.transport import (
     Transport,
 )
 from eventsapp.models import OutboxMessage
-from eventsapp.services import reminders
+from eventsapp.services import privacy, reminders
 from eventsapp.uktime import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class BatchReport:
     skipped: int = 0
     reaped: int = 0
     planned: int = 0
+    erased: int = 0
 
     def add(self, other: BatchReport) -> None:
         for name in self.__dataclass_fields__:
@@ -180,6 +181,15 @@ def _retry_or_fail(
         report.retried += 1
 
 
+def apply_retention(now: datetime) -> int:
+    """Erase registrants' details once their webinar is past the retention period."""
+    erased = privacy.apply_retention(now, current_app.config["RETENTION_DAYS"])
+    db.session.commit()
+    if erased:
+        log.info("retention: erased the details of %d registration(s)", erased)
+    return erased
+
+
 def plan_reminders(now: datetime) -> int:
     """Queue reminders that have fallen due (idempotent; safe with several workers)."""
     report = reminders.plan(now)
@@ -282,6 +292,7 @@ def _run_once(clock: Clock, stop: threading.Event | None) -> BatchReport:
     cfg = current_app.config
     owner = secrets.token_hex(8)
     total = BatchReport(reaped=reap_expired_leases(clock()), planned=plan_reminders(clock()))
+    total.erased = apply_retention(clock())
     renderer = renderers.get(cfg)
 
     def claim_and_render() -> tuple[list[int], Future[list[Prepared | NotSent]] | None]:

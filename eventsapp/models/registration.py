@@ -76,6 +76,9 @@ class Registration(db.Model):  # type: ignore[name-defined]
     # One-click unsubscribe from this webinar's reminders (RFC 8058).
     reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the personal details were removed (on request, or by the retention sweep);
+    # the row stays, without them, so that counts for reports stay right.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     webinar: Mapped[Webinar] = relationship()
     marketing_consents: Mapped[list[MarketingConsent]] = relationship(

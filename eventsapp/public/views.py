@@ -25,6 +25,7 @@ from eventsapp.public import bp, calendar_links
 from eventsapp.public.forms import FeedbackForm, RegistrationForm
 from eventsapp.services import certificates, joining, webinars
 from eventsapp.services import feedback as surveys
+from eventsapp.services import privacy as data_protection
 from eventsapp.services import registration as registrations
 from eventsapp.services.content import render_markdown
 from eventsapp.services.webinars import Availability
@@ -36,6 +37,7 @@ TOKEN_ENDPOINTS = {
     "public.certificate",
     "public.manage",
     "public.cancel",
+    "public.delete_details",
     "public.join",
     "public.stop_reminders",
     "public.feedback",
@@ -249,6 +251,27 @@ def cancel(token: str) -> str | BaseResponse:
     registrations.cancel(registration, utcnow())
     db.session.commit()
     return redirect(url_for(".cancelled", slug=slug), code=303)
+
+
+@bp.route("/manage/<token>/delete", methods=["GET", "POST"])
+@rate_limits.token_pages
+def delete_details(token: str) -> str | BaseResponse:
+    """Delete my details: confirm, then erase (giving up any place, without further email)."""
+    registration = _registration_or_404(token)
+    webinar = registration.webinar
+    if request.method == "GET":
+        return render_template(
+            "public/delete_details.html", registration=registration, webinar=webinar, token=token
+        )
+    slug = webinar.slug
+    data_protection.erase_on_request(registration, utcnow())
+    db.session.commit()
+    return redirect(url_for(".details_deleted", slug=slug), code=303)
+
+
+@bp.get("/webinars/<slug>/details-deleted")
+def details_deleted(slug: str) -> str:
+    return render_template("public/details_deleted.html", webinar=_webinar_or_404(slug))
 
 
 @bp.get("/webinars/<slug>/cancelled")

@@ -270,7 +270,9 @@ def _place(
     return registration
 
 
-def cancel(registration: Registration, now: datetime, by: str = "registrant") -> bool:
+def cancel(
+    registration: Registration, now: datetime, by: str = "registrant", notify: bool = True
+) -> bool:
     """Cancel; a freed seat goes to the first person waiting, in this same transaction.
 
     The manage link is revoked: a used link then reveals nothing.
@@ -284,7 +286,8 @@ def cancel(registration: Registration, now: datetime, by: str = "registrant") ->
     if had_seat:
         registration.ical_sequence_offset += 1  # their copy gets METHOD:CANCEL
         _release_seat(registration.webinar_id)
-    _enqueue_status_email(registration, "registration_cancelled", now, had_seat=had_seat, by=by)
+    if notify:
+        _enqueue_status_email(registration, "registration_cancelled", now, had_seat=had_seat, by=by)
     if had_seat:
         promote_from_waitlist(registration.webinar, now)
     db.session.expire(registration.webinar, ["seats_taken"])
