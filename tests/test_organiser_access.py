@@ -22,6 +22,9 @@ from eventsapp.services import registration as registrations
 from tests.support import create_user, create_webinar, form_token, login
 
 ADMIN_ENDPOINTS = {
+    "organiser.subject_access",
+    "organiser.subject_access_export",
+    "organiser.subject_erase",
     "organiser.users",
     "organiser.deactivate_user",
     "organiser.organisations",

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from eventsapp.extensions import db
 from eventsapp.mail import worker
-from eventsapp.models import Attendance, MarketingConsent, OutboxMessage, Registration, Webinar
+from eventsapp.models import (
+    Attendance,
+    AuditEvent,
+    MarketingConsent,
+    OutboxMessage,
+    Registration,
+    Webinar,
+)
 from eventsapp.services import registration as registrations
-from tests.support import create_webinar, csrf_token, register_via
+from tests.support import create_user, create_webinar, csrf_token, login, post, register_via
 
 PERSONAL = ("Ann Example", "ann@example.com", "Can I drive", "Live captions")
 
@@ -61,8 +69,10 @@ def test_a_registrant_deletes_their_details_from_the_manage_page(app, client, ct
 
     stored = _stored_text()
     assert [v for v in PERSONAL if v in stored] == []
-    ann_consents = select(func.count()).select_from(MarketingConsent).where(
-        MarketingConsent.registration_id == ann_id
+    ann_consents = (
+        select(func.count())
+        .select_from(MarketingConsent)
+        .where(MarketingConsent.registration_id == ann_id)
     )
     assert db.session.scalar(ann_consents) == 0
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 2  # counts stay
@@ -117,3 +127,31 @@ def test_the_worker_erases_details_after_the_retention_period(app, ctx, smtp):
     )
     with app.app_context():
         assert worker.run_once().erased == 0  # idempotent
+
+
+def test_admins_find_export_and_erase_everything_for_an_address(client, ctx):
+    one = create_webinar(slug="one")
+    two = create_webinar(slug="two", capacity=1)
+    for webinar in (one, two):
+        registrations.register(
+            webinar,
+            registrations.RegistrationInput(
+                "Ann Example", "Ann@Example.com", question="Can I drive"
+            ),
+            datetime.now(UTC),
+        )
+    db.session.commit()
+    create_user("ada@example.org", admin=True)
+    login(client, "ada@example.org")
+    page = client.get("/organiser/subject-access", query_string={"email": "ann@example.com"})
+    assert page.get_data(as_text=True).count("Ann Example") == 2
+    export = client.get("/organiser/subject-access.json", query_string={"email": "ann@example.com"})
+    data = json.loads(export.data)
+    assert len(data["registrations"]) == 2
+    assert data["registrations"][0]["question"] == "Can I drive"
+    assert data["registrations"][0]["consent"]["privacy_notice_version"]
+    post(client, "/organiser/subject-access/erase", email="ann@example.com")
+    assert "Ann Example" not in _stored_text()
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert {"subject.searched", "subject.exported", "subject.erased"} <= set(actions)
+    assert all("ann@" not in repr(d) for d in db.session.scalars(select(AuditEvent.details)))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import json
+
+from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, User, Webinar
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import now, require_admin
 from eventsapp.organiser.forms import OrganisationForm, UserForm
-from eventsapp.services import accounts, audit
+from eventsapp.services import accounts, audit, privacy
+from eventsapp.sqlite import writes_on_get
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -98,3 +100,45 @@ def audit_log() -> str:
         webinars=webinars,
         webinar_id=webinar_id,
     )
+
+
+def _subject_email() -> str:
+    return (request.values.get("email") or "").strip()[:320]
+
+
+@bp.get("/subject-access")
+@writes_on_get
+def subject_access() -> str:
+    """Admins: find everything held about an email address (audited)."""
+    admin = require_admin()
+    email = _subject_email()
+    found = privacy.find_by_email(email) if email else []
+    if email:
+        audit.record("subject.searched", actor=admin, now=now(), registrations=len(found))
+        db.session.commit()
+    return render_template("organiser/subject_access.html", email=email, found=found)
+
+
+@bp.get("/subject-access.json")
+@writes_on_get
+def subject_access_export() -> Response:
+    admin = require_admin()
+    found = privacy.find_by_email(_subject_email())
+    audit.record("subject.exported", actor=admin, now=now(), registrations=len(found))
+    body = json.dumps(privacy.export(found), indent=2, ensure_ascii=False)
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="subject-access.json"'},
+    )
+
+
+@bp.post("/subject-access/erase")
+def subject_erase() -> Response:
+    admin = require_admin()
+    email = _subject_email()
+    erased = privacy.erase_all(email, admin, now()) if email else 0
+    db.session.commit()
+    flash(f"Erased the details of {erased} registration(s).")
+    return redirect(url_for(".subject_access"))

@@ -91,3 +91,74 @@ def apply_retention(now: datetime, days: int, actor: User | None = None) -> int:
     if erased:
         audit.record("retention.applied", actor=actor, now=now, registrations=erased, days=days)
     return erased
+
+
+def find_by_email(email: str) -> list[Registration]:
+    """Every registration held for an address (subject access), newest first."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.email_normalised == email.strip().lower())
+            .order_by(Registration.created_at.desc())
+        )
+    )
+
+
+def export(registrations_: list[Registration]) -> dict[str, object]:
+    """What we hold, as JSON-ready data for a subject access request."""
+    items = []
+    for reg in registrations_:
+        webinar = reg.webinar
+        emails = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.registration_id == reg.id)
+        ).all()
+        feedback = db.session.scalars(
+            select(FeedbackResponse).where(FeedbackResponse.registration_id == reg.id)
+        ).one_or_none()
+        items.append(
+            {
+                "webinar": webinar.title,
+                "webinar_starts_at": webinar.starts_at.isoformat(),
+                "name": reg.full_name,
+                "email": reg.email,
+                "status": reg.status,
+                "registered_at": reg.created_at.isoformat(),
+                "i_am": reg.audience,
+                "question": reg.question,
+                "accessibility_needs": reg.access_needs,
+                "consent": {
+                    "given_at": reg.consent_given_at.isoformat(),
+                    "privacy_notice_version": reg.consent_notice_version,
+                },
+                "marketing": {c.organisation.name: c.given for c in reg.marketing_consents},
+                "joined_link_clicks": reg.join_clicks,
+                "feedback": None
+                if feedback is None
+                else {
+                    "overall": feedback.overall,
+                    "usefulness": feedback.usefulness,
+                    "would_recommend": feedback.would_recommend,
+                    "comments": feedback.comments,
+                },
+                "emails": [
+                    {
+                        "kind": m.kind,
+                        "status": m.status,
+                        "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                    }
+                    for m in emails
+                ],
+            }
+        )
+    return {"registrations": items}
+
+
+def erase_all(email: str, actor: User, now: datetime) -> int:
+    """An erasure request by email: every registration, places given up without email."""
+    found = find_by_email(email)
+    for registration in found:
+        if registration.status != "cancelled":
+            registrations.cancel(registration, now, notify=False)
+        erase(registration, now)
+    audit.record("subject.erased", actor=actor, now=now, registrations=len(found))
+    return len(found)
