@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import (
@@ -238,35 +239,41 @@ def verify_certificate(number: str) -> tuple[str, int]:
     ), status
 
 
-@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
-@rate_limits.token_pages
-def cancel(token: str) -> str | BaseResponse:
+def _confirm_then(
+    token: str, template: str, change: Callable[[Registration], object], done: str
+) -> str | BaseResponse:
+    """A personal-link action: GET shows a confirmation page, POST does it (one transaction)."""
     registration = _registration_or_404(token)
     webinar = registration.webinar
     if request.method == "GET":
-        return render_template(
-            "public/cancel.html", registration=registration, webinar=webinar, token=token
-        )
+        return render_template(template, registration=registration, webinar=webinar, token=token)
     slug = webinar.slug  # read before the commit expires it: no query after the commit
-    registrations.cancel(registration, utcnow())
+    change(registration)
     db.session.commit()
-    return redirect(url_for(".cancelled", slug=slug), code=303)
+    return redirect(url_for(done, slug=slug), code=303)
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+@rate_limits.token_pages
+def cancel(token: str) -> str | BaseResponse:
+    return _confirm_then(
+        token,
+        "public/cancel.html",
+        lambda registration: registrations.cancel(registration, utcnow()),
+        ".cancelled",
+    )
 
 
 @bp.route("/manage/<token>/delete", methods=["GET", "POST"])
 @rate_limits.token_pages
 def delete_details(token: str) -> str | BaseResponse:
-    """Delete my details: confirm, then erase (giving up any place, without further email)."""
-    registration = _registration_or_404(token)
-    webinar = registration.webinar
-    if request.method == "GET":
-        return render_template(
-            "public/delete_details.html", registration=registration, webinar=webinar, token=token
-        )
-    slug = webinar.slug
-    data_protection.erase_on_request(registration, utcnow())
-    db.session.commit()
-    return redirect(url_for(".details_deleted", slug=slug), code=303)
+    """Delete my details (giving up any place, without further email)."""
+    return _confirm_then(
+        token,
+        "public/delete_details.html",
+        lambda registration: data_protection.erase_on_request(registration, utcnow()),
+        ".details_deleted",
+    )
 
 
 @bp.get("/webinars/<slug>/details-deleted")
