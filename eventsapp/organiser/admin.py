@@ -10,7 +10,7 @@ from sqlalchemy import select
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, User, Webinar
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import now, require_admin
+from eventsapp.organiser.context import audited_read, now, require_admin
 from eventsapp.organiser.forms import OrganisationForm, UserForm
 from eventsapp.services import accounts, audit, privacy
 from eventsapp.sqlite import writes_on_get
@@ -110,23 +110,28 @@ def _subject_email() -> str:
 @writes_on_get
 def subject_access() -> str:
     """Admins: find everything held about an email address (audited)."""
-    admin = require_admin()
+    require_admin()
     email = _subject_email()
     found = privacy.find_by_email(email) if email else []
-    if email:
-        audit.record("subject.searched", actor=admin, now=now(), registrations=len(found))
-        db.session.commit()
-    return render_template("organiser/subject_access.html", email=email, found=found)
+
+    def page() -> str:
+        return render_template("organiser/subject_access.html", email=email, found=found)
+
+    if not email:
+        return page()
+    return audited_read("subject.searched", page, registrations=len(found))
 
 
 @bp.get("/subject-access.json")
 @writes_on_get
 def subject_access_export() -> Response:
-    admin = require_admin()
+    require_admin()
     found = privacy.find_by_email(_subject_email())
-    audit.record("subject.exported", actor=admin, now=now(), registrations=len(found))
-    body = json.dumps(privacy.export(found), indent=2, ensure_ascii=False)
-    db.session.commit()
+    body = audited_read(
+        "subject.exported",
+        lambda: json.dumps(privacy.export(found), indent=2, ensure_ascii=False),
+        registrations=len(found),
+    )
     return Response(
         body,
         mimetype="application/json",

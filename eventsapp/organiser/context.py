@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import cast
+from typing import Any, TypeVar, cast
 
 from flask import abort, flash
 from flask_login import current_user
 
 from eventsapp.extensions import db
 from eventsapp.models import User, Webinar
-from eventsapp.services import access
+from eventsapp.services import access, audit
 from eventsapp.services.errors import DomainError
 from eventsapp.uktime import utcnow
 
@@ -54,3 +54,18 @@ def apply(change: Callable[[], object], done: str | None = None) -> bool:
     if done:
         flash(done)
     return True
+
+
+T = TypeVar("T")
+
+
+def audited_read(action: str, build: Callable[[], T], **details: Any) -> T:
+    """Build a page or export, then record who saw it and commit.
+
+    In this order because a commit expires every loaded row: building afterwards would
+    reload each row with a query of its own.
+    """
+    result = build()
+    audit.record(action, actor=actor(), now=now(), **details)
+    db.session.commit()
+    return result

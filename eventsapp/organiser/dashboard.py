@@ -8,8 +8,8 @@ from eventsapp.extensions import db
 from eventsapp.models import Webinar
 from eventsapp.organiser import bp
 from eventsapp.organiser.charts import bar_chart
-from eventsapp.organiser.context import actor, now, webinar_or_404
-from eventsapp.services import access, audit, reports
+from eventsapp.organiser.context import actor, audited_read, webinar_or_404
+from eventsapp.services import access, reports
 from eventsapp.sqlite import writes_on_get
 
 
@@ -52,10 +52,9 @@ def series_dashboard() -> str:
 @writes_on_get
 def series_csv() -> Response:
     rows = _series()
-    audit.record("series.exported", actor=actor(), now=now(), rows=len(rows))
-    db.session.commit()
+    body = audited_read("series.exported", lambda: reports.series_csv(rows), rows=len(rows))
     return Response(
-        reports.series_csv(rows),
+        body,
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="webinar-series.csv"'},
     )

@@ -10,10 +10,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from eventsapp.extensions import db
 from eventsapp.models import QUESTION_STATUSES, Speaker
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import actor, apply, now, webinar_or_404
+from eventsapp.organiser.context import actor, apply, audited_read, now, webinar_or_404
 from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm
 from eventsapp.request_limits import allows_upload
-from eventsapp.services import audit, panels, registrants
+from eventsapp.services import panels, registrants
 from eventsapp.sqlite import writes_on_get
 
 
@@ -116,14 +116,16 @@ def questions(webinar_id: int) -> str:
     status = request.args.get("status", "")
     status = status if status in QUESTION_STATUSES else ""
     rows = panels.questions(webinar, status or None)
-    audit.record("questions.viewed", actor=actor(), now=now(), webinar=webinar)
-    db.session.commit()
-    return render_template(
-        "organiser/questions.html",
+    return audited_read(
+        "questions.viewed",
+        lambda: render_template(
+            "organiser/questions.html",
+            webinar=webinar,
+            rows=rows,
+            status=status,
+            statuses=QUESTION_STATUSES,
+        ),
         webinar=webinar,
-        rows=rows,
-        status=status,
-        statuses=QUESTION_STATUSES,
     )
 
 
@@ -142,10 +144,14 @@ def mark_question(webinar_id: int, registration_id: int) -> BaseResponse:
 def export_questions(webinar_id: int) -> Response:
     webinar = webinar_or_404(webinar_id)
     rows = [r for r in panels.questions(webinar) if r.question_status != "hidden"]
-    audit.record("questions.exported", actor=actor(), now=now(), webinar=webinar, rows=len(rows))
-    db.session.commit()
+    body = audited_read(
+        "questions.exported",
+        lambda: registrants.export_questions_csv(rows),
+        webinar=webinar,
+        rows=len(rows),
+    )
     return Response(
-        registrants.export_questions_csv(rows),
+        body,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{webinar.slug}-questions.csv"'},
     )

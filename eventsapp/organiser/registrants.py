@@ -8,12 +8,11 @@ from datetime import datetime
 from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from eventsapp.extensions import db
 from eventsapp.mail.render import render
 from eventsapp.models import AUDIENCES, OUTBOX_STATUSES, REGISTRATION_STATUSES, User, Webinar
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import actor, apply, now, webinar_or_404
-from eventsapp.services import audit, email_log, registrants
+from eventsapp.organiser.context import actor, apply, audited_read, now, webinar_or_404
+from eventsapp.services import email_log, registrants
 from eventsapp.sqlite import writes_on_get
 
 
@@ -36,16 +35,19 @@ def registrant_list(webinar_id: int) -> str:
     webinar = webinar_or_404(webinar_id)
     filters = _filters()
     rows = registrants.search(webinar, filters)
-    audit.record("registrants.viewed", actor=actor(), now=now(), webinar=webinar, rows=len(rows))
-    db.session.commit()
-    return render_template(
-        "organiser/registrants.html",
+    return audited_read(
+        "registrants.viewed",
+        lambda: render_template(
+            "organiser/registrants.html",
+            webinar=webinar,
+            rows=rows,
+            filters=filters,
+            counts=registrants.counts(webinar),
+            statuses=REGISTRATION_STATUSES,
+            audiences=AUDIENCES,
+        ),
         webinar=webinar,
-        rows=rows,
-        filters=filters,
-        counts=registrants.counts(webinar),
-        statuses=REGISTRATION_STATUSES,
-        audiences=AUDIENCES,
+        rows=len(rows),
     )
 
 
@@ -54,9 +56,12 @@ def registrant_list(webinar_id: int) -> str:
 def export_registrants(webinar_id: int) -> Response:
     webinar = webinar_or_404(webinar_id)
     rows = registrants.search(webinar, _filters())
-    audit.record("registrants.exported", actor=actor(), now=now(), webinar=webinar, rows=len(rows))
-    body = registrants.export_csv(webinar, rows)
-    db.session.commit()
+    body = audited_read(
+        "registrants.exported",
+        lambda: registrants.export_csv(webinar, rows),
+        webinar=webinar,
+        rows=len(rows),
+    )
     return Response(
         body,
         mimetype="text/csv",

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import flash, redirect, render_template, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from eventsapp import uktime
@@ -87,7 +88,11 @@ def _apply_error(form: WebinarForm, exc: ValueError) -> None:
 @bp.get("/")
 def dashboard() -> str:
     user = actor()
-    rows = db.session.scalars(access.manageable_webinars(user).order_by(Webinar.starts_at.desc()))
+    rows = db.session.scalars(
+        access.manageable_webinars(user)
+        .options(selectinload(Webinar.hosts))
+        .order_by(Webinar.starts_at.desc())
+    )
     current = now()
     items = [(w, webinars.availability(w, current)) for w in rows]
     return render_template("organiser/dashboard.html", items=items)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from eventsapp.extensions import db
 from eventsapp.models import Attendance, AttendanceImport, Registration, User, Webinar
@@ -190,6 +189,5 @@ def registrants_for_matching(webinar: Webinar) -> list[Registration]:
             select(Registration)
             .where(Registration.webinar_id == webinar.id, Registration.status != "cancelled")
             .order_by(func.lower(Registration.full_name))
-            .options(selectinload(Registration.marketing_consents))
         )
     )

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from eventsapp.extensions import db
 from eventsapp.models import AuditEvent, User, Webinar
@@ -32,7 +33,12 @@ def record(
 
 
 def recent(webinar_id: int | None = None, limit: int = 200) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    query = (
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor), joinedload(AuditEvent.webinar))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
     if webinar_id is not None:
         query = query.where(AuditEvent.webinar_id == webinar_id)
     return list(db.session.scalars(query))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,12 +36,24 @@ class WebinarFigures:
         return round(100 * self.attended / self.confirmed) if self.confirmed else None
 
 
+def _rows(webinar_ids: list[int]) -> list[tuple[Registration, Attendance | None]]:
+    return [
+        (reg, rec)
+        for reg, rec in db.session.execute(
+            select(Registration, Attendance)
+            .outerjoin(Attendance, Attendance.registration_id == Registration.id)
+            .where(Registration.webinar_id.in_(webinar_ids))
+        )
+    ]
+
+
 def figures(webinar: Webinar) -> WebinarFigures:
-    rows = db.session.execute(
-        select(Registration, Attendance)
-        .outerjoin(Attendance, Attendance.registration_id == Registration.id)
-        .where(Registration.webinar_id == webinar.id)
-    ).all()
+    return _figures(webinar, _rows([webinar.id]))
+
+
+def _figures(
+    webinar: Webinar, rows: list[tuple[Registration, Attendance | None]]
+) -> WebinarFigures:
     status = Counter(reg.status for reg, _ in rows)
     confirmed = [(reg, rec) for reg, rec in rows if reg.status == "confirmed"]
     came = [(reg, rec) for reg, rec in confirmed if attended(rec, webinar)]
@@ -67,7 +79,11 @@ def figures(webinar: Webinar) -> WebinarFigures:
 
 
 def series(webinars: list[Webinar]) -> list[WebinarFigures]:
-    return [figures(w) for w in webinars]
+    """Every webinar's figures from one query, however long the series."""
+    by_webinar: dict[int, list[tuple[Registration, Attendance | None]]] = defaultdict(list)
+    for reg, rec in _rows([w.id for w in webinars]):
+        by_webinar[reg.webinar_id].append((reg, rec))
+    return [_figures(w, by_webinar[w.id]) for w in webinars]
 
 
 def series_csv(rows: list[WebinarFigures]) -> str:

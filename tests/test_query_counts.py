@@ -1,0 +1,84 @@
+"""Pages cost the same number of queries however many webinars and registrants there are."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event
+
+from eventsapp.extensions import db
+from eventsapp.models import Webinar
+from eventsapp.services import registration as registrations
+from tests.support import create_user, create_webinar, login
+
+PAGES = [
+    "/",
+    "/past",
+    "/calendar.ics",
+    "/webinars/w0",
+    "/organiser/",
+    "/organiser/series",
+    "/organiser/audit",
+    "/organiser/webinars/{id}/registrants",
+    "/organiser/webinars/{id}/registrants.csv",
+    "/organiser/webinars/{id}/emails",
+    "/organiser/webinars/{id}/attendance",
+    "/organiser/webinars/{id}/questions",
+    "/organiser/webinars/{id}/dashboard",
+]
+
+
+@contextmanager
+def counting() -> Iterator[list[int]]:
+    count = [0]
+
+    def add(*_args: object) -> None:
+        count[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", add)
+    try:
+        yield count
+    finally:
+        event.remove(db.engine, "before_cursor_execute", add)
+
+
+def _add(first: int, webinars: int, people: int) -> None:
+    now = datetime.now(UTC)
+    for i in range(first, first + webinars):
+        webinar = create_webinar(slug=f"w{i}", starts_at=now + timedelta(days=i + 1))
+        for j in range(people):
+            registrations.register(
+                webinar,
+                registrations.RegistrationInput(f"Person {j}", f"p{j}@example.com", question="Q?"),
+                now,
+            )
+        db.session.commit()
+
+
+def _counts(client, webinar_id: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    counts = {}
+    for page in PAGES:
+        path = page.format(id=webinar_id)
+        with counting() as count:
+            assert client.get(path).status_code == 200, path
+        counts[path] = count[0]
+    return counts
+
+
+def test_no_page_queries_once_per_row(client, ctx):
+    _add(0, webinars=2, people=3)
+    create_user("ada@example.org", admin=True)
+    login(client, "ada@example.org")
+    few = _counts(client, webinar_id=1)
+    _add(2, webinars=4, people=9)  # four more webinars
+    for j in range(6):  # and more people on the webinar whose pages are counted
+        registrations.register(
+            db.session.get(Webinar, 1),
+            registrations.RegistrationInput(f"Late {j}", f"late{j}@example.com", question="Q?"),
+            datetime.now(UTC),
+        )
+    db.session.commit()
+    many = _counts(client, webinar_id=1)
+    assert many == few
