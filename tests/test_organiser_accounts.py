@@ -10,6 +10,7 @@ from sqlalchemy import select
 from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import AuditEvent, User
+from eventsapp.services import accounts
 from tests.support import PASSWORD, create_user, csrf_token, form_token, login, post
 
 
@@ -128,8 +129,6 @@ def test_password_reset_by_email_works_once_and_expires(app, client, ctx, smtp):
 
 def test_a_reset_link_expires_after_an_hour(app, client, ctx):
     user = create_user("olive@clinic.example")
-    from eventsapp.services import accounts
-
     user.reset_requested_at = datetime.now(UTC) - timedelta(minutes=61)
     db.session.commit()
     token = accounts.reset_token(user)

@@ -61,11 +61,15 @@ def test_join_url_is_never_shown_publicly(client, ctx):
 
 
 def test_draft_and_unknown_webinars_are_not_found(client, ctx):
-    create_webinar(slug="draft", status="draft")
+    create_webinar(slug="draft", title="Unannounced pacing session", status="draft")
+    create_webinar(slug="public", title="Announced webinar")
     assert client.get("/webinars/draft").status_code == 404
     assert client.get("/webinars/no-such-thing").status_code == 404
     assert client.get("/webinars/draft/calendar.ics").status_code == 404
-    assert "draft" not in client.get("/").get_data(as_text=True).lower().split("<main")[1]
+    home = client.get("/").get_data(as_text=True)
+    assert "Announced webinar" in home and "Unannounced pacing session" not in home
+    feed = client.get("/calendar.ics").get_data(as_text=True)
+    assert "Announced webinar" in feed and "Unannounced" not in feed
 
 
 def test_past_and_cancelled_webinars_show_their_state_and_no_form(client, ctx):
