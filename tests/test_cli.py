@@ -24,6 +24,12 @@ def test_demo_content_loads_once_and_is_public(app, client):
     assert "Cannabis medicines and chronic back pain: a specialist panel" in home
     assert "Living well with neck pain" in home and "12 places left" in home
     assert "Watch the recording" in client.get("/past").get_data(as_text=True)
+    # Each organisation's opt-in says what its news is.
+    form = client.get("/webinars/cannabis-medicines-chronic-back-pain").get_data(as_text=True)
+    assert (
+        "Send me news by email from Meadowbank Medical Cannabis Clinic: "
+        "news about the clinic&#39;s services and future webinars" in form
+    )
 
 
 def test_worker_once_sends_what_is_due(app, client, smtp):

@@ -12,7 +12,6 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -28,8 +27,8 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from eventsapp.form_fields import Checkboxes, strip
 from eventsapp.models import PANEL_ROLES, Organisation
 
 REMINDER_CHOICES = [
@@ -41,25 +40,16 @@ REMINDER_CHOICES = [
 ]
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-class _Checkboxes(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email address", filters=[_strip], validators=[DataRequired("Enter your email address")]
+        "Email address", filters=[strip], validators=[DataRequired("Enter your email address")]
     )
     password = PasswordField("Password", validators=[DataRequired("Enter your password")])
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "Email address", filters=[_strip], validators=[DataRequired("Enter your email address")]
+        "Email address", filters=[strip], validators=[DataRequired("Enter your email address")]
     )
 
 
@@ -94,7 +84,7 @@ HTTPS_URL = [
 class WebinarForm(FlaskForm):
     title = StringField(
         "Title",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Enter a title"),
             Length(max=200, message="Title must be 200 characters or fewer"),
@@ -102,7 +92,7 @@ class WebinarForm(FlaskForm):
     )
     slug = StringField(
         "Web address",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=120),
@@ -114,12 +104,12 @@ class WebinarForm(FlaskForm):
     )
     summary = TextAreaField(
         "Summary",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=500, message="Summary must be 500 characters or fewer")],
     )
     description = TextAreaField(
         "Description",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=20000, message="Description must be 20,000 characters or fewer")],
     )
     start_date = DateField("Date", validators=[DataRequired("Enter the date, like 2027-03-28")])
@@ -143,14 +133,14 @@ class WebinarForm(FlaskForm):
     waitlist_enabled = BooleanField("Offer a waiting list when all places are taken")
     closes_date = DateField("Registration closes: date (optional)", validators=[Optional()])
     closes_time = TimeField("Registration closes: time (optional)", validators=[Optional()])
-    hosts = _Checkboxes("Hosts", coerce=int)
+    hosts = Checkboxes("Hosts", coerce=int)
     join_url = StringField(
         "Joining link of the webinar platform (never shown publicly)",
-        filters=[_strip],
+        filters=[strip],
         validators=HTTPS_URL,
     )
-    recording_url = StringField("Recording link", filters=[_strip], validators=HTTPS_URL)
-    reminders = _Checkboxes(
+    recording_url = StringField("Recording link", filters=[strip], validators=HTTPS_URL)
+    reminders = Checkboxes(
         "Reminders", coerce=int, choices=REMINDER_CHOICES, validators=[Optional()]
     )
 
@@ -161,7 +151,7 @@ class WebinarForm(FlaskForm):
 class CancelWebinarForm(FlaskForm):
     message = TextAreaField(
         "Message to registrants",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Write a short message explaining the cancellation"),
             Length(max=2000, message="The message must be 2,000 characters or fewer"),
@@ -172,16 +162,16 @@ class CancelWebinarForm(FlaskForm):
 class SpeakerForm(FlaskForm):
     name = StringField(
         "Name",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Enter the speaker's name"), Length(max=200)],
     )
     professional_title = StringField(
-        "Professional title", filters=[_strip], validators=[Length(max=200)]
+        "Professional title", filters=[strip], validators=[Length(max=200)]
     )
-    organisation = StringField("Organisation", filters=[_strip], validators=[Length(max=200)])
+    organisation = StringField("Organisation", filters=[strip], validators=[Length(max=200)])
     bio = TextAreaField(
         "Short biography",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=2000, message="The biography must be 2,000 characters or fewer")],
     )
     photo = FileField(
@@ -207,11 +197,11 @@ class AddPanellistForm(FlaskForm):
 
 class UserForm(FlaskForm):
     name = StringField(
-        "Name", filters=[_strip], validators=[DataRequired("Enter a name"), Length(max=200)]
+        "Name", filters=[strip], validators=[DataRequired("Enter a name"), Length(max=200)]
     )
     email = EmailField(
         "Email address",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Enter an email address"),
             Email(
@@ -234,11 +224,11 @@ class UserForm(FlaskForm):
 
 class OrganisationForm(FlaskForm):
     name = StringField(
-        "Name", filters=[_strip], validators=[DataRequired("Enter a name"), Length(max=200)]
+        "Name", filters=[strip], validators=[DataRequired("Enter a name"), Length(max=200)]
     )
     slug = StringField(
         "Short name",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Enter a short name"),
             Length(max=60),
@@ -248,4 +238,4 @@ class OrganisationForm(FlaskForm):
             ),
         ],
     )
-    website = StringField("Website", filters=[_strip], validators=HTTPS_URL)
+    website = StringField("Website", filters=[strip], validators=HTTPS_URL)

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from eventsapp.form_fields import Checkboxes, strip
 from eventsapp.models import AUDIENCES, Organisation
 
 QUESTION_MAX = 1000
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+def _opt_in_label(org: Organisation) -> str:
+    label = f"Send me news by email from {org.name}"
+    return f"{label}: {org.marketing_description}" if org.marketing_description else label
 
 
 class RegistrationForm(FlaskForm):
     full_name = StringField(
         "Full name",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Enter your full name"),
             Length(max=200, message="Full name must be 200 characters or fewer"),
@@ -28,7 +29,7 @@ class RegistrationForm(FlaskForm):
     )
     email = StringField(
         "Email address",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Enter your email address"),
             Length(max=254, message="Email address must be 254 characters or fewer"),
@@ -45,14 +46,14 @@ class RegistrationForm(FlaskForm):
     )
     question = TextAreaField(
         "Your question for the panel (optional)",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Length(max=QUESTION_MAX, message="Your question must be 1,000 characters or fewer"),
         ],
     )
     access_needs = TextAreaField(
         "Accessibility needs (optional)",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Length(max=1000, message="Accessibility needs must be 1,000 characters or fewer"),
         ],
@@ -67,19 +68,11 @@ class RegistrationForm(FlaskForm):
             )
         ],
     )
-    marketing = SelectMultipleField(
-        "Keeping in touch (optional)",
-        coerce=int,
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validators=[Optional()],
-    )
+    marketing = Checkboxes("Keeping in touch (optional)", coerce=int, validators=[Optional()])
 
     def set_hosts(self, hosts: list[Organisation]) -> None:
         """One separate opt-in per host organisation: each is its own controller."""
-        self.marketing.choices = [
-            SelectChoice(org.id, f"Send me news by email from {org.name}") for org in hosts
-        ]
+        self.marketing.choices = [SelectChoice(org.id, _opt_in_label(org)) for org in hosts]
 
 
 _SCALE = [
@@ -115,6 +108,6 @@ class FeedbackForm(FlaskForm):
     )
     comments = TextAreaField(
         "Anything else you would like to tell us? (optional)",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=2000, message="Your comments must be 2,000 characters or fewer")],
     )
