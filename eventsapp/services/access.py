@@ -6,10 +6,13 @@ not found (a 404 at the edge), never shown and then refused.
 
 from __future__ import annotations
 
+from typing import Any, Protocol, TypeVar
+
 from sqlalchemy import Select, select
 
 from eventsapp.extensions import db
 from eventsapp.models import User, Webinar, webinar_hosts
+from eventsapp.services.errors import DomainError
 
 
 def manageable_webinars(user: User) -> Select[tuple[Webinar]]:
@@ -33,3 +36,22 @@ def webinar_for(user: User, webinar_id: int) -> Webinar | None:
 
 def can_manage(user: User, webinar: Webinar) -> bool:
     return user.is_admin or any(org.id == user.organisation_id for org in webinar.hosts)
+
+
+class _HasWebinar(Protocol):
+    webinar_id: Any
+
+
+M = TypeVar("M", bound=_HasWebinar)
+
+
+def row_of(webinar: Webinar, model: type[M], row_id: int, error: DomainError) -> M:
+    """A row that belongs to this webinar (a registration, an email, a report), or `error`.
+
+    Organiser routes take the webinar from the URL and a row id beside it; checking the row
+    against the webinar the user may manage is what stops reaching into another's.
+    """
+    row = db.session.get(model, row_id)
+    if row is None or row.webinar_id != webinar.id:
+        raise error
+    return row

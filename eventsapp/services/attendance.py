@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from eventsapp.extensions import db
 from eventsapp.models import Attendance, AttendanceImport, Registration, User, Webinar
-from eventsapp.services import attendance_reports, audit
+from eventsapp.services import access, attendance_reports, audit
 from eventsapp.services.errors import DomainError
 from eventsapp.services.registrants import name_or_email_contains, registration_in
 
@@ -155,9 +155,12 @@ def match_by_hand(
     webinar: Webinar, import_id: int, key: str, registration_id: int, actor: User, now: datetime
 ) -> None:
     """Attach an unmatched report row to a registrant (e.g. they joined from another address)."""
-    record = db.session.get(AttendanceImport, import_id)
-    if record is None or record.webinar_id != webinar.id:
-        raise AttendanceError("That report is not one of this webinar's")
+    record = access.row_of(
+        webinar,
+        AttendanceImport,
+        import_id,
+        AttendanceError("That report is not one of this webinar's"),
+    )
     row = next((r for r in record.unmatched if r["key"] == key), None)
     if row is None:
         raise AttendanceError("That row has already been matched")

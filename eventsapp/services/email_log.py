@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.models import OutboxMessage, User, Webinar
-from eventsapp.services import audit
+from eventsapp.services import access, audit
 from eventsapp.services.errors import DomainError
 
 
@@ -28,10 +28,12 @@ def for_webinar(webinar: Webinar, status: str = "") -> list[OutboxMessage]:
 
 
 def message_in(webinar: Webinar, message_id: int) -> OutboxMessage:
-    row = db.session.get(OutboxMessage, message_id)
-    if row is None or row.webinar_id != webinar.id:
-        raise EmailLogError("That email does not belong to this webinar")
-    return row
+    return access.row_of(
+        webinar,
+        OutboxMessage,
+        message_id,
+        EmailLogError("That email does not belong to this webinar"),
+    )
 
 
 def resend(webinar: Webinar, message_id: int, actor: User, now: datetime) -> None:

@@ -21,11 +21,12 @@ from eventsapp.models import (
     User,
     Webinar,
 )
-from eventsapp.services import audit
+from eventsapp.services import access, audit
 from eventsapp.services.errors import DomainError
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS  # Pillow's setting is global: set once, on import
 PHOTO_SIZE = 400  # stored as a square-ish JPEG no larger than this
 _ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP"}
 
@@ -50,7 +51,6 @@ def save_photo(data: bytes, photos_dir: Path) -> str:
     """
     if len(data) > PHOTO_MAX_BYTES:
         raise PanelError("The photo must be smaller than 5 MB", "photo")
-    Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in _ACCEPTED_FORMATS:
@@ -148,9 +148,9 @@ def set_question_status(
 ) -> None:
     if status not in QUESTION_STATUSES:
         raise PanelError("Choose a status")
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.webinar_id != webinar.id:
-        raise PanelError("That question is not on this webinar")
+    registration = access.row_of(
+        webinar, Registration, registration_id, PanelError("That question is not on this webinar")
+    )
     registration.question_status = status
     audit.record(
         "question.marked",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.models import AUDIENCES, MarketingConsent, Registration, User, Webinar
-from eventsapp.services import audit
+from eventsapp.services import access, audit
 from eventsapp.services import registration as registrations
 from eventsapp.services.errors import DomainError
 
@@ -160,10 +160,12 @@ def export_questions_csv(rows: list[Registration]) -> str:
 
 
 def registration_in(webinar: Webinar, registration_id: int) -> Registration:
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.webinar_id != webinar.id:
-        raise RegistrantError("That person is not registered for this webinar")
-    return registration
+    return access.row_of(
+        webinar,
+        Registration,
+        registration_id,
+        RegistrantError("That person is not registered for this webinar"),
+    )
 
 
 def promote(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> Registration:

@@ -8,6 +8,7 @@ never commits: the caller's single transaction carries the change and its outbox
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -87,10 +88,12 @@ def feedback_token(registration: Registration) -> str:
     )
 
 
-def _find_by_id_and_token(registration_id: int, token: str, make: object) -> Registration | None:
+def _find_by_id_and_token(
+    registration_id: int, token: str, make: Callable[[Registration], str]
+) -> Registration | None:
     """For links that carry the id and a token recomputed to check it (nothing stored)."""
     registration = db.session.get(Registration, registration_id)
-    if registration is None or not tokens.equal(make(registration), token):  # type: ignore[operator]
+    if registration is None or not tokens.equal(make(registration), token):
         return None
     return registration
 
