@@ -69,6 +69,21 @@ class RecordingHandler:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Set to e.g. {"bounce@example.com": "550 5.1.1 No such user"} to refuse recipients.
     refuse: dict[str, str] = field(default_factory=dict)
+    # SMTP sessions opened (one EHLO or HELO each), to check connection reuse.
+    sessions: int = 0
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        with self.lock:
+            self.sessions += 1
+        return responses
 
     async def handle_RCPT(
         self,
@@ -124,6 +139,7 @@ class SMTPServer:
     def clear(self) -> None:
         with self.handler.lock:
             self.handler.messages.clear()
+            self.handler.sessions = 0
         self.handler.refuse.clear()
 
 

@@ -333,3 +333,11 @@ def test_a_render_process_renders_while_the_worker_sends(app, client, ctx, smtp)
     )
     calendar_part, _ = calendar_parts(smtp.messages[0].message)
     assert calendar_part.get_param("method") == "REQUEST"
+
+
+def test_a_batch_is_sent_over_one_smtp_connection(app, client, ctx, smtp):
+    webinar = create_webinar(capacity=40)
+    for n in range(25):
+        register_via(client, webinar.slug, email=f"p{n}@example.com")
+    assert run_worker(app).sent == 25
+    assert len(smtp.messages) == 25 and smtp.handler.sessions == 1

@@ -56,6 +56,13 @@ def test_counts_search_and_filters(client, ctx):
         as_text=True
     )
     assert "bob@example.com" in hcp and "ann@example.com" not in hcp
+    _registered(
+        webinar, ("Nora News", "nora@example.com", None), marketing=frozenset({webinar.hosts[1].id})
+    )
+    opted = client.get(base, query_string={"marketing": "any"}).get_data(as_text=True)
+    assert "nora@example.com" in opted and "ann@example.com" not in opted
+    not_opted = client.get(base, query_string={"marketing": "none"}).get_data(as_text=True)
+    assert "ann@example.com" in not_opted and "nora@example.com" not in not_opted
 
 
 def test_csv_export_neutralises_formulas_and_is_audited(client, ctx):
