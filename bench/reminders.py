@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import smtplib
 import statistics
@@ -36,6 +35,7 @@ os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-"))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from bench.report import write_section  # noqa: E402
 from bench.smtp_sink import read_spool  # noqa: E402
 from eventsapp import create_app  # noqa: E402
 from eventsapp.extensions import db  # noqa: E402
@@ -214,7 +214,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if not args.no_write:
-        write_results(backend, args.render_processes, lines)
+        write_section("## Reminders (bench/reminders.py)", f"{backend},", lines)
 
 
 def requeue(webinar_id: int, now: datetime) -> None:
@@ -233,29 +233,6 @@ def requeue(webinar_id: int, now: datetime) -> None:
         )
     )
     db.session.commit()
-
-
-def write_results(backend: str, render_processes: int, lines: list[str]) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    heading = "## Reminders (bench/reminders.py)"
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    stamp = f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine}."
-    if heading not in text:
-        text = text.rstrip() + f"\n\n{heading}\n\n{stamp}\n"
-    section_start = text.index(heading)
-    next_heading = text.find("\n## ", section_start + len(heading))
-    section = text[section_start : next_heading if next_heading != -1 else len(text)]
-    kept = [
-        line
-        for line in section.splitlines()[1:]
-        if line.strip()
-        and not line.startswith(f"- {backend}:")
-        and not line.startswith("Measured ")
-    ]
-    new_section = "\n".join([heading, "", stamp, "", *kept, *lines]) + "\n"
-    text = text[:section_start] + new_section + (text[next_heading:] if next_heading != -1 else "")
-    path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -341,3 +341,29 @@ def test_a_batch_is_sent_over_one_smtp_connection(app, client, ctx, smtp):
         register_via(client, webinar.slug, email=f"p{n}@example.com")
     assert run_worker(app).sent == 25
     assert len(smtp.messages) == 25 and smtp.handler.sessions == 1
+
+
+def test_each_invite_in_a_batch_names_only_its_own_recipient(app, client, ctx, smtp):
+    """The webinar's part of the invite is built once per batch; the personal part never leaks."""
+    webinar = create_webinar(capacity=10)
+    people = {f"p{n}@example.com": f"Person Number {n}" for n in range(4)}
+    for email, name in people.items():
+        register_via(client, webinar.slug, email=email, full_name=name)
+    assert run_worker(app).sent == 4
+
+    descriptions = set()
+    for received in smtp.messages:
+        (recipient,) = received.rcpt_tos
+        calendar_part, _ = calendar_parts(received.message)
+        text = received.message.get_payload()[0].get_payload()[0].get_content()
+        manage_url = re.search(r"https://\S+/manage/\S+", text).group(0)
+        (event,) = Calendar.from_ical(calendar_part.get_content()).walk("VEVENT")
+        attendee = event["ATTENDEE"]
+        assert not isinstance(attendee, list)
+        assert str(attendee) == f"mailto:{recipient}"
+        assert attendee.params["CN"] == people[recipient]
+        assert manage_url in str(event["DESCRIPTION"])
+        assert str(event["SUMMARY"]) == webinar.title
+        descriptions.add(str(event["DESCRIPTION"]))
+    assert len(descriptions) == 4
+    libical_itip_check(calendar_parts(smtp.messages[-1].message)[0].get_content())

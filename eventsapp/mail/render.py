@@ -9,6 +9,7 @@ and is skipped.
 from __future__ import annotations
 
 import io
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,6 +68,20 @@ class _WirePolicy(email_policy.Compat32):
 _WIRE_POLICY = _WirePolicy(linesep="\r\n")
 
 
+class _WireGenerator(BytesGenerator):
+    @classmethod
+    def _make_boundary(cls, text: bytes | None = None) -> str:
+        """A random boundary, checked against the text with a plain substring search.
+
+        The standard one compiles a fresh regex for every part of every message (its
+        boundary is new each time, so the regex cache never hits): a tenth of rendering.
+        """
+        while True:
+            boundary = f"==============={secrets.token_hex(16)}=="
+            if text is None or boundary.encode() not in text:
+                return boundary
+
+
 class CalendarMessage(Message):
     """Flask-Mail Message whose text/calendar part carries `method=`.
 
@@ -85,7 +100,7 @@ class CalendarMessage(Message):
         built with, so it writes them as built.
         """
         out = io.BytesIO()
-        BytesGenerator(out, policy=_WIRE_POLICY).flatten(self._message())
+        _WireGenerator(out, policy=_WIRE_POLICY).flatten(self._message())
         return out.getvalue()
 
     def _mimetext(self, text: str | None, subtype: str = "plain") -> MIMEText:
