@@ -277,3 +277,14 @@ def post(client: Any, url: str, **data: Any) -> Any:
     """Post a form as a browser would, with the session's CSRF token."""
     data.setdefault("csrf_token", form_token(client))
     return client.post(url, data=data)
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
+
+
+def assert_accessible(page: Any, where: str = "") -> None:
+    """axe-core finds no WCAG 2.2 A/AA violation on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe  # only the browser tests need it
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    assert results.violations_count == 0, f"{where}\n{results.generate_report()}"
