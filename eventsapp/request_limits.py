@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import Flask, abort, request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,8 +27,13 @@ def init_app(app: Flask) -> None:
     """Register before CSRFProtect, so the limit applies when the CSRF check reads the form."""
 
     @app.before_request
-    def _raise_limit_for_uploads() -> None:
+    def _limit_body() -> None:
         view = app.view_functions.get(request.endpoint or "")
         limit = getattr(view, "max_upload_bytes", None)
         if limit:
             request.max_content_length = limit
+        # Refuse a declared oversize body at once, also on views that never read the form
+        # (one-click unsubscribe, unknown tokens): nothing runs on a request we would refuse.
+        declared = request.content_length
+        if declared is not None and declared > (request.max_content_length or declared):
+            abort(413)

@@ -198,11 +198,13 @@ def _invite(registration: Registration, method: str, now: datetime, links: _Link
 
 
 def _from_templates(kind: str, context: dict[str, Any]) -> RenderedEmail:
+    # One line, whatever a title contains: a newline in a header would split it.
+    subject = " ".join(render_template(f"emails/{kind}.subject.txt", **context).split())
     return RenderedEmail(
-        # One line, whatever a title contains: a newline in a header would split it.
-        subject=" ".join(render_template(f"emails/{kind}.subject.txt", **context).split()),
+        subject=subject,
         text=render_template(f"emails/{kind}.txt", **context),
-        html=render_template(f"emails/{kind}.html", **context),
+        # Passed as a value, so the HTML template escapes it (an included .txt would not be).
+        html=render_template(f"emails/{kind}.html", subject=subject, **context),
     )
 
 

@@ -12,6 +12,8 @@ import smtplib
 from pathlib import Path
 from typing import Protocol
 
+from email_validator import EmailNotValidError, validate_email
+
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +41,22 @@ def _classify(exc: Exception) -> Exception:
     if isinstance(code, int):
         return TransientError(f"SMTP {code}")
     return TransientError(type(exc).__name__)
+
+
+def envelope_address(address: str) -> str:
+    """The address as SMTP carries it without SMTPUTF8: an accented domain in its ASCII
+    (IDNA) form. One that cannot be written so fails its own row, permanently, instead of
+    raising an encoding error that would stop the batch (the forms refuse such addresses).
+    """
+    if address.isascii():
+        return address
+    try:
+        ascii_email = validate_email(address, check_deliverability=False).ascii_email
+    except EmailNotValidError:
+        ascii_email = None
+    if not ascii_email:
+        raise PermanentError("address needs SMTPUTF8")
+    return ascii_email
 
 
 class SMTPTransport:
@@ -81,9 +99,10 @@ class SMTPTransport:
     def send(self, sender: str, recipient: str, data: bytes, message_id: str) -> None:
         if self._smtp is None:
             raise TransientError("not connected")
+        envelope = envelope_address(recipient)
         # Order matters: SMTPException is a subclass of OSError.
         try:
-            self._smtp.sendmail(sender, [recipient], data)
+            self._smtp.sendmail(sender, [envelope], data)
         except smtplib.SMTPServerDisconnected as exc:
             self._smtp = None  # the connection is gone; the worker stops this batch
             raise TransientError(type(exc).__name__) from exc

@@ -20,7 +20,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
-    Email,
     Length,
     NumberRange,
     Optional,
@@ -28,7 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from eventsapp.form_fields import Checkboxes, strip
+from eventsapp.form_fields import Checkboxes, email_validators, one_line, strip
 from eventsapp.models import PANEL_ROLES, Organisation
 
 REMINDER_CHOICES = [
@@ -42,14 +41,14 @@ REMINDER_CHOICES = [
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email address", filters=[strip], validators=[DataRequired("Enter your email address")]
+        "Email address", filters=[one_line], validators=[DataRequired("Enter your email address")]
     )
     password = PasswordField("Password", validators=[DataRequired("Enter your password")])
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "Email address", filters=[strip], validators=[DataRequired("Enter your email address")]
+        "Email address", filters=[one_line], validators=[DataRequired("Enter your email address")]
     )
 
 
@@ -84,7 +83,7 @@ HTTPS_URL = [
 class WebinarForm(FlaskForm):
     title = StringField(
         "Title",
-        filters=[strip],
+        filters=[one_line],
         validators=[
             DataRequired("Enter a title"),
             Length(max=200, message="Title must be 200 characters or fewer"),
@@ -92,7 +91,7 @@ class WebinarForm(FlaskForm):
     )
     slug = StringField(
         "Web address",
-        filters=[strip],
+        filters=[one_line],
         validators=[
             Optional(),
             Length(max=120),
@@ -136,10 +135,10 @@ class WebinarForm(FlaskForm):
     hosts = Checkboxes("Hosts", coerce=int)
     join_url = StringField(
         "Joining link of the webinar platform (never shown publicly)",
-        filters=[strip],
+        filters=[one_line],
         validators=HTTPS_URL,
     )
-    recording_url = StringField("Recording link", filters=[strip], validators=HTTPS_URL)
+    recording_url = StringField("Recording link", filters=[one_line], validators=HTTPS_URL)
     reminders = Checkboxes(
         "Reminders", coerce=int, choices=REMINDER_CHOICES, validators=[Optional()]
     )
@@ -162,13 +161,13 @@ class CancelWebinarForm(FlaskForm):
 class SpeakerForm(FlaskForm):
     name = StringField(
         "Name",
-        filters=[strip],
+        filters=[one_line],
         validators=[DataRequired("Enter the speaker's name"), Length(max=200)],
     )
     professional_title = StringField(
-        "Professional title", filters=[strip], validators=[Length(max=200)]
+        "Professional title", filters=[one_line], validators=[Length(max=200)]
     )
-    organisation = StringField("Organisation", filters=[strip], validators=[Length(max=200)])
+    organisation = StringField("Organisation", filters=[one_line], validators=[Length(max=200)])
     bio = TextAreaField(
         "Short biography",
         filters=[strip],
@@ -197,18 +196,12 @@ class AddPanellistForm(FlaskForm):
 
 class UserForm(FlaskForm):
     name = StringField(
-        "Name", filters=[strip], validators=[DataRequired("Enter a name"), Length(max=200)]
+        "Name", filters=[one_line], validators=[DataRequired("Enter a name"), Length(max=200)]
     )
     email = EmailField(
         "Email address",
-        filters=[strip],
-        validators=[
-            DataRequired("Enter an email address"),
-            Email(
-                "Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
+        filters=[one_line],
+        validators=email_validators("Enter an email address"),
     )
     role = RadioField(
         "Role",
@@ -224,11 +217,11 @@ class UserForm(FlaskForm):
 
 class OrganisationForm(FlaskForm):
     name = StringField(
-        "Name", filters=[strip], validators=[DataRequired("Enter a name"), Length(max=200)]
+        "Name", filters=[one_line], validators=[DataRequired("Enter a name"), Length(max=200)]
     )
     slug = StringField(
         "Short name",
-        filters=[strip],
+        filters=[one_line],
         validators=[
             DataRequired("Enter a short name"),
             Length(max=60),
@@ -238,4 +231,4 @@ class OrganisationForm(FlaskForm):
             ),
         ],
     )
-    website = StringField("Website", filters=[strip], validators=HTTPS_URL)
+    website = StringField("Website", filters=[one_line], validators=HTTPS_URL)

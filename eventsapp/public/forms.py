@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
-from eventsapp.form_fields import Checkboxes, strip
+from eventsapp.form_fields import Checkboxes, email_validators, one_line, strip
 from eventsapp.models import AUDIENCES, Organisation
 
 QUESTION_MAX = 1000
@@ -21,7 +21,7 @@ def _opt_in_label(org: Organisation) -> str:
 class RegistrationForm(FlaskForm):
     full_name = StringField(
         "Full name",
-        filters=[strip],
+        filters=[one_line],
         validators=[
             DataRequired("Enter your full name"),
             Length(max=200, message="Full name must be 200 characters or fewer"),
@@ -29,15 +29,8 @@ class RegistrationForm(FlaskForm):
     )
     email = StringField(
         "Email address",
-        filters=[strip],
-        validators=[
-            DataRequired("Enter your email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(
-                "Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
+        filters=[one_line],
+        validators=email_validators("Enter your email address"),
     )
     audience = RadioField(
         "I am… (optional)",
