@@ -116,7 +116,6 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         # Registrants' details are erased this many days after their webinar (about 12 months).
         "RETENTION_DAYS": _number(env, "RETENTION_DAYS", 365),
-        "PRIVACY_NOTICE_VERSION": env.get("PRIVACY_NOTICE_VERSION", "2026-11"),
         # Host names this site answers to (comma-separated); others get a 400. Emails carry
         # absolute links, so a forged Host header must not be trusted.
         "TRUSTED_HOSTS": [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from eventsapp.extensions import db
-from eventsapp.models import OutboxMessage, Registration, Webinar
+from eventsapp.models import (
+    FeedbackResponse,
+    OutboxMessage,
+    PanelMember,
+    Registration,
+    Speaker,
+    User,
+    Webinar,
+)
+from eventsapp.services import registration as registrations
 from tests.support import create_user, create_webinar, csrf_token, form_token, login
 
 # Any text, including control characters, surrogates-free unicode, markup and injection tries.
@@ -121,3 +132,125 @@ def test_webinar_form_never_fails_or_half_saves(
     assert after == before + (1 if response.status_code == 302 else 0)
     for webinar in db.session.scalars(select(Webinar)):
         assert webinar.title.strip() and webinar.slug and webinar.hosts
+
+
+def _signed_in(client, email: str, *, admin: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """The first example sets up a webinar and the account; every example signs in."""
+    if not db.session.scalars(select(Webinar)).first():
+        create_webinar(slug="existing")
+    if not db.session.scalars(select(User).where(User.email == email)).first():
+        create_user(email, admin=admin)
+    login(client, email)
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@SETTINGS
+@given(name=nasty, title=nasty, organisation=nasty, bio=nasty)
+def test_speaker_form_never_fails_or_half_saves(client, ctx, name, title, organisation, bio):
+    _signed_in(client, "colin@clinic.example")
+    before = _count(Speaker)
+    response = client.post(
+        "/organiser/speakers/new",
+        data={
+            "csrf_token": form_token(client),
+            "name": name,
+            "professional_title": title,
+            "organisation": organisation,
+            "bio": bio,
+        },
+    )
+    assert response.status_code in (302, 400, 413), response.status_code
+    assert _count(Speaker) == before + (1 if response.status_code == 302 else 0)
+    for speaker in db.session.scalars(select(Speaker)):
+        assert speaker.name.strip() and "\n" not in speaker.name and "\x00" not in speaker.bio
+
+
+@SETTINGS
+@given(speaker=nasty, role=nasty)
+def test_panel_form_never_fails_or_half_saves(client, ctx, speaker, role):
+    _signed_in(client, "colin@clinic.example")
+    webinar = db.session.scalars(select(Webinar)).first()
+    before = _count(PanelMember)
+    response = client.post(
+        f"/organiser/webinars/{webinar.id}/panel",
+        data={"csrf_token": form_token(client), "speaker": speaker, "role": role},
+    )
+    assert response.status_code in (302, 400, 413), response.status_code
+    assert _count(PanelMember) == before + (1 if response.status_code == 302 else 0)
+
+
+@SETTINGS
+@given(name=nasty, email=nasty, role=nasty, organisation=nasty, password=nasty)
+def test_account_form_never_fails_or_half_saves(
+    client, ctx, name, email, role, organisation, password
+):
+    _signed_in(client, "ada@charity.example", admin=True)
+    before = _count(User)
+    response = client.post(
+        "/organiser/users",
+        data={
+            "csrf_token": form_token(client),
+            "name": name,
+            "email": email,
+            "role": role,
+            "organisation": organisation,
+            "password": password,
+        },
+    )
+    assert response.status_code in (302, 400, 413), response.status_code
+    assert _count(User) == before + (1 if response.status_code == 302 else 0)
+    for user in db.session.scalars(select(User)):
+        assert user.name.strip() and "@" in user.email and user.password_hash
+
+
+@SETTINGS
+@given(email=nasty, password=nasty)
+def test_sign_in_and_reset_forms_never_fail(client, ctx, email, password):
+    if not db.session.scalars(select(User)).first():
+        create_user("colin@clinic.example")
+    token = form_token(client)
+    login_response = client.post(
+        "/organiser/login", data={"csrf_token": token, "email": email, "password": password}
+    )
+    assert login_response.status_code in (200, 302, 400, 413), login_response.status_code
+    reset = client.post("/organiser/forgot-password", data={"csrf_token": token, "email": email})
+    assert reset.status_code in (200, 302, 303, 400, 413), reset.status_code
+
+
+@SETTINGS
+@given(overall=nasty, usefulness=nasty, recommend=nasty, comments=nasty)
+def test_feedback_form_never_fails_or_half_saves(
+    client, ctx, overall, usefulness, recommend, comments
+):
+    registration = db.session.scalars(select(Registration)).first()
+    if registration is None:
+        create_webinar(slug="earlier")
+        registration = registrations.register(
+            db.session.scalars(select(Webinar)).one(),
+            registrations.RegistrationInput("Ann Example", "ann@example.com"),
+            datetime.now(UTC),
+        ).registration
+        registration.webinar.starts_at = datetime.now(UTC) - timedelta(days=1)
+        db.session.commit()
+    url = f"/feedback/{registration.id}/{registrations.feedback_token(registration)}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Send feedback" in page or "Update my feedback" in page  # the survey is open
+    token = csrf_token(page)
+    response = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "overall": overall,
+            "usefulness": usefulness,
+            "would_recommend": recommend,
+            "comments": comments,
+        },
+    )
+    assert response.status_code in (200, 400, 413), response.status_code
+    saved = db.session.scalars(select(FeedbackResponse)).all()
+    assert len(saved) <= 1
+    for answer in saved:
+        assert 1 <= answer.overall <= 5 and 1 <= answer.usefulness <= 5

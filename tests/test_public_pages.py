@@ -8,6 +8,7 @@ from pathlib import Path
 from icalendar import Calendar
 
 from eventsapp.extensions import db
+from eventsapp.services import privacy_notices
 from tests.support import create_webinar
 
 
@@ -112,10 +113,17 @@ def test_calendar_feed_publishes_every_public_webinar_with_stable_uids(client, c
     assert str(event["UID"]) == f"webinar-{first.id}@webinars.example.org"
 
 
-def test_privacy_notice_names_both_controllers_and_its_version(client, app):
+def test_privacy_notice_names_both_controllers_and_keeps_every_version(client, app):
+    current = privacy_notices.current()
     html = client.get("/privacy").get_data(as_text=True)
     assert "joint controllers" in html
-    assert app.config["PRIVACY_NOTICE_VERSION"] in html
+    assert f"Version {current.version}, in force from Sunday 1 November 2026" in html
+    # Each version anyone agreed to stays readable at its own address, linked from the page.
+    assert f'href="/privacy/{current.version}"' in html
+    for notice in privacy_notices.NOTICES:
+        page = client.get(f"/privacy/{notice.version}")
+        assert page.status_code == 200 and "joint controllers" in page.get_data(as_text=True)
+    assert client.get("/privacy/1999-01").status_code == 404
 
 
 def test_unknown_page_is_a_calm_404_without_internals(client):

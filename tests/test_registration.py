@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from eventsapp.extensions import db
 from eventsapp.models import MarketingConsent, OutboxMessage, Registration, Webinar
+from eventsapp.services import privacy_notices
 from eventsapp.services import registration as registrations
 from tests.support import create_webinar, csrf_token, register_via, registration_form
 
@@ -45,7 +46,7 @@ def test_registering_confirms_a_place_and_queues_the_confirmation(client, ctx, a
     )
     assert reg.question == "Can I drive if I am prescribed cannabis oil?"
     assert reg.access_needs == "Live captions, please"
-    assert reg.consent_notice_version == app.config["PRIVACY_NOTICE_VERSION"]
+    assert reg.consent_notice_version == privacy_notices.current().version
     assert datetime.now(UTC) - reg.consent_given_at < timedelta(minutes=1)
     assert db.session.get(Webinar, webinar.id).seats_taken == 1
     choices = {c.organisation.slug: c.given for c in db.session.scalars(select(MarketingConsent))}

@@ -24,7 +24,7 @@ from eventsapp.mail import invites
 from eventsapp.models import Registration, Speaker, Webinar
 from eventsapp.public import bp, calendar_links
 from eventsapp.public.forms import FeedbackForm, RegistrationForm
-from eventsapp.services import certificates, joining, webinars
+from eventsapp.services import certificates, joining, privacy_notices, webinars
 from eventsapp.services import feedback as surveys
 from eventsapp.services import privacy as data_protection
 from eventsapp.services import registration as registrations
@@ -72,8 +72,23 @@ def past() -> str:
 
 @bp.get("/privacy")
 def privacy() -> str:
+    return _privacy_notice(privacy_notices.current())
+
+
+@bp.get("/privacy/<version>")
+def privacy_version(version: str) -> str:
+    notice = privacy_notices.find(version)
+    if notice is None:
+        abort(404)
+    return _privacy_notice(notice)
+
+
+def _privacy_notice(notice: privacy_notices.Notice) -> str:
     return render_template(
-        "public/privacy.html", version=current_app.config["PRIVACY_NOTICE_VERSION"]
+        "public/privacy.html",
+        notice=notice,
+        is_current=notice == privacy_notices.current(),
+        history=list(reversed(privacy_notices.NOTICES)),
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.models import MarketingConsent, Registration, Webinar
-from eventsapp.services import tokens
+from eventsapp.services import privacy_notices, tokens
 from eventsapp.services.webinars import Availability, availability
 
 MANAGE = "manage"
@@ -244,7 +244,7 @@ def _place(
         status = "waitlisted"
     else:
         raise RegistrationError(Availability.FULL)
-    notice = current_app.config["PRIVACY_NOTICE_VERSION"]
+    notice = privacy_notices.current().version
     if registration is None:
         registration = Registration(
             webinar=webinar,

@@ -1,0 +1,31 @@
+"""The privacy notice's versions: what each said, when it took effect, what changed.
+
+Every consent stores the version the person saw, so each version stays readable at
+/privacy/<version>. To change the notice, add its text as templates/public/privacy/<version>.html
+and a Notice here, last; the new version applies to consents from then on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class Notice:
+    version: str
+    in_force_from: datetime  # UTC
+    changes: str
+
+
+NOTICES: tuple[Notice, ...] = (
+    Notice("2026-11", datetime(2026, 11, 1, tzinfo=UTC), "First version."),
+)
+
+
+def current() -> Notice:
+    return NOTICES[-1]
+
+
+def find(version: str) -> Notice | None:
+    return next((n for n in NOTICES if n.version == version), None)
