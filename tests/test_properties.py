@@ -20,6 +20,8 @@ from eventsapp.models import (
 )
 from eventsapp.services import registration as registrations
 from tests.support import create_user, create_webinar, csrf_token, form_token, login
+from tests.test_organiser_access import _routes as _organiser_routes
+from tests.test_organiser_access import _setup as _access_setup
 
 # Any text, including control characters, surrogates-free unicode, markup and injection tries.
 nasty = st.one_of(
@@ -254,3 +256,37 @@ def test_feedback_form_never_fails_or_half_saves(
     assert len(saved) <= 1
     for answer in saved:
         assert 1 <= answer.overall <= 5 and 1 <= answer.usefulness <= 5
+
+
+# Every field name any of our forms reads, and the hidden ones the organiser pages post.
+FIELD_NAMES = (
+    "access_needs audience bio capacity closes_date closes_time comments confirm consent "
+    "current description duration_minutes email full_name join_url message name organisation "
+    "overall password professional_title question recording_url remove_photo role slug "
+    "speaker start_date start_time summary title usefulness waitlist_enabled website "
+    "would_recommend hosts reminders marketing key registration_id status report"
+).split()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_every_post_route_answers_generated_forms_without_a_500(app, client, ctx, data):
+    """Any route, any mix of fields and values, as an admin who may use them all."""
+    if not db.session.scalars(select(User).where(User.is_admin)).first():
+        ids = _access_setup()
+        create_user("ada@charity.example", admin=True)
+        app.extensions["fuzz_ids"] = ids
+    ids = app.extensions["fuzz_ids"]
+    login(client, "ada@charity.example")
+    routes = [url for _, method, url in _organiser_routes(app, ids) if method == "POST"] + [
+        "/webinars/clinic-only",
+        f"/feedback/{ids['registration_id']}/{ids['token']}",
+    ]
+    url = data.draw(st.sampled_from(routes), label="url")
+    fields = data.draw(st.dictionaries(st.sampled_from(FIELD_NAMES), nasty, max_size=8))
+    fields["csrf_token"] = form_token(client)
+    response = client.post(url, data=fields)
+    assert response.status_code < 500, (url, response.status_code)
+    assert "Traceback" not in response.get_data(as_text=True)
