@@ -8,10 +8,12 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventsapp import config as app_config
 from eventsapp import (
     models,  # noqa: F401  (registers the models with SQLAlchemy)
+    monitoring,
     request_limits,
     security_headers,
     sqlite,
@@ -80,8 +82,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(monitoring.bp)
+    _trust_proxies(app)
     register_cli(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_HOPS reverse proxies, take the client's address, scheme and host from
+    their X-Forwarded-* headers (rate limits key on the address; HSTS and secure cookies
+    need the scheme). Never set it higher than the real number of proxies: a client could
+    then choose its own address."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -118,6 +118,9 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "RETENTION_DAYS": _number(env, "RETENTION_DAYS", 365),
         # Host names this site answers to (comma-separated); others get a 400. Emails carry
         # absolute links, so a forged Host header must not be trusted.
+        # Reverse proxies in front of the app (nginx, a load balancer): 0 when none.
+        "PROXY_HOPS": _number(env, "PROXY_HOPS", 0),
+        "HEALTH_MAX_QUEUE_AGE_SECONDS": _number(env, "HEALTH_MAX_QUEUE_AGE_SECONDS", 600),
         "TRUSTED_HOSTS": [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
         or None,
         "SESSION_COOKIE_HTTPONLY": True,

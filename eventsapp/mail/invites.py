@@ -154,10 +154,12 @@ def _shared_invite(
     return data[:split], data[split:]
 
 
-def published_calendar(
-    webinars: list[tuple[Webinar, str, str]], *, now: datetime, name: str
-) -> bytes:
-    """METHOD:PUBLISH for downloads and the subscribable feed: (webinar, description, url)."""
+def published_calendar(webinars: list[tuple[Webinar, str, str]], *, name: str) -> bytes:
+    """METHOD:PUBLISH for downloads and the subscribable feed: (webinar, description, url).
+
+    DTSTAMP is each webinar's last change, not the time of the request, so the same
+    webinars give the same bytes and the feed answers conditional GETs with 304.
+    """
     cal = _calendar("PUBLISH")
     cal.add("x-wr-calname", _one_line(name))
     for webinar, description, url in webinars:
@@ -169,7 +171,7 @@ def published_calendar(
                     url=url,
                     cancelled=webinar.status == "cancelled",
                 ),
-                now,
+                webinar.updated_at,
                 description,
             )
         )

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from eventsapp.public import views  # noqa: E402,F401  (routes register on bp)
+from eventsapp.public import conditional, views  # noqa: E402,F401  (register on bp)

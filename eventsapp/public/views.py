@@ -165,7 +165,6 @@ def webinar_ics(slug: str) -> Response:
     webinar = _webinar_or_404(slug)
     body = invites.published_calendar(
         [(webinar, _calendar_details(webinar), external_url("public.webinar", slug=slug))],
-        now=utcnow(),
         name=webinar.title,
     )
     return Response(
@@ -193,7 +192,7 @@ def calendar_feed() -> Response:
         (w, _calendar_details(w), external_url("public.webinar", slug=w.slug))
         for w in webinars.published_for_feed()
     ]
-    body = invites.published_calendar(items, now=utcnow(), name="Back pain webinars")
+    body = invites.published_calendar(items, name="Back pain webinars")
     return Response(body, mimetype="text/calendar")
 
 

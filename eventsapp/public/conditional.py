@@ -1,0 +1,51 @@
+"""Conditional GET for the public pages and calendar files: ETag from what was sent.
+
+The tag is a hash of the body, so it can never be stale: a changed seat count, panel or
+title changes the body, and so the tag. Pages with the registration form carry a signed
+CSRF token that changes every second; for the tag it is replaced by a hash of the
+session's own token, so a visitor's page revalidates to 304 while nothing else has changed,
+and the copy their browser keeps holds a token that is still valid for their session (CSRF
+tokens do not expire here). Everything is revalidated on each visit (no-cache), and pages
+that depend on the session say so (Vary: Cookie).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Response, g, request, session
+
+from eventsapp.public import bp
+
+# Personal pages are never cached at all (see views.TOKEN_ENDPOINTS).
+CONDITIONAL_ENDPOINTS = {
+    "public.home",
+    "public.past",
+    "public.privacy",
+    "public.privacy_version",
+    "public.webinar",
+    "public.registered",
+    "public.webinar_ics",
+    "public.calendar_feed",
+    "public.certificate_lookup",
+}
+
+
+@bp.after_request
+def make_conditional(response: Response) -> Response:
+    if (
+        request.method not in ("GET", "HEAD")
+        or response.status_code != 200
+        or request.endpoint not in CONDITIONAL_ENDPOINTS
+        or response.direct_passthrough
+    ):
+        return response
+    body = response.get_data()
+    signed = g.get("csrf_token")  # Flask-WTF keeps the signed token it put in the page here
+    if signed:
+        raw = str(session.get("csrf_token", ""))
+        body = body.replace(signed.encode(), hashlib.sha256(raw.encode()).hexdigest().encode())
+        response.vary.add("Cookie")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.headers.setdefault("Cache-Control", "no-cache")
+    return response.make_conditional(request)
