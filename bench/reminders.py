@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import smtplib
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,34 +34,13 @@ os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-"))
 from sqlalchemy import insert, select  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
-from bench.smtp_sink import read_spool  # noqa: E402
+from bench.smtp_sink import Sink  # noqa: E402
 from eventsapp import create_app  # noqa: E402
 from eventsapp.extensions import db  # noqa: E402
 from eventsapp.mail import renderers, worker  # noqa: E402
 from eventsapp.models import Organisation, OutboxMessage, Registration, Webinar  # noqa: E402
 from eventsapp.services import registration as registrations  # noqa: E402
 from eventsapp.services import reminders, tokens  # noqa: E402
-
-
-class Sink:
-    """The SMTP server in its own process, as a real one would be (bench/smtp_sink.py)."""
-
-    def __init__(self, spool: Path) -> None:
-        self.spool = spool
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(spool)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.port = int(self.proc.stdout.readline())
-
-    def __enter__(self) -> Sink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
-        self.received = read_spool(str(self.spool))
 
 
 def make_webinar(slug: str, starts_at: datetime, capacity: int, now: datetime) -> Webinar:

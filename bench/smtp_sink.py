@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import signal
 import socket
+import subprocess
 import sys
 import threading
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -35,6 +37,27 @@ def read_spool(path: str) -> list[tuple[str, bytes]]:
             length = int(spool.readline())
             messages.append((recipient, spool.read(length)))
     return messages
+
+
+class Sink:
+    """The SMTP server in its own process, as a real one would be (bench/smtp_sink.py)."""
+
+    def __init__(self, spool: Path) -> None:
+        self.spool = spool
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, str(spool)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.port = int(self.proc.stdout.readline())
+
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+        self.received = read_spool(str(self.spool))
 
 
 def main() -> None:

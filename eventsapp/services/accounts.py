@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,10 +17,18 @@ from eventsapp.models import Organisation, User
 from eventsapp.services import tokens
 from eventsapp.services.errors import DomainError
 
-# argon2-cffi's defaults are RFC 9106's low-memory profile of argon2id.
-_hasher = PasswordHasher()
-# Verifying against this when the account does not exist keeps the timing the same.
-_DUMMY_HASH = _hasher.hash("not a real password")
+# argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than
+# argon2-cffi's default 64 MiB: each sign-in allocates this much in a web worker, and 64 MiB
+# would double a worker's memory. Hashes made with other settings are upgraded at sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so the timing is the same.
+    Made on first use, not at import: the mail worker never needs it."""
+    return _hasher.hash("not a real password")
+
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024  # long passphrases welcome; the cap only bounds hashing work
@@ -104,7 +113,7 @@ def authenticate(email: str, password: str, now: datetime) -> User | None:
     """The user if the password is right and the account active; else None (same timing)."""
     user = find_by_email(email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

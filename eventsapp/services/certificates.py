@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from fpdf import FPDF
 from sqlalchemy import select
 
 from eventsapp import uktime
@@ -67,6 +66,10 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
     registration = certificate.registration
     webinar = registration.webinar
     minutes = certified_minutes(registration) or 0
+    # Imported here: fpdf2 loads its font tables on import (about 35 MB), and only the rare
+    # certificate download needs it, not every web and mail worker.
+    from fpdf import FPDF
+
     doc = FPDF(orientation="landscape", format="A4")
     doc.set_title(_text(f"Certificate of attendance: {webinar.title}"))
     doc.set_author("Back pain webinars")
