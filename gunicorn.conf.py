@@ -14,9 +14,10 @@ worker_class = "sync"
 timeout = 30  # a request that takes longer is a bug; the worker is replaced
 graceful_timeout = 30  # on SIGTERM, finish requests in flight
 keepalive = 5
-# Recycle workers now and then, so no slow leak grows without bound.
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then, so no slow leak grows without bound (rarely: a recycled
+# worker closes its connection, which a client mid-request sees as an error).
+max_requests = 20000
+max_requests_jitter = 2000
 # Request size limits beyond the app's own (MAX_CONTENT_LENGTH): header abuse.
 limit_request_line = 8190
 limit_request_fields = 100

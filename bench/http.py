@@ -127,12 +127,14 @@ class Gunicorn:
         self.port = int(port)
 
     def __enter__(self) -> Gunicorn:
+        # The access and error log, to look at any non-2xx/3xx answer afterwards.
+        self.log = open(Path(self.env["INSTANCE_PATH"]) / "gunicorn.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "bench.wsgi_bench:app"],
             cwd=ROOT,
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -149,6 +151,7 @@ class Gunicorn:
     def __exit__(self, *exc: object) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
+        self.log.close()
 
 
 def get(port: int, path: str) -> tuple[int, str, list[str]]:
@@ -223,8 +226,9 @@ def wrk(port: int, path: str, script: str, seconds: int, connections: int) -> di
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     return {
         "rate": rate,
-        "bad": (int(bad.group(1)) if bad else 0)
-        + (sum(map(int, errors.groups())) if errors else 0),
+        "bad": int(bad.group(1)) if bad else 0,
+        # Connections closed under wrk, e.g. when gunicorn recycles a worker (max_requests).
+        "socket": sum(map(int, errors.groups())) if errors else 0,
         "p99_ms": float(p99.group(1)) * scale,
     }
 
@@ -247,6 +251,7 @@ def throughput(port: int, rounds: int, seconds: int) -> dict[str, dict[str, floa
             "rate": statistics.median(r["rate"] for r in results),
             "p99_ms": statistics.median(r["p99_ms"] for r in results),
             "bad": sum(r["bad"] for r in results),
+            "socket": sum(r["socket"] for r in results),
             "rounds": [round(r["rate"]) for r in results],
         }
         for name, results in runs.items()
@@ -421,6 +426,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     instance = tempfile.mkdtemp(prefix="bench-http-")
+    print(f"gunicorn log: {instance}/gunicorn.log", file=sys.stderr)
     database = args.database or f"sqlite:///{instance}/bench.db"
     backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
     port = random.randint(20000, 40000)
@@ -445,7 +451,8 @@ def main() -> None:
         f = figures[name]
         return (
             f"{label} {f['rate']:,.0f} req/s (**{f['rate'] / hello:.2f}× hello**, {target}; "
-            f"rounds {f['rounds']}), p99 {f['p99_ms']:.0f} ms, non-2xx/3xx {f['bad']:.0f}"
+            f"rounds {f['rounds']}), p99 {f['p99_ms']:.0f} ms, non-2xx/3xx {f['bad']:.0f}, "
+            f"socket errors {f['socket']:.0f}"
         )
 
     lines = [
