@@ -8,8 +8,9 @@ from pathlib import Path
 from icalendar import Calendar
 
 from eventsapp.extensions import db
+from eventsapp.public import page_cache
 from eventsapp.services import privacy_notices
-from tests.support import create_webinar
+from tests.support import create_webinar, csrf_token, registration_form
 
 
 def test_home_lists_upcoming_webinars_in_uk_time_with_hosts_and_places(client, ctx):
@@ -172,3 +173,31 @@ def test_unknown_hosts_are_refused_when_trusted_hosts_are_set(client, app):
     app.config["TRUSTED_HOSTS"] = ["webinars.example.org"]
     assert client.get("/", base_url="https://webinars.example.org").status_code == 200
     assert client.get("/", base_url="https://evil.example").status_code == 400
+
+
+def test_the_webinar_page_is_rendered_once_per_version_and_never_stale(app, client, ctx):
+    """The page is reused while its data is unchanged, with each visitor's own form token,
+    and shows any change at once: a place taken, a bio edited, registration closed."""
+    webinar = create_webinar(slug="panel", capacity=5)
+    first = client.get("/webinars/panel").get_data(as_text=True)
+    other_client = app.test_client()
+    second = other_client.get("/webinars/panel").get_data(as_text=True)
+    assert len(page_cache.for_app()) == 1  # rendered once for both visitors
+    first_token, second_token = csrf_token(first), csrf_token(second)
+    assert first_token != second_token
+    assert first.replace(first_token, "") == second.replace(second_token, "")
+    # The reused page's token works for its visitor (and the place is taken at once).
+    response = other_client.post(
+        "/webinars/panel", data={**registration_form(), "csrf_token": second_token}
+    )
+    assert response.status_code == 303
+    assert "4 places left" in client.get("/webinars/panel").get_data(as_text=True)
+
+    # A change made anywhere (here straight in the database) shows on the next visit.
+    webinar.panel[0].speaker.bio = "Helen has a new biography."
+    db.session.commit()
+    assert "Helen has a new biography." in client.get("/webinars/panel").get_data(as_text=True)
+    webinar.registration_open = False
+    db.session.commit()
+    closed = client.get("/webinars/panel").get_data(as_text=True)
+    assert "Registration closed" in closed and "Register for this webinar" not in closed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from flask import (
@@ -13,8 +14,10 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
 from eventsapp import rate_limits
@@ -22,7 +25,7 @@ from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import Registration, Speaker, Webinar
-from eventsapp.public import bp, calendar_links
+from eventsapp.public import bp, calendar_links, page_cache
 from eventsapp.public.forms import FeedbackForm, RegistrationForm
 from eventsapp.services import certificates, joining, privacy_notices, webinars
 from eventsapp.services import feedback as surveys
@@ -120,17 +123,42 @@ def _render_webinar(
     return html, status
 
 
+def _webinar_page(slug: str) -> str:
+    """The page as a visitor first sees it: rendered once per version of its data, then
+    reused with this visitor's CSRF token put in (see public/page_cache.py)."""
+    now = utcnow()
+    key = (slug, webinars.page_version(slug, now))
+    if key[1] is None:
+        abort(404)
+    token = generate_csrf()
+    if "_flashes" in session:  # a message for this visitor only: never cached
+        return _render_webinar_fresh(slug, now)
+    cache = page_cache.for_app()
+    page = cache.get(key)
+    if page is None:
+        page = _render_webinar_fresh(slug, now).replace(token, page_cache.TOKEN_SLOT)
+        cache.put(key, page)
+    return page.replace(page_cache.TOKEN_SLOT, token)
+
+
+def _render_webinar_fresh(slug: str, now: datetime) -> str:
+    webinar = _webinar_or_404(slug)
+    form = RegistrationForm()
+    form.set_hosts(webinar.hosts)
+    return _render_webinar(webinar, form, webinars.availability(webinar, now))[0]
+
+
 @bp.route("/webinars/<slug>", methods=["GET", "POST"])
 @rate_limits.registration_per_ip
 @rate_limits.registration_per_email
 def webinar(slug: str) -> tuple[str, int] | BaseResponse:
+    if request.method == "GET":
+        return _webinar_page(slug), 200
     webinar = _webinar_or_404(slug)
     now = utcnow()
     state = webinars.availability(webinar, now)
     form = RegistrationForm()
     form.set_hosts(webinar.hosts)
-    if request.method == "GET":
-        return _render_webinar(webinar, form, state)
     if not state.accepts_registrations:
         return _render_webinar(webinar, form, state, 409, refused=state)
     if not form.validate_on_submit():

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from eventsapp.extensions import db
-from eventsapp.models import PanelMember, Webinar
+from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
+from eventsapp.models.webinar import webinar_hosts
 
 _LONGEST_WEBINAR = timedelta(hours=24)
 
@@ -43,10 +45,69 @@ def availability(webinar: Webinar, now: datetime) -> Availability:
     return Availability.WAITLIST if webinar.waitlist_enabled else Availability.FULL
 
 
+_PUBLIC_STATUSES = ("published", "cancelled")
+
+
+_webinars = Webinar.__table__
+_organisations = Organisation.__table__
+_panel = PanelMember.__table__
+_speakers = Speaker.__table__
+# Built once: plain Core statements over tables (no ORM entities), the cheapest to run.
+_PAGE_WEBINAR = select(_webinars).where(
+    _webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES)
+)
+_PAGE_HOSTS = (
+    select(
+        _organisations.c.id,
+        _organisations.c.name,
+        _organisations.c.website,
+        _organisations.c.marketing_description,
+    )
+    .join(webinar_hosts, webinar_hosts.c.organisation_id == _organisations.c.id)
+    .where(webinar_hosts.c.webinar_id == bindparam("webinar_id"))
+    .order_by(_organisations.c.id)
+)
+_PAGE_PANEL = (
+    select(
+        _panel.c.id,
+        _panel.c.role,
+        _panel.c.position,
+        _speakers.c.id,
+        _speakers.c.name,
+        _speakers.c.professional_title,
+        _speakers.c.organisation,
+        _speakers.c.bio,
+        _speakers.c.photo_filename,
+    )
+    .join(_speakers, _speakers.c.id == _panel.c.speaker_id)
+    .where(_panel.c.webinar_id == bindparam("webinar_id"))
+    .order_by(_panel.c.position, _panel.c.id)
+)
+
+
+def page_version(slug: str, now: datetime) -> bytes | None:
+    """Everything the public webinar page shows, and its availability now; None if not public.
+
+    Three light queries returning plain rows (no ORM objects): the webinar, its hosts, its
+    panel with the speakers. Two equal versions render the same page, so a rendered page can
+    be reused while the version stays the same: it can never be stale, because any change to
+    what the page shows (a seat taken, a bio edited, the closing time passing) changes it.
+    """
+    row = db.session.execute(_PAGE_WEBINAR, {"slug": slug}).first()
+    if row is None:
+        return None
+    hosts = db.session.execute(_PAGE_HOSTS, {"webinar_id": row.id}).all()
+    panel = db.session.execute(_PAGE_PANEL, {"webinar_id": row.id}).all()
+    # A transient Webinar (never added to the session) gives availability() its properties.
+    state = availability(Webinar(**row._asdict()), now)
+    # A digest, not the rows: small to keep as a key, and JSON columns are not hashable.
+    return hashlib.sha256(repr((tuple(row), hosts, panel, state)).encode()).digest()
+
+
 def _public_query():  # type: ignore[no-untyped-def]
     return (
         select(Webinar)
-        .where(Webinar.status.in_(("published", "cancelled")))
+        .where(Webinar.status.in_(_PUBLIC_STATUSES))
         .options(
             selectinload(Webinar.hosts),
             selectinload(Webinar.panel).joinedload(PanelMember.speaker),
