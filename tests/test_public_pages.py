@@ -192,6 +192,12 @@ def test_the_webinar_page_is_rendered_once_per_version_and_never_stale(app, clie
     )
     assert response.status_code == 303
     assert "4 places left" in client.get("/webinars/panel").get_data(as_text=True)
+    # The confirmation page is kept per place too, never mixing the two.
+    for _ in range(2):
+        confirmed = client.get("/webinars/panel/registered?place=confirmed").get_data(True)
+        waiting = client.get("/webinars/panel/registered?place=waitlist").get_data(True)
+        assert "waiting list" not in confirmed and "confirming your place" in confirmed
+        assert "waiting list" in waiting and "confirming your place" not in waiting
 
     # A change made anywhere (here straight in the database) shows on the next visit.
     webinar.panel[0].speaker.bio = "Helen has a new biography."

@@ -124,19 +124,35 @@ def _render_webinar(
 
 
 def _webinar_page(slug: str) -> str:
-    """The page as a visitor first sees it: rendered once per version of its data, then
-    reused with this visitor's CSRF token put in (see public/page_cache.py)."""
+    """The page as a visitor first sees it, with this visitor's CSRF token put in."""
     now = utcnow()
-    key = (slug, webinars.page_version(slug, now))
-    if key[1] is None:
+    return _cached_page(
+        ("webinar",), slug, now, lambda: _render_webinar_fresh(slug, now), has_form=True
+    )
+
+
+def _cached_page(
+    name: tuple[str, ...],
+    slug: str,
+    now: datetime,
+    render: Callable[[], str],
+    *,
+    has_form: bool = False,
+) -> str:
+    """A public page about one webinar, rendered once per version of that webinar's data
+    (see public/page_cache.py); 404 if the webinar is not public. A page with a form gets
+    this visitor's CSRF token put back in."""
+    version = webinars.page_version(slug, now)
+    if version is None:
         abort(404)
-    token = generate_csrf()
+    token = generate_csrf() if has_form else page_cache.TOKEN_SLOT
     if "_flashes" in session:  # a message for this visitor only: never cached
-        return _render_webinar_fresh(slug, now)
+        return render()
     cache = page_cache.for_app()
+    key = (*name, slug, version)
     page = cache.get(key)
     if page is None:
-        page = _render_webinar_fresh(slug, now).replace(token, page_cache.TOKEN_SLOT)
+        page = render().replace(token, page_cache.TOKEN_SLOT)
         cache.put(key, page)
     return page.replace(page_cache.TOKEN_SLOT, token)
 
@@ -183,9 +199,15 @@ def webinar(slug: str) -> tuple[str, int] | BaseResponse:
 
 @bp.get("/webinars/<slug>/registered")
 def registered(slug: str) -> str:
-    webinar = _webinar_or_404(slug)
     place = "waitlist" if request.args.get("place") == "waitlist" else "confirmed"
-    return render_template("public/registered.html", webinar=webinar, place=place)
+    return _cached_page(
+        ("registered", place),
+        slug,
+        utcnow(),
+        lambda: render_template(
+            "public/registered.html", webinar=_webinar_or_404(slug), place=place
+        ),
+    )
 
 
 @bp.get("/webinars/<slug>/calendar.ics")
