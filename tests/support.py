@@ -26,6 +26,7 @@ from eventsapp.services import accounts
 
 REQUIRE_FULL_SUITE = os.environ.get("REQUIRE_FULL_SUITE") == "1"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 def require(condition: bool, reason: str) -> None:
