@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from flask import abort, flash
+from flask import Response, abort, flash
 from flask_login import current_user
 
 from eventsapp.extensions import db
@@ -69,3 +69,11 @@ def audited_read(action: str, build: Callable[[], T], **details: Any) -> T:
     audit.record(action, actor=actor(), now=now(), **details)
     db.session.commit()
     return result
+
+
+def csv_download(body: str, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

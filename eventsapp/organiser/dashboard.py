@@ -8,7 +8,7 @@ from eventsapp.extensions import db
 from eventsapp.models import Webinar
 from eventsapp.organiser import bp
 from eventsapp.organiser.charts import bar_chart
-from eventsapp.organiser.context import actor, audited_read, webinar_or_404
+from eventsapp.organiser.context import actor, audited_read, csv_download, webinar_or_404
 from eventsapp.services import access, reports
 from eventsapp.sqlite import writes_on_get
 
@@ -53,8 +53,4 @@ def series_dashboard() -> str:
 def series_csv() -> Response:
     rows = _series()
     body = audited_read("series.exported", lambda: reports.series_csv(rows), rows=len(rows))
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="webinar-series.csv"'},
-    )
+    return csv_download(body, "webinar-series.csv")

@@ -10,7 +10,14 @@ from werkzeug.wrappers import Response as BaseResponse
 from eventsapp.extensions import db
 from eventsapp.models import QUESTION_STATUSES, Speaker
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import actor, apply, audited_read, now, webinar_or_404
+from eventsapp.organiser.context import (
+    actor,
+    apply,
+    audited_read,
+    csv_download,
+    now,
+    webinar_or_404,
+)
 from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm
 from eventsapp.request_limits import allows_upload
 from eventsapp.services import panels, registrants
@@ -150,8 +157,4 @@ def export_questions(webinar_id: int) -> Response:
         webinar=webinar,
         rows=len(rows),
     )
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{webinar.slug}-questions.csv"'},
-    )
+    return csv_download(body, f"{webinar.slug}-questions.csv")

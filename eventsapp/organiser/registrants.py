@@ -11,7 +11,14 @@ from werkzeug.wrappers import Response as BaseResponse
 from eventsapp.mail.render import render
 from eventsapp.models import AUDIENCES, OUTBOX_STATUSES, REGISTRATION_STATUSES, User, Webinar
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import actor, apply, audited_read, now, webinar_or_404
+from eventsapp.organiser.context import (
+    actor,
+    apply,
+    audited_read,
+    csv_download,
+    now,
+    webinar_or_404,
+)
 from eventsapp.services import email_log, registrants
 from eventsapp.sqlite import writes_on_get
 
@@ -62,11 +69,7 @@ def export_registrants(webinar_id: int) -> Response:
         webinar=webinar,
         rows=len(rows),
     )
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{webinar.slug}-registrants.csv"'},
-    )
+    return csv_download(body, f"{webinar.slug}-registrants.csv")
 
 
 def _registrant_action(

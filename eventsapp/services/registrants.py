@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,9 +14,7 @@ from eventsapp.models import AUDIENCES, MarketingConsent, Registration, User, We
 from eventsapp.services import access, audit
 from eventsapp.services import registration as registrations
 from eventsapp.services.errors import DomainError
-
-# Spreadsheet programs run cells that start with these as formulas (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from eventsapp.services.spreadsheets import csv_text
 
 
 class RegistrantError(DomainError):
@@ -96,67 +92,48 @@ def name_or_email_contains(text: str) -> ColumnElement[bool]:
     )
 
 
-def neutralise(value: object) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
     hosts = list(webinar.hosts)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "Name",
-            "Email",
-            "Status",
-            "I am",
-            "Question",
-            "Accessibility needs",
-            "Registered (UK time)",
-            "Consent notice version",
-        ]
-        + [f"News from {org.name}" for org in hosts]
-    )
-    for reg in rows:
+    header = [
+        "Name",
+        "Email",
+        "Status",
+        "I am",
+        "Question",
+        "Accessibility needs",
+        "Registered (UK time)",
+        "Consent notice version",
+    ] + [f"News from {org.name}" for org in hosts]
+
+    def row(reg: Registration) -> list[object]:
         chosen = {c.organisation_id: c.given for c in reg.marketing_consents}
-        writer.writerow(
-            [
-                neutralise(v)
-                for v in (
-                    reg.full_name,
-                    reg.email,
-                    reg.status,
-                    AUDIENCES.get(reg.audience or "", ""),
-                    reg.question,
-                    reg.access_needs,
-                    uktime.to_uk(reg.created_at).strftime("%Y-%m-%d %H:%M"),
-                    reg.consent_notice_version,
-                )
-            ]
-            + ["yes" if chosen.get(org.id) else "no" for org in hosts]
-        )
-    return out.getvalue()
+        return [
+            reg.full_name,
+            reg.email,
+            reg.status,
+            AUDIENCES.get(reg.audience or "", ""),
+            reg.question,
+            reg.access_needs,
+            uktime.to_uk(reg.created_at).strftime("%Y-%m-%d %H:%M"),
+            reg.consent_notice_version,
+        ] + ["yes" if chosen.get(org.id) else "no" for org in hosts]
+
+    return csv_text(header, map(row, rows))
 
 
 def export_questions_csv(rows: list[Registration]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Question", "Asked by (first name)", "I am", "Status"])
-    for reg in rows:
-        writer.writerow(
-            [
-                neutralise(v)
-                for v in (
-                    reg.question,
-                    reg.full_name.split(" ")[0],
-                    AUDIENCES.get(reg.audience or "", ""),
-                    reg.question_status,
-                )
-            ]
-        )
-    return out.getvalue()
+    return csv_text(
+        ["Question", "Asked by (first name)", "I am", "Status"],
+        (
+            (
+                reg.question,
+                reg.full_name.split(" ")[0],
+                AUDIENCES.get(reg.audience or "", ""),
+                reg.question_status,
+            )
+            for reg in rows
+        ),
+    )
 
 
 def registration_in(webinar: Webinar, registration_id: int) -> Registration:

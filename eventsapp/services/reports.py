@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -15,7 +13,7 @@ from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.models import AUDIENCES, Attendance, Registration, Webinar
 from eventsapp.services.attendance import attended
-from eventsapp.services.registrants import neutralise
+from eventsapp.services.spreadsheets import csv_text
 
 
 @dataclass(frozen=True)
@@ -87,9 +85,7 @@ def series(webinars: list[Webinar]) -> list[WebinarFigures]:
 
 
 def series_csv(rows: list[WebinarFigures]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    return csv_text(
         [
             "Webinar",
             "Date (UK)",
@@ -101,24 +97,20 @@ def series_csv(rows: list[WebinarFigures]) -> str:
             "Attended",
             "Attendance rate (%)",
             "Median minutes",
-        ]
+        ],
+        (
+            (
+                f.webinar.title,
+                uktime.to_uk(f.webinar.starts_at).strftime("%Y-%m-%d"),
+                f.registered,
+                f.confirmed,
+                f.waitlisted,
+                f.cancelled,
+                f.joined,
+                f.attended,
+                "" if f.attendance_rate is None else f.attendance_rate,
+                "" if f.median_minutes is None else f.median_minutes,
+            )
+            for f in rows
+        ),
     )
-    for f in rows:
-        writer.writerow(
-            [
-                neutralise(v)
-                for v in (
-                    f.webinar.title,
-                    uktime.to_uk(f.webinar.starts_at).strftime("%Y-%m-%d"),
-                    f.registered,
-                    f.confirmed,
-                    f.waitlisted,
-                    f.cancelled,
-                    f.joined,
-                    f.attended,
-                    "" if f.attendance_rate is None else f.attendance_rate,
-                    "" if f.median_minutes is None else f.median_minutes,
-                )
-            ]
-        )
-    return out.getvalue()
