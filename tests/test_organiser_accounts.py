@@ -11,7 +11,15 @@ from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import AuditEvent, User
 from eventsapp.services import accounts
-from tests.support import PASSWORD, create_user, csrf_token, form_token, login, post
+from tests.support import (
+    PASSWORD,
+    create_user,
+    create_webinar,
+    csrf_token,
+    form_token,
+    login,
+    post,
+)
 
 
 def test_sign_in_and_out(client, ctx):
@@ -163,3 +171,37 @@ def test_command_line_creates_lists_and_deactivates_accounts(app, ctx):
     actions = list(db.session.scalars(select(AuditEvent.action)))
     assert actions == ["user.created", "user.deactivated"]
     assert db.session.scalars(select(User.email)).all() == ["boss@example.org"]
+
+
+def test_an_admin_sees_each_account_problem_beside_its_own_field(client, ctx):
+    create_webinar()  # the organisations
+    create_user("ada@charity.example", admin=True)
+    create_user("olive@clinic.example")
+    login(client, "ada@charity.example")
+
+    def errors(**fields: str) -> dict[str, str]:
+        form = {
+            "name": "Nina Nurse",
+            "email": "nina@clinic.example",
+            "role": "organiser",
+            "organisation": "1",
+            "password": "a long passphrase for nina",
+            **fields,
+        }
+        page = post(client, "/organiser/users", **form)
+        assert page.status_code == 400
+        found = re.findall(
+            r'id="(\w+)-error"><span class="visually-hidden">Error:</span> ([^<]+)<',
+            page.get_data(as_text=True),
+        )
+        return dict(found)
+
+    assert errors(organisation="0") == {
+        "organisation": "An organiser must belong to an organisation"
+    }
+    assert errors(email="olive@clinic.example") == {
+        "email": "An account with that email address already exists"
+    }
+    assert errors(password="nina nurse nina nurse") == {
+        "password": "Password must not contain your name or email address"
+    }

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from eventsapp import rate_limits
 from eventsapp.extensions import db
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import actor, now
+from eventsapp.organiser.context import actor, now, show_on_form
 from eventsapp.organiser.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -65,8 +65,7 @@ def change_password() -> str | Response:
             accounts.change_password(user, form.current.data, form.password.data)
         except accounts.AccountError as exc:
             db.session.rollback()
-            field = form.current if "current" in str(exc) else form.password
-            field.errors.append(str(exc))
+            show_on_form(form, exc, "password")
         else:
             db.session.commit()
             login_user(user)  # the session id changed with the salt; stay signed in here
@@ -102,7 +101,7 @@ def reset_password(user_id: int, token: str) -> str | Response:
             accounts.set_password(user, form.password.data)
         except accounts.AccountError as exc:
             db.session.rollback()
-            form.password.errors.append(str(exc))
+            show_on_form(form, exc, "password")
         else:
             db.session.commit()
             flash("Your password has been set. Sign in with it now.")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, User, Webinar
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import audited_read, now, require_admin
+from eventsapp.organiser.context import audited_read, now, require_admin, show_on_form
 from eventsapp.organiser.forms import OrganisationForm, UserForm
 from eventsapp.services import accounts, audit, privacy
 from eventsapp.sqlite import writes_on_get
@@ -37,8 +37,7 @@ def users() -> str | Response | tuple[str, int]:
             )
         except accounts.AccountError as exc:
             db.session.rollback()
-            target = form.password if "assword" in str(exc) else form.email
-            target.errors.append(str(exc))
+            show_on_form(form, exc, "email")
         else:
             audit.record("user.created", actor=admin, now=now(), user=user.id)
             db.session.commit()

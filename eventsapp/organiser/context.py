@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, abort, flash
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from eventsapp.extensions import db
 from eventsapp.models import User, Webinar
@@ -54,6 +55,11 @@ def apply(change: Callable[[], object], done: str | None = None) -> bool:
     if done:
         flash(done)
     return True
+
+
+def show_on_form(form: FlaskForm, exc: DomainError, default: str) -> None:
+    """Put the domain's message under the field it names (DomainError.field)."""
+    getattr(form, exc.field or default, getattr(form, default)).errors.append(str(exc))
 
 
 T = TypeVar("T")

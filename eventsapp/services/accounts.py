@@ -46,13 +46,13 @@ def normalise_email(email: str) -> str:
 
 def check_password_rules(password: str, *, email: str = "", name: str = "") -> None:
     if len(password) < PASSWORD_MIN:
-        raise AccountError(f"Password must be at least {PASSWORD_MIN} characters")
+        raise AccountError(f"Password must be at least {PASSWORD_MIN} characters", "password")
     if len(password) > PASSWORD_MAX:
-        raise AccountError(f"Password must be {PASSWORD_MAX} characters or fewer")
+        raise AccountError(f"Password must be {PASSWORD_MAX} characters or fewer", "password")
     lowered = password.lower()
     for personal in (email.split("@")[0], name):
         if personal and len(personal) >= 4 and personal.lower() in lowered:
-            raise AccountError("Password must not contain your name or email address")
+            raise AccountError("Password must not contain your name or email address", "password")
     # zxcvbn knows the 30,000 most common passwords, words, names, keyboard walks, dates and
     # l33t spellings. Score 3 resists an offline attack on a slow hash (argon2id); it judges
     # the first 72 characters, which is plenty to tell a phrase from a pattern.
@@ -61,7 +61,8 @@ def check_password_rules(password: str, *, email: str = "", name: str = "") -> N
         why = strength["feedback"]["warning"] or "It follows a pattern that is easy to guess."
         raise AccountError(
             f"That password is too common or easy to guess. {why} "
-            "Try a phrase of three or four unrelated words"
+            "Try a phrase of three or four unrelated words",
+            "password",
         )
 
 
@@ -80,13 +81,15 @@ def create_user(
 ) -> User:
     email = normalise_email(email)
     if not email or "@" not in email:
-        raise AccountError("Enter an email address in the correct format, like name@example.com")
+        raise AccountError(
+            "Enter an email address in the correct format, like name@example.com", "email"
+        )
     if not name.strip():
-        raise AccountError("Enter a name")
+        raise AccountError("Enter a name", "name")
     if find_by_email(email) is not None:
-        raise AccountError("An account with that email address already exists")
+        raise AccountError("An account with that email address already exists", "email")
     if not is_admin and organisation is None:
-        raise AccountError("An organiser must belong to an organisation")
+        raise AccountError("An organiser must belong to an organisation", "organisation")
     check_password_rules(password, email=email, name=name)
     user = User(
         email=email,
@@ -128,7 +131,7 @@ def change_password(user: User, current: str, new: str) -> None:
     try:
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError) as exc:
-        raise AccountError("Your current password is not right") from exc
+        raise AccountError("Your current password is not right", "current") from exc
     set_password(user, new)
 
 
