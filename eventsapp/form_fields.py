@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import re
-
 from wtforms import Field, SelectMultipleField
 from wtforms.form import BaseForm
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-# C0 control characters but tab and newline: never typed, refused by PostgreSQL (NUL), and a
-# lone carriage return would end a line in an email header or a calendar file.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+from eventsapp import text
 
 
 def strip(value: str | None) -> str | None:
-    """Multi-line text: line ends made \n, control characters dropped, ends trimmed."""
-    if not isinstance(value, str):
-        return value
-    return _CONTROLS.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """Filter for multi-line fields (see text.lines)."""
+    return text.lines(value) if isinstance(value, str) else value
 
 
 def one_line(value: str | None) -> str | None:
-    """Single-line fields (names, titles, addresses): any run of spaces, tabs or line breaks
-    becomes one space, so a pasted name cannot carry a newline into a header or invite."""
-    if not isinstance(value, str):
-        return value
-    return " ".join(_CONTROLS.sub("", value).split())
+    """Filter for single-line fields (names, titles, addresses): a pasted name cannot carry
+    a newline into a header or an invite (see text.one_line)."""
+    return text.one_line(value) if isinstance(value, str) else value
 
 
 class Checkboxes(SelectMultipleField):

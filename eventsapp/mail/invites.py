@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from eventsapp import text
 from eventsapp.mail.outbox import sender_domain
 from eventsapp.models import Webinar
 
@@ -36,16 +37,6 @@ def _organizer(sender: str) -> vCalAddress:
     if name:
         organizer.params["CN"] = vText(name)
     return organizer
-
-
-def _one_line(text: str) -> str:
-    """Whatever was stored, a one-line property stays one line (icalendar escapes \\n but
-    asserts on a bare \\r): the forms already collapse line breaks; this is the backstop."""
-    return " ".join(text.split())
-
-
-def _lines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _calendar(method: str) -> Calendar:
@@ -76,7 +67,7 @@ class _EventFields:
             sequence,
             webinar.starts_at,
             webinar.ends_at,
-            _one_line(webinar.title),
+            text.one_line(webinar.title),
             url,
             cancelled,
         )
@@ -91,7 +82,7 @@ def _event(fields: _EventFields, now: datetime, description: str | None) -> Even
     event.add("dtend", fields.ends_at)
     event.add("summary", fields.title)
     if description is not None:
-        event.add("description", _lines(description))
+        event.add("description", text.lines(description))
     event.add("location", "Online")
     event.add("url", fields.url)
     event.add("status", "CANCELLED" if fields.cancelled else "CONFIRMED")
@@ -123,9 +114,9 @@ def personal_invite(
     fields = _EventFields.of(webinar, sequence=sequence, url=url, cancelled=cancelled)
     head, tail = _shared_invite(fields, method, now, current_app.config["MAIL_DEFAULT_SENDER"])
     personal = Event()
-    personal.add("description", _lines(description))
+    personal.add("description", text.lines(description))
     attendee = vCalAddress(f"mailto:{attendee_email}")
-    attendee.params["CN"] = vText(_one_line(attendee_name))
+    attendee.params["CN"] = vText(text.one_line(attendee_name))
     attendee.params["CUTYPE"] = vText("INDIVIDUAL")
     attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
     attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
@@ -161,7 +152,7 @@ def published_calendar(webinars: list[tuple[Webinar, str, str]], *, name: str) -
     webinars give the same bytes and the feed answers conditional GETs with 304.
     """
     cal = _calendar("PUBLISH")
-    cal.add("x-wr-calname", _one_line(name))
+    cal.add("x-wr-calname", text.one_line(name))
     for webinar, description, url in webinars:
         cal.add_component(
             _event(

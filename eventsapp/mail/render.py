@@ -22,7 +22,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_mail import Message
 
-from eventsapp import uktime
+from eventsapp import text, uktime
 from eventsapp.extensions import db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
@@ -199,7 +199,7 @@ def _invite(registration: Registration, method: str, now: datetime, links: _Link
 
 def _from_templates(kind: str, context: dict[str, Any]) -> RenderedEmail:
     # One line, whatever a title contains: a newline in a header would split it.
-    subject = " ".join(render_template(f"emails/{kind}.subject.txt", **context).split())
+    subject = text.one_line(render_template(f"emails/{kind}.subject.txt", **context))
     return RenderedEmail(
         subject=subject,
         text=render_template(f"emails/{kind}.txt", **context),
