@@ -88,10 +88,8 @@ def flask(env: dict[str, str], *args: str) -> str:
 def prepare(env: dict[str, str], capacity: int) -> None:
     """An empty database at the latest migration with one published webinar."""
     code = """
-from datetime import UTC, datetime, timedelta
 from eventsapp import create_app
 from eventsapp.extensions import db
-from eventsapp.models import Organisation, Webinar
 app = create_app()
 with app.app_context():
     db.drop_all()

@@ -145,16 +145,17 @@ def _cached_page(
     version = webinars.page_version(slug, now)
     if version is None:
         abort(404)
-    token = generate_csrf() if has_form else page_cache.TOKEN_SLOT
     if "_flashes" in session:  # a message for this visitor only: never cached
         return render()
+    token = generate_csrf() if has_form else None
     cache = page_cache.for_app()
     key = (*name, slug, version)
     page = cache.get(key)
     if page is None:
-        page = render().replace(token, page_cache.TOKEN_SLOT)
-        cache.put(key, page)
-    return page.replace(page_cache.TOKEN_SLOT, token)
+        page = render()
+        cache.put(key, page.replace(token, page_cache.TOKEN_SLOT) if token else page)
+        return page
+    return page.replace(page_cache.TOKEN_SLOT, token) if token else page
 
 
 def _render_webinar_fresh(slug: str, now: datetime) -> str:
