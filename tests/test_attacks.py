@@ -22,8 +22,8 @@ from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import OutboxMessage, Registration, Speaker, Webinar
 from tests.support import create_user, create_webinar, login, post, register_via
+from tests.surface import data_state, one_of_everything, organiser_routes
 from tests.test_mail import calendar_parts
-from tests.test_organiser_access import _routes, _setup, _state
 from tests.test_organiser_webinars import webinar_form
 
 SCRIPT = '<script>alert("x")</script>'
@@ -284,9 +284,9 @@ def test_an_undeliverable_address_already_stored_fails_alone(app, client, ctx, s
 
 
 def test_oversized_bodies_are_refused_on_every_route_and_change_nothing(app, client, ctx):
-    ids = _setup()
+    ids = one_of_everything()
     login(client, "colin@clinic.example")
-    before = _state()
+    before = data_state()
     token = "x" * 43
     public_posts = [
         "/webinars/clinic-only",
@@ -295,13 +295,13 @@ def test_oversized_bodies_are_refused_on_every_route_and_change_nothing(app, cli
         f"/reminders/stop/{ids['registration_id']}/{token}",
         f"/feedback/{ids['registration_id']}/{token}",
     ]
-    organiser_posts = [url for _, method, url in _routes(app, ids) if method == "POST"]
+    organiser_posts = [url for _, method, url in organiser_routes(app, ids) if method == "POST"]
     huge = "x" * (6 * 1024 * 1024)  # above every limit, the upload views' included
     for url in public_posts + organiser_posts:
         response = client.post(url, data={"comments": huge, "photo": huge, "report": huge})
         assert response.status_code == 413, url
         assert "What you sent is too large" in response.get_data(as_text=True), url
-    assert _state() == before
+    assert data_state() == before
 
 
 def test_control_characters_are_dropped_before_postgresql_sees_them(pg_app):

@@ -20,8 +20,7 @@ from eventsapp.models import (
 )
 from eventsapp.services import registration as registrations
 from tests.support import create_user, create_webinar, csrf_token, form_token, login
-from tests.test_organiser_access import _routes as _organiser_routes
-from tests.test_organiser_access import _setup as _access_setup
+from tests.surface import one_of_everything, organiser_routes
 
 # Any text, including control characters, surrogates-free unicode, markup and injection tries.
 nasty = st.one_of(
@@ -275,12 +274,12 @@ FIELD_NAMES = (
 def test_every_post_route_answers_generated_forms_without_a_500(app, client, ctx, data):
     """Any route, any mix of fields and values, as an admin who may use them all."""
     if not db.session.scalars(select(User).where(User.is_admin)).first():
-        ids = _access_setup()
+        ids = one_of_everything()
         create_user("ada@charity.example", admin=True)
         app.extensions["fuzz_ids"] = ids
     ids = app.extensions["fuzz_ids"]
     login(client, "ada@charity.example")
-    routes = [url for _, method, url in _organiser_routes(app, ids) if method == "POST"] + [
+    routes = [url for _, method, url in organiser_routes(app, ids) if method == "POST"] + [
         "/webinars/clinic-only",
         f"/feedback/{ids['registration_id']}/{ids['token']}",
     ]

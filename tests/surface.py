@@ -1,0 +1,88 @@
+"""Every organiser route, with real ids, and a fingerprint of the data: for the tests that
+walk the whole organiser surface (access, CSRF, oversized bodies, generated forms)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from eventsapp.extensions import db
+from eventsapp.models import (
+    Attendance,
+    AttendanceImport,
+    AuditEvent,
+    OutboxMessage,
+    Registration,
+    Speaker,
+    Webinar,
+)
+from eventsapp.services import registration as registrations
+from tests.support import create_user, create_webinar
+
+
+def one_of_everything() -> dict[str, int]:
+    """A webinar hosted by the clinic alone, with a registrant, a question and an email."""
+    webinar = create_webinar(slug="clinic-only", hosts=("clinic",))
+    reg = registrations.register(
+        webinar,
+        registrations.RegistrationInput("Ann Example", "ann@example.com", question="Q?"),
+        datetime.now(UTC),
+    ).registration
+    db.session.commit()
+    message = db.session.scalars(select(OutboxMessage.id)).first()
+    report = AttendanceImport(
+        webinar_id=webinar.id,
+        sha256="0" * 64,
+        source="zoom",
+        imported_at=datetime.now(UTC),
+        matched=0,
+        unmatched=[{"key": "k", "name": "Ann", "email": "", "minutes": 30}],
+    )
+    db.session.add(report)
+    db.session.commit()
+    clinic_user = create_user("colin@clinic.example", org="clinic")
+    return {
+        "webinar_id": webinar.id,
+        "member_id": webinar.panel[0].id,
+        "registration_id": reg.id,
+        "message_id": message,
+        "speaker_id": db.session.scalars(select(Speaker.id)).first(),
+        "import_id": report.id,
+        "user_id": clinic_user.id,
+        "token": "x" * 43,
+    }
+
+
+def _value(rule, arg: str, ids: dict[str, int]):  # type: ignore[no-untyped-def]
+    """An id from the set-up, or the first choice of an `any(...)` part of the URL."""
+    converter = rule._converters.get(arg)
+    choices = getattr(converter, "items", None)
+    return sorted(choices)[0] if choices else ids[arg]
+
+
+def organiser_routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every organiser route, ids filled in."""
+    found = []
+    with app.test_request_context():
+        adapter = app.url_map.bind("localhost")
+        for rule in app.url_map.iter_rules():
+            if not rule.endpoint.startswith("organiser."):
+                continue
+            values = {arg: _value(rule, arg, ids) for arg in rule.arguments}
+            url = adapter.build(rule.endpoint, values)
+            for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+                found.append((rule.endpoint, method, url))
+    return found
+
+
+def data_state() -> tuple:
+    return (
+        db.session.scalar(select(func.count()).select_from(AuditEvent)),
+        db.session.scalar(select(func.count()).select_from(OutboxMessage)),
+        db.session.scalar(select(func.count()).select_from(Webinar)),
+        tuple(db.session.execute(select(Registration.status, Registration.question_status)).all()),
+        tuple(db.session.execute(select(Webinar.status, Webinar.registration_open)).all()),
+        db.session.scalar(select(func.count()).select_from(Attendance)),
+    )
