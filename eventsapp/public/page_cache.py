@@ -44,4 +44,7 @@ class PageCache:
 
 def for_app() -> PageCache:
     """This app's cache (made on first use): rendered pages also depend on its config."""
-    return current_app.extensions.setdefault("page_cache", PageCache())
+    cache = current_app.extensions.get("page_cache")
+    if cache is None:  # not setdefault(): that would build a PageCache on every request
+        cache = current_app.extensions["page_cache"] = PageCache()
+    return cache

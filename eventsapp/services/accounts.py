@@ -9,7 +9,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select
-from zxcvbn import zxcvbn
 
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
@@ -56,6 +55,10 @@ def check_password_rules(password: str, *, email: str = "", name: str = "") -> N
     # zxcvbn knows the 30,000 most common passwords, words, names, keyboard walks, dates and
     # l33t spellings. Score 3 resists an offline attack on a slow hash (argon2id); it judges
     # the first 72 characters, which is plenty to tell a phrase from a pattern.
+    # Imported here: its word lists cost every process ~13 MB, and only password changes
+    # need them (not the mail worker, not public pages).
+    from zxcvbn import zxcvbn
+
     strength = zxcvbn(password[:72], user_inputs=[email, name])
     if strength["score"] < 3:
         why = strength["feedback"]["warning"] or "It follows a pattern that is easy to guess."
