@@ -27,6 +27,9 @@ PAGES = [
     "/organiser/webinars/{id}/attendance",
     "/organiser/webinars/{id}/questions",
     "/organiser/webinars/{id}/dashboard",
+    # p0@example.com registers for every webinar: 2 registrations, then 6.
+    "/organiser/subject-access?email=p0@example.com",
+    "/organiser/subject-access.json?email=p0@example.com",
 ]
 
 

@@ -7,9 +7,11 @@ needs, marketing choices, feedback comments, certificates, and queued emails to 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from eventsapp.extensions import db
 from eventsapp.models import (
@@ -100,21 +102,38 @@ def find_by_email(email: str) -> list[Registration]:
             select(Registration)
             .where(Registration.email_normalised == email.strip().lower())
             .order_by(Registration.created_at.desc())
+            .options(
+                joinedload(Registration.webinar),
+                selectinload(Registration.marketing_consents).joinedload(
+                    MarketingConsent.organisation
+                ),
+            )
         )
     )
 
 
 def export(registrations_: list[Registration]) -> dict[str, object]:
     """What we hold, as JSON-ready data for a subject access request."""
+    ids = [reg.id for reg in registrations_]
+    # Two queries for all of them, not two per registration.
+    emails_of: dict[int, list[OutboxMessage]] = defaultdict(list)
+    for message in db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.registration_id.in_(ids))
+        .order_by(OutboxMessage.id)
+    ):
+        emails_of[message.registration_id].append(message)
+    feedback_of = {
+        f.registration_id: f
+        for f in db.session.scalars(
+            select(FeedbackResponse).where(FeedbackResponse.registration_id.in_(ids))
+        )
+    }
     items = []
     for reg in registrations_:
         webinar = reg.webinar
-        emails = db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.registration_id == reg.id)
-        ).all()
-        feedback = db.session.scalars(
-            select(FeedbackResponse).where(FeedbackResponse.registration_id == reg.id)
-        ).one_or_none()
+        emails = emails_of[reg.id]
+        feedback = feedback_of.get(reg.id)
         items.append(
             {
                 "webinar": webinar.title,
