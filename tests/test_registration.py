@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
+import itsdangerous.timed
 from sqlalchemy import func, select
 
 from eventsapp.extensions import db
@@ -248,3 +250,16 @@ def test_registering_again_after_cancelling_renews_the_registration(client, ctx)
     assert again.ical_sequence_offset == 2
     assert db.session.get(Webinar, webinar.id).seats_taken == 1
     assert re.fullmatch(r"[0-9a-f]{64}", again.manage_token_hash or "")
+
+
+def test_a_form_left_open_for_days_still_registers(client, ctx, monkeypatch):
+    """Forms never time out: someone may fill it in slowly, or come back to the tab later."""
+    create_webinar(slug="panel")
+    page = client.get("/webinars/panel").get_data(as_text=True)
+    later = time.time() + 3 * 24 * 3600
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)  # the clock moves on
+    response = client.post(
+        "/webinars/panel", data={**registration_form(), "csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 303
+    assert db.session.scalars(select(Registration)).one().email == "ann@example.com"
