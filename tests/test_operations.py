@@ -139,12 +139,7 @@ def test_gunicorn_with_the_production_config_serves_and_logs_no_personal_data(tm
     log = tmp_path / "gunicorn.log"
     with log.open("w") as out:
         server = subprocess.Popen(
-            [
-                str(
-                    bin_dir / "gunicorn",
-                ),
-                "wsgi:app",
-            ],
+            [str(bin_dir / "gunicorn"), "wsgi:app"],
             cwd=root,
             env=env,
             stdout=out,
@@ -156,6 +151,12 @@ def test_gunicorn_with_the_production_config_serves_and_logs_no_personal_data(tm
         token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd"
         assert _get(f"{base}/manage/{token}?email=ann@example.com") == 404
         assert _get(base + "/") == 200
+        # Production cookies: sent only over HTTPS, out of scripts' reach, not cross-site.
+        with urllib.request.urlopen(base + "/organiser/login", timeout=5) as page:  # noqa: S310
+            cookies = page.headers.get_all("Set-Cookie")
+        (session_cookie,) = [c for c in cookies if c.startswith("session=")]
+        for flag in ("Secure", "HttpOnly", "SameSite=Lax"):
+            assert flag in session_cookie
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -163,6 +163,8 @@ def test_every_page_has_a_strict_content_security_policy(client, ctx):
         assert "script-src 'self'" in csp and "object-src 'none'" in csp, path
         assert "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp, path
         assert "unsafe-inline" not in csp, path
+        # Nothing from anywhere else: no third-party scripts, styles, fonts or trackers.
+        assert csp.startswith("default-src 'self';") and "http" not in csp, path
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert "Strict-Transport-Security" not in headers  # plain HTTP here
     secure = client.get("/", base_url="https://webinars.example.org")
