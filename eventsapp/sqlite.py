@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from eventsapp.extensions import db
+
 IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +42,24 @@ def begin_mode(mode: str) -> Iterator[None]:
         yield
     finally:
         reset_begin_mode(token)
+
+
+@contextmanager
+def reading_before_writing() -> Iterator[None]:
+    """Reads that come before a request's writes, done outside the write lock.
+
+    On SQLite the reads run in their own deferred transaction, ended here, so the write
+    transaction that follows (BEGIN IMMEDIATE) holds the single write lock for the writes
+    alone, not while a form is checked. Whatever is read must then be plain values (an ORM
+    object would be expired). Elsewhere nothing changes: the reads open the transaction
+    the writes will use.
+    """
+    if db.engine.dialect.name != "sqlite":
+        yield
+        return
+    with begin_mode(DEFERRED):
+        yield
+        db.session.rollback()
 
 
 def writes_on_get(view: F) -> F:

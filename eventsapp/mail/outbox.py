@@ -8,11 +8,10 @@ from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from eventsapp.extensions import db
 from eventsapp.models import OutboxMessage, Registration, Webinar
+from eventsapp.models.inserts import conflict_aware_insert
 
 
 def sender_domain() -> str:
@@ -31,7 +30,31 @@ def enqueue(
     context: dict[str, Any] | None = None,
     due_at: datetime | None = None,
 ) -> bool:
-    """Queue one email; returns False if one with this dedupe key already exists.
+    """Queue one email; returns False if one with this dedupe key already exists."""
+    return enqueue_by_id(
+        kind,
+        recipient=recipient,
+        dedupe_key=dedupe_key,
+        now=now,
+        registration_id=registration.id if registration else None,
+        webinar_id=webinar.id if webinar else (registration.webinar_id if registration else None),
+        context=context,
+        due_at=due_at,
+    )
+
+
+def enqueue_by_id(
+    kind: str,
+    *,
+    recipient: str,
+    dedupe_key: str,
+    now: datetime,
+    registration_id: int | None,
+    webinar_id: int | None,
+    context: dict[str, Any] | None = None,
+    due_at: datetime | None = None,
+) -> bool:
+    """enqueue() for callers that hold ids, not loaded objects (registering, in Core).
 
     ON CONFLICT DO NOTHING rather than a savepoint: a duplicate is an expected outcome
     (an organiser saving twice, a planning sweep running again), not an error.
@@ -40,10 +63,8 @@ def enqueue(
         "dedupe_key": dedupe_key,
         "kind": kind,
         "recipient": recipient,
-        "registration_id": registration.id if registration else None,
-        "webinar_id": webinar.id
-        if webinar
-        else (registration.webinar_id if registration else None),
+        "registration_id": registration_id,
+        "webinar_id": webinar_id,
         "context": context or {},
         "status": "queued",
         "attempts": 0,
@@ -52,11 +73,10 @@ def enqueue(
         "message_id": f"<{secrets.token_hex(16)}@{sender_domain()}>",
         "created_at": now,
     }
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     table = OutboxMessage.__table__
     # RETURNING says whether this call inserted: psycopg reports rowcount -1 here.
     inserted = db.session.execute(
-        insert(table)
+        conflict_aware_insert(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(table.c.id)

@@ -20,7 +20,7 @@ from flask import (
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
-from eventsapp import rate_limits
+from eventsapp import rate_limits, sqlite
 from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
@@ -165,21 +165,28 @@ def _render_webinar_fresh(slug: str, now: datetime) -> str:
     return _render_webinar(webinar, form, webinars.availability(webinar, now))[0]
 
 
-@bp.route("/webinars/<slug>", methods=["GET", "POST"])
+@bp.get("/webinars/<slug>")
+def webinar(slug: str) -> str:
+    return _webinar_page(slug)
+
+
+@bp.post("/webinars/<slug>")
 @rate_limits.registration_per_ip
 @rate_limits.registration_per_email
-def webinar(slug: str) -> tuple[str, int] | BaseResponse:
-    if request.method == "GET":
-        return _webinar_page(slug), 200
-    webinar = _webinar_or_404(slug)
+def register(slug: str) -> tuple[str, int] | BaseResponse:
+    """The registration form: a read, then the form checked, then one short write."""
     now = utcnow()
-    state = webinars.availability(webinar, now)
+    with sqlite.reading_before_writing():
+        target = webinars.registration_target(slug)
+    if target is None:
+        abort(404)
+    state = webinars.availability(target, now)
     form = RegistrationForm()
-    form.set_hosts(webinar.hosts)
+    form.set_hosts(target.hosts)
     if not state.accepts_registrations:
-        return _render_webinar(webinar, form, state, 409, refused=state)
+        return _render_refused(slug, form, state, 409, refused=state)
     if not form.validate_on_submit():
-        return _render_webinar(webinar, form, state, 400)
+        return _render_refused(slug, form, state, 400)
     data = registrations.RegistrationInput(
         full_name=form.full_name.data,
         email=form.email.data,
@@ -189,13 +196,23 @@ def webinar(slug: str) -> tuple[str, int] | BaseResponse:
         marketing_organisation_ids=frozenset(form.marketing.data or ()),
     )
     try:
-        result = registrations.register(webinar, data, now)
+        result = registrations.register(target, data, now)
     except registrations.RegistrationError as exc:
         db.session.rollback()
-        webinar = _webinar_or_404(slug)
-        return _render_webinar(webinar, form, exc.state, 409, refused=exc.state)
+        return _render_refused(slug, form, exc.state, 409, refused=exc.state)
     db.session.commit()
     return redirect(url_for(".registered", slug=slug, place=result.place), code=303)
+
+
+def _render_refused(
+    slug: str,
+    form: RegistrationForm,
+    state: Availability,
+    status: int,
+    refused: Availability | None = None,
+) -> tuple[str, int]:
+    """The page again, with the visitor's answers and what stopped them."""
+    return _render_webinar(_webinar_or_404(slug), form, state, status, refused)
 
 
 @bp.get("/webinars/<slug>/registered")

@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.orm.util import identity_key
 
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.models import MarketingConsent, Registration, Webinar
+from eventsapp.models.inserts import conflict_aware_insert
 from eventsapp.services import privacy_notices, tokens
-from eventsapp.services.webinars import Availability, availability
+from eventsapp.services.webinars import Availability, RegistrationTarget, availability
 
 MANAGE = "manage"
 JOIN = "join"
@@ -52,40 +54,40 @@ class RegistrationResult:
     # already registered it is what a newcomer would get now, so the page reveals
     # nothing about who has registered (the email tells the owner the truth).
     place: str
-    registration: Registration
+    registration_id: int
+
+    @property
+    def registration(self) -> Registration:
+        """Loaded when asked for: the registration POST itself never needs the object."""
+        registration = db.session.get(Registration, self.registration_id)
+        assert registration is not None
+        return registration
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _derive(purpose: str, registration_id: int, salt: str) -> str:
+    return tokens.derive(current_app.config["SECRET_KEY"], purpose, registration_id, salt)
+
+
 def manage_token(registration: Registration) -> str:
-    return tokens.derive(
-        current_app.config["SECRET_KEY"], MANAGE, registration.id, registration.token_salt
-    )
+    return _derive(MANAGE, registration.id, registration.token_salt)
 
 
 def join_token(registration: Registration) -> str:
     assert registration.join_salt is not None
-    return tokens.derive(
-        current_app.config["SECRET_KEY"], JOIN, registration.id, registration.join_salt
-    )
+    return _derive(JOIN, registration.id, registration.join_salt)
 
 
 def stop_reminders_token(registration: Registration) -> str:
     """For the List-Unsubscribe link: checked by recomputing it, so nothing is stored."""
-    return tokens.derive(
-        current_app.config["SECRET_KEY"],
-        STOP_REMINDERS,
-        registration.id,
-        registration.join_salt or "",
-    )
+    return _derive(STOP_REMINDERS, registration.id, registration.join_salt or "")
 
 
 def feedback_token(registration: Registration) -> str:
-    return tokens.derive(
-        current_app.config["SECRET_KEY"], FEEDBACK, registration.id, registration.join_salt or ""
-    )
+    return _derive(FEEDBACK, registration.id, registration.join_salt or "")
 
 
 def _find_by_id_and_token(
@@ -147,16 +149,6 @@ def _set_status(registration: Registration, status: str, now: datetime) -> None:
     registration.version += 1
 
 
-def _issue_tokens(registration: Registration) -> None:
-    """A new manage link every time; the join link once, for good."""
-    registration.token_salt = tokens.new_salt()
-    db.session.flush()  # the id is part of the token
-    registration.manage_token_hash = tokens.digest(manage_token(registration))
-    if registration.join_salt is None:
-        registration.join_salt = tokens.new_salt()
-        registration.join_token_hash = tokens.digest(join_token(registration))
-
-
 def _enqueue_status_email(
     registration: Registration, kind: str, now: datetime, **context: object
 ) -> None:
@@ -170,107 +162,209 @@ def _enqueue_status_email(
     )
 
 
-def _record_marketing(
-    registration: Registration, webinar: Webinar, chosen: frozenset[int], now: datetime, notice: str
-) -> None:
-    """One record per host organisation, yes or no: each is a separate controller."""
-    registration.marketing_consents.clear()
-    db.session.flush()
-    for org in webinar.hosts:
-        registration.marketing_consents.append(
-            MarketingConsent(
-                organisation=org, given=org.id in chosen, recorded_at=now, notice_version=notice
-            )
-        )
+def register(
+    webinar: Webinar | RegistrationTarget, data: RegistrationInput, now: datetime
+) -> RegistrationResult:
+    """Register `data` for the webinar: a seat, else the waiting list, else RegistrationError.
 
-
-def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> RegistrationResult:
-    state = availability(webinar, now)
+    Written in a handful of Core statements, because this is the hot path when an
+    announcement brings thousands of people at once: insert (or, after a cancellation,
+    renew) the registration, set its link tokens, record the marketing choices, take the
+    seat and queue the email. The seat's conditional UPDATE comes last but one, so the
+    webinar's row lock (PostgreSQL) is held only until the commit just after it. On
+    RegistrationError the caller rolls back (the registration row is already written).
+    """
+    target = webinar if isinstance(webinar, RegistrationTarget) else RegistrationTarget.of(webinar)
+    state = availability(target, now)
     if not state.accepts_registrations:
         # Before looking the address up: a registered address and a new one get the same answer.
         raise RegistrationError(state)
     email_normalised = normalise_email(data.email)
-    existing = _find(webinar.id, email_normalised)
-    if existing is None or existing.status == "cancelled":
-        try:
-            # The savepoint undoes the seat too if a concurrent request inserted the
-            # same address first (the unique constraint decides).
-            with db.session.begin_nested():
-                registration = _place(webinar, existing, data, email_normalised, now)
-            db.session.expire(webinar, ["seats_taken"])
-            return RegistrationResult(_place_label(registration.status), registration)
-        except IntegrityError:
-            existing = _find(webinar.id, email_normalised)
-            if existing is None:
-                raise
-    # Already registered: tell the owner by email (at most once an hour), change nothing.
-    outbox.enqueue(
-        "already_registered",
-        recipient=existing.email,
-        dedupe_key=f"already_registered:reg{existing.id}:{now:%Y%m%d%H}",
-        now=now,
-        registration=existing,
-    )
-    newcomer = availability(webinar, now)
-    return RegistrationResult(
-        "confirmed" if newcomer is Availability.OPEN else "waitlist", existing
-    )
-
-
-def _find(webinar_id: int, email_normalised: str) -> Registration | None:
-    return db.session.scalars(
-        select(Registration).where(
-            Registration.webinar_id == webinar_id,
-            Registration.email_normalised == email_normalised,
+    # What the seat will most likely give, so the usual case writes the status once.
+    expected = "confirmed" if state is Availability.OPEN else "waitlisted"
+    notice = privacy_notices.current().version
+    registration_id = _insert(target.id, data, email_normalised, expected, now, notice)
+    if registration_id is None:
+        existing = db.session.execute(
+            select(
+                _registrations.c.id,
+                _registrations.c.status,
+                _registrations.c.version,
+                _registrations.c.email,
+                _registrations.c.join_salt,
+            ).where(
+                _registrations.c.webinar_id == target.id,
+                _registrations.c.email_normalised == email_normalised,
+            )
+        ).one()
+        if existing.status != "cancelled":
+            return _already_registered(target, existing.id, existing.email, now)
+        registration_id = existing.id
+        version = existing.version + 1
+        _renew(existing, data, expected, now, notice)
+    else:
+        version = 1
+    _record_marketing(registration_id, target, data.marketing_organisation_ids, now, notice)
+    status = _take_place(target)
+    if status != expected:  # the last seat went (or one came free) since the page was read
+        db.session.execute(
+            update(_registrations)
+            .where(_registrations.c.id == registration_id)
+            .values(status=status)
         )
-    ).one_or_none()
+    kind = "confirmation" if status == "confirmed" else "waitlisted"
+    outbox.enqueue_by_id(
+        kind,
+        recipient=data.email.strip(),
+        dedupe_key=f"{kind}:reg{registration_id}:v{version}",
+        now=now,
+        registration_id=registration_id,
+        webinar_id=target.id,
+        context={},
+    )
+    if isinstance(webinar, Webinar):
+        db.session.expire(webinar, ["seats_taken"])
+    return RegistrationResult(_place_label(status), registration_id)
+
+
+_registrations = Registration.__table__
+_consents = MarketingConsent.__table__
+
+
+def _personal_details(data: RegistrationInput, now: datetime, notice: str) -> dict[str, Any]:
+    return {
+        "full_name": data.full_name,
+        "email": data.email.strip(),
+        "audience": data.audience,
+        "question": data.question,
+        "access_needs": data.access_needs,
+        "consent_given_at": now,
+        "consent_notice_version": notice,
+        "status_changed_at": now,
+    }
+
+
+def _insert(
+    webinar_id: int,
+    data: RegistrationInput,
+    email_normalised: str,
+    status: str,
+    now: datetime,
+    notice: str,
+) -> int | None:
+    """A new registration with its link tokens; None if this address is registered already
+    (the unique constraint decides, also between two requests at the same moment)."""
+    salt, join_salt = tokens.new_salt(), tokens.new_salt()
+    row = db.session.execute(
+        conflict_aware_insert(_registrations)
+        .values(
+            webinar_id=webinar_id,
+            email_normalised=email_normalised,
+            status=status,
+            version=1,
+            ical_sequence_offset=0,
+            created_at=now,
+            token_salt=salt,
+            join_salt=join_salt,
+            **_personal_details(data, now, notice),
+        )
+        .on_conflict_do_nothing(index_elements=["webinar_id", "email_normalised"])
+        .returning(_registrations.c.id)
+    ).first()
+    if row is None:
+        return None
+    # The id is part of each token (see tokens.derive), so they are set once it is known.
+    db.session.execute(
+        update(_registrations)
+        .where(_registrations.c.id == row.id)
+        .values(
+            manage_token_hash=tokens.digest(_derive(MANAGE, row.id, salt)),
+            join_token_hash=tokens.digest(_derive(JOIN, row.id, join_salt)),
+        )
+    )
+    return int(row.id)
+
+
+def _renew(
+    existing: Row[Any], data: RegistrationInput, status: str, now: datetime, notice: str
+) -> None:
+    """Registering again after cancelling: new details, consent and manage link; the join
+    link stays (it was never revoked). The new invite must outrank the CANCEL they got."""
+    salt = tokens.new_salt()
+    values: dict[str, Any] = {
+        **_personal_details(data, now, notice),
+        "status": status,
+        "version": existing.version + 1,
+        "ical_sequence_offset": _registrations.c.ical_sequence_offset + 1,
+        "token_salt": salt,
+        "manage_token_hash": tokens.digest(_derive(MANAGE, existing.id, salt)),
+    }
+    if existing.join_salt is None:
+        join_salt = tokens.new_salt()
+        values["join_salt"] = join_salt
+        values["join_token_hash"] = tokens.digest(_derive(JOIN, existing.id, join_salt))
+    db.session.execute(
+        update(_registrations).where(_registrations.c.id == existing.id).values(**values)
+    )
+    db.session.execute(delete(_consents).where(_consents.c.registration_id == existing.id))
+    loaded = db.session.identity_map.get(identity_key(Registration, existing.id))
+    if loaded is not None:  # a caller holding the object sees the renewal
+        db.session.expire(loaded)
+
+
+def _record_marketing(
+    registration_id: int,
+    target: RegistrationTarget,
+    chosen: frozenset[int],
+    now: datetime,
+    notice: str,
+) -> None:
+    """One record per host organisation, yes or no: each is a separate controller."""
+    if target.hosts:
+        db.session.execute(
+            insert(_consents),
+            [
+                {
+                    "registration_id": registration_id,
+                    "organisation_id": host.id,
+                    "given": host.id in chosen,
+                    "recorded_at": now,
+                    "notice_version": notice,
+                }
+                for host in target.hosts
+            ],
+        )
+
+
+def _take_place(target: RegistrationTarget) -> str:
+    if _take_seat(target.id):
+        return "confirmed"
+    if target.waitlist_enabled:
+        return "waitlisted"
+    raise RegistrationError(Availability.FULL)
+
+
+def _already_registered(
+    target: RegistrationTarget, registration_id: int, email: str, now: datetime
+) -> RegistrationResult:
+    """Tell the owner by email (at most once an hour), change nothing; the page says what a
+    newcomer would be told."""
+    outbox.enqueue_by_id(
+        "already_registered",
+        recipient=email,
+        dedupe_key=f"already_registered:reg{registration_id}:{now:%Y%m%d%H}",
+        now=now,
+        registration_id=registration_id,
+        webinar_id=target.id,
+    )
+    newcomer = availability(target, now)
+    return RegistrationResult(
+        "confirmed" if newcomer is Availability.OPEN else "waitlist", registration_id
+    )
 
 
 def _place_label(status: str) -> str:
     return "confirmed" if status == "confirmed" else "waitlist"
-
-
-def _place(
-    webinar: Webinar,
-    registration: Registration | None,
-    data: RegistrationInput,
-    email_normalised: str,
-    now: datetime,
-) -> Registration:
-    """Take a seat or a waiting-list place, and store the registration (new or renewed)."""
-    if _take_seat(webinar.id):
-        status = "confirmed"
-    elif webinar.waitlist_enabled:
-        status = "waitlisted"
-    else:
-        raise RegistrationError(Availability.FULL)
-    notice = privacy_notices.current().version
-    if registration is None:
-        registration = Registration(
-            webinar=webinar,
-            email_normalised=email_normalised,
-            created_at=now,
-            version=0,
-            ical_sequence_offset=0,
-        )
-        db.session.add(registration)
-    else:
-        # Coming back after cancelling: the new invite must outrank the CANCEL they got.
-        registration.ical_sequence_offset += 1
-    registration.full_name = data.full_name
-    registration.email = data.email.strip()
-    registration.audience = data.audience
-    registration.question = data.question
-    registration.access_needs = data.access_needs
-    registration.consent_given_at = now
-    registration.consent_notice_version = notice
-    _set_status(registration, status, now)
-    _issue_tokens(registration)
-    _record_marketing(registration, webinar, data.marketing_organisation_ids, now, notice)
-    _enqueue_status_email(
-        registration, "confirmation" if status == "confirmed" else "waitlisted", now
-    )
-    return registration
 
 
 def cancel(

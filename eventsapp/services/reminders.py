@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, String, cast, func, insert, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from eventsapp.extensions import db
 from eventsapp.mail.outbox import sender_domain
 from eventsapp.models import OutboxMessage, Registration, ReminderPlan, Webinar
+from eventsapp.models.inserts import conflict_aware_insert
 
 KIND = "reminder"
 _LONGEST_OFFSET = timedelta(days=8)  # the longest offset organisers can choose is a week
@@ -42,11 +41,10 @@ def dedupe_key_prefix(offset_minutes: int, due_at: datetime) -> str:
 
 def _claim_plan(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> bool:
     """Insert the plan row; False if another worker (or an earlier sweep) has it."""
-    insert_ = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     table = ReminderPlan.__table__
     # RETURNING says whether this call inserted: psycopg reports rowcount -1 here.
     inserted = db.session.execute(
-        insert_(table)
+        conflict_aware_insert(table)
         .values(
             webinar_id=webinar.id,
             offset_minutes=offset,

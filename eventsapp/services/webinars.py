@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
@@ -30,7 +32,24 @@ class Availability(StrEnum):
         return self in (Availability.OPEN, Availability.WAITLIST)
 
 
-def availability(webinar: Webinar, now: datetime) -> Availability:
+class Schedule(Protocol):
+    """What availability() reads: a Webinar, or a RegistrationTarget snapshot of one."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def registration_open(self) -> bool: ...
+    @property
+    def registration_closes_at(self) -> datetime | None: ...
+    @property
+    def seats_left(self) -> int: ...
+    @property
+    def waitlist_enabled(self) -> bool: ...
+
+
+def availability(webinar: Schedule, now: datetime) -> Availability:
     if webinar.status == "draft":
         return Availability.DRAFT
     if webinar.status == "cancelled":
@@ -142,3 +161,91 @@ def published_for_feed() -> list[Webinar]:
 def public_by_slug(slug: str) -> Webinar | None:
     """A webinar the public may see: never a draft."""
     return db.session.scalars(_public_query().where(Webinar.slug == slug)).one_or_none()
+
+
+@dataclass(frozen=True)
+class Host:
+    id: int
+    name: str
+    marketing_description: str | None
+
+
+@dataclass(frozen=True)
+class RegistrationTarget:
+    """What registering needs to know about a webinar, as plain values.
+
+    A snapshot, not a live ORM object: the registration POST reads it, ends that read
+    and validates the form before the write transaction begins, so SQLite's single write
+    lock is held for the writes alone. Seats are still decided by the conditional UPDATE.
+    """
+
+    id: int
+    slug: str
+    status: str
+    starts_at: datetime
+    duration_minutes: int
+    registration_open: bool
+    registration_closes_at: datetime | None
+    capacity: int
+    seats_taken: int
+    waitlist_enabled: bool
+    hosts: tuple[Host, ...]
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    @classmethod
+    def of(cls, webinar: Webinar) -> RegistrationTarget:
+        return cls(
+            **{name: getattr(webinar, name) for name in _TARGET_COLUMNS},
+            hosts=tuple(Host(o.id, o.name, o.marketing_description) for o in webinar.hosts),
+        )
+
+
+_TARGET_COLUMNS = (
+    "id",
+    "slug",
+    "status",
+    "starts_at",
+    "duration_minutes",
+    "registration_open",
+    "registration_closes_at",
+    "capacity",
+    "seats_taken",
+    "waitlist_enabled",
+)
+# One round trip: the webinar's row once per host (a webinar has one or two hosts).
+_TARGET = (
+    select(
+        *(_webinars.c[name] for name in _TARGET_COLUMNS),
+        _organisations.c.id.label("host_id"),
+        _organisations.c.name.label("host_name"),
+        _organisations.c.marketing_description.label("host_description"),
+    )
+    .select_from(
+        _webinars.outerjoin(webinar_hosts, webinar_hosts.c.webinar_id == _webinars.c.id).outerjoin(
+            _organisations, _organisations.c.id == webinar_hosts.c.organisation_id
+        )
+    )
+    .where(_webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES))
+    .order_by(_organisations.c.id)
+)
+
+
+def registration_target(slug: str) -> RegistrationTarget | None:
+    """A public webinar, as registering needs it; None if there is none by that slug."""
+    rows = db.session.execute(_TARGET, {"slug": slug}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return RegistrationTarget(
+        **{name: first._mapping[name] for name in _TARGET_COLUMNS},
+        hosts=tuple(
+            Host(r.host_id, r.host_name, r.host_description) for r in rows if r.host_id is not None
+        ),
+    )
