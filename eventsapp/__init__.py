@@ -14,6 +14,7 @@ from eventsapp import config as app_config
 from eventsapp import (
     models,  # noqa: F401  (registers the models with SQLAlchemy)
     monitoring,
+    postgres,
     request_limits,
     security_headers,
     sqlite,
@@ -74,6 +75,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.user_loader(load_session_user)
     with app.app_context():
         sqlite.configure(db.engine)
+        postgres.configure(db.engine)
 
     _register_template_helpers(app)
     _register_request_hooks(app)

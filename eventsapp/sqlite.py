@@ -31,6 +31,11 @@ def set_begin_mode(mode: str) -> Token[str]:
     return _begin_mode.set(mode)
 
 
+def current_mode() -> str:
+    """DEFERRED while this context only reads; postgres.py reads it too."""
+    return _begin_mode.get()
+
+
 def reset_begin_mode(token: Token[str]) -> None:
     _begin_mode.reset(token)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
+from eventsapp.models.aggregates import json_rows
 from eventsapp.models.webinar import webinar_hosts
 
 _LONGEST_WEBINAR = timedelta(hours=24)
@@ -71,56 +72,63 @@ _webinars = Webinar.__table__
 _organisations = Organisation.__table__
 _panel = PanelMember.__table__
 _speakers = Speaker.__table__
-# Built once: plain Core statements over tables (no ORM entities), the cheapest to run.
-_PAGE_WEBINAR = select(_webinars).where(
-    _webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES)
-)
-_PAGE_HOSTS = (
+# Built once: one Core statement over tables (no ORM entities), the cheapest to run. The
+# webinar's row with its hosts and panel folded into two JSON texts, each host and panel
+# member once (a join would repeat the description for every panellist).
+_HOSTS_JSON = (
     select(
-        _organisations.c.id,
-        _organisations.c.name,
-        _organisations.c.website,
-        _organisations.c.marketing_description,
+        json_rows(
+            _organisations.c.id,
+            _organisations.c.name,
+            _organisations.c.website,
+            _organisations.c.marketing_description,
+        )
     )
     .join(webinar_hosts, webinar_hosts.c.organisation_id == _organisations.c.id)
-    .where(webinar_hosts.c.webinar_id == bindparam("webinar_id"))
-    .order_by(_organisations.c.id)
+    .where(webinar_hosts.c.webinar_id == _webinars.c.id)
+    .scalar_subquery()
 )
-_PAGE_PANEL = (
+_PANEL_JSON = (
     select(
-        _panel.c.id,
-        _panel.c.role,
-        _panel.c.position,
-        _speakers.c.id,
-        _speakers.c.name,
-        _speakers.c.professional_title,
-        _speakers.c.organisation,
-        _speakers.c.bio,
-        _speakers.c.photo_filename,
+        json_rows(
+            _panel.c.id,
+            _panel.c.role,
+            _panel.c.position,
+            _speakers.c.id,
+            _speakers.c.name,
+            _speakers.c.professional_title,
+            _speakers.c.organisation,
+            _speakers.c.bio,
+            _speakers.c.photo_filename,
+        )
     )
     .join(_speakers, _speakers.c.id == _panel.c.speaker_id)
-    .where(_panel.c.webinar_id == bindparam("webinar_id"))
-    .order_by(_panel.c.position, _panel.c.id)
+    .where(_panel.c.webinar_id == _webinars.c.id)
+    .scalar_subquery()
+)
+_PAGE = select(_webinars, _HOSTS_JSON.label("hosts"), _PANEL_JSON.label("panel")).where(
+    _webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES)
 )
 
 
 def page_version(slug: str, now: datetime) -> bytes | None:
     """Everything the public webinar page shows, and its availability now; None if not public.
 
-    Three light queries returning plain rows (no ORM objects): the webinar, its hosts, its
-    panel with the speakers. Two equal versions render the same page, so a rendered page can
-    be reused while the version stays the same: it can never be stale, because any change to
+    One query returning a plain row (no ORM objects): the webinar, its hosts, its panel
+    with the speakers. Two equal versions render the same page, so a rendered page can be
+    reused while the version stays the same: it can never be stale, because any change to
     what the page shows (a seat taken, a bio edited, the closing time passing) changes it.
+    (Hosts or panellists listed in another order only make a new version: a cache miss.)
     """
-    row = db.session.execute(_PAGE_WEBINAR, {"slug": slug}).first()
+    row = db.session.execute(_PAGE, {"slug": slug}).first()
     if row is None:
         return None
-    hosts = db.session.execute(_PAGE_HOSTS, {"webinar_id": row.id}).all()
-    panel = db.session.execute(_PAGE_PANEL, {"webinar_id": row.id}).all()
-    # A transient Webinar (never added to the session) gives availability() its properties.
-    state = availability(Webinar(**row._asdict()), now)
-    # A digest, not the rows: small to keep as a key, and JSON columns are not hashable.
-    return hashlib.sha256(repr((tuple(row), hosts, panel, state)).encode()).digest()
+    values = row._mapping
+    state = availability(
+        RegistrationTarget(**{name: values[name] for name in _TARGET_COLUMNS}, hosts=()), now
+    )
+    # A digest, not the row: small to keep as a key, and JSON columns are not hashable.
+    return hashlib.sha256(repr((tuple(row), state)).encode()).digest()
 
 
 def _public_query():  # type: ignore[no-untyped-def]
