@@ -3,9 +3,11 @@
 pysqlite starts transactions lazily, so two writers collide and one fails with
 "database is locked". Following SQLAlchemy's documented pysqlite recipe we switch the
 driver's own BEGIN off and emit BEGIN IMMEDIATE ourselves: writers then queue for the
-write lock (busy_timeout) instead of failing. Read-only work (GET requests, rendering
-in the mail worker) uses a deferred BEGIN so it never waits for, or holds, the write
-lock; with WAL, readers and the writer do not block each other.
+write lock (busy_timeout) instead of failing. Read-only work (DEFERRED mode: GET
+requests, rendering in the mail worker) runs without BEGIN, each statement in its own
+implicit read transaction, so it never waits for, or holds, the write lock; with WAL,
+readers and the writer do not block each other. (As on PostgreSQL, see postgres.py: each
+read sees what was committed when it ran, which is what READ COMMITTED gives anyway.)
 """
 
 from __future__ import annotations
@@ -94,4 +96,5 @@ def configure(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql(f"BEGIN {_begin_mode.get()}")
+        if _begin_mode.get() == IMMEDIATE:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -120,7 +120,10 @@ def page_version(slug: str, now: datetime) -> bytes | None:
     what the page shows (a seat taken, a bio edited, the closing time passing) changes it.
     (Hosts or panellists listed in another order only make a new version: a cache miss.)
     """
-    row = db.session.execute(_PAGE, {"slug": slug}).first()
+    # A connection of its own, not the ORM session: nothing here needs the session's
+    # bookkeeping, and this runs on every view of the most visited page.
+    with db.engine.connect() as connection:
+        row = connection.execute(_PAGE, {"slug": slug}).first()
     if row is None:
         return None
     values = row._mapping
