@@ -11,7 +11,7 @@ from flask import current_app
 
 from eventsapp.extensions import db
 from eventsapp.models import OutboxMessage, Registration, Webinar
-from eventsapp.models.inserts import conflict_aware_insert
+from eventsapp.models.inserts import insert_unless_exists
 
 
 def sender_domain() -> str:
@@ -73,12 +73,7 @@ def enqueue_by_id(
         "message_id": f"<{secrets.token_hex(16)}@{sender_domain()}>",
         "created_at": now,
     }
-    table = OutboxMessage.__table__
-    # RETURNING says whether this call inserted: psycopg reports rowcount -1 here.
     inserted = db.session.execute(
-        conflict_aware_insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id)
+        insert_unless_exists(OutboxMessage.__table__, "dedupe_key"), values
     ).first()
     return inserted is not None

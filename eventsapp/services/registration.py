@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm.util import identity_key
 
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.models import MarketingConsent, Registration, Webinar
-from eventsapp.models.inserts import conflict_aware_insert
+from eventsapp.models.inserts import insert_unless_exists
 from eventsapp.services import privacy_notices, tokens
 from eventsapp.services.webinars import Availability, RegistrationTarget, availability
 
@@ -124,23 +124,28 @@ def find_by_manage_token(token: str) -> Registration | None:
     ).one_or_none()
 
 
-def _take_seat(webinar_id: int) -> bool:
-    result = db.session.execute(
-        update(Webinar)
-        .where(Webinar.id == webinar_id, Webinar.seats_taken < Webinar.capacity)
-        .values(seats_taken=Webinar.seats_taken + 1)
-        .execution_options(synchronize_session=False)
+_webinars = Webinar.__table__
+# Built once (this is the hot path): the conditional UPDATEs that take and give back a seat.
+_TAKE_SEAT = (
+    update(_webinars)
+    .where(
+        _webinars.c.id == bindparam("webinar_id"), _webinars.c.seats_taken < _webinars.c.capacity
     )
-    return result.rowcount == 1
+    .values(seats_taken=_webinars.c.seats_taken + 1)
+)
+_RELEASE_SEAT = (
+    update(_webinars)
+    .where(_webinars.c.id == bindparam("webinar_id"), _webinars.c.seats_taken > 0)
+    .values(seats_taken=_webinars.c.seats_taken - 1)
+)
+
+
+def _take_seat(webinar_id: int) -> bool:
+    return db.session.execute(_TAKE_SEAT, {"webinar_id": webinar_id}).rowcount == 1
 
 
 def _release_seat(webinar_id: int) -> None:
-    db.session.execute(
-        update(Webinar)
-        .where(Webinar.id == webinar_id, Webinar.seats_taken > 0)
-        .values(seats_taken=Webinar.seats_taken - 1)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_RELEASE_SEAT, {"webinar_id": webinar_id})
 
 
 def _set_status(registration: Registration, status: str, now: datetime) -> None:
@@ -207,11 +212,7 @@ def register(
     _record_marketing(registration_id, target, data.marketing_organisation_ids, now, notice)
     status = _take_place(target)
     if status != expected:  # the last seat went (or one came free) since the page was read
-        db.session.execute(
-            update(_registrations)
-            .where(_registrations.c.id == registration_id)
-            .values(status=status)
-        )
+        db.session.execute(_SET_STATUS, {"registration_id": registration_id, "status": status})
     kind = "confirmation" if status == "confirmed" else "waitlisted"
     outbox.enqueue_by_id(
         kind,
@@ -229,6 +230,17 @@ def register(
 
 _registrations = Registration.__table__
 _consents = MarketingConsent.__table__
+_SET_TOKENS = (
+    update(_registrations)
+    .where(_registrations.c.id == bindparam("registration_id"))
+    .values(manage_token_hash=bindparam("manage"), join_token_hash=bindparam("join"))
+)
+_INSERT_CONSENTS = insert(_consents)
+_SET_STATUS = (
+    update(_registrations)
+    .where(_registrations.c.id == bindparam("registration_id"))
+    .values(status=bindparam("status"))
+)
 
 
 def _personal_details(data: RegistrationInput, now: datetime, notice: str) -> dict[str, Any]:
@@ -256,31 +268,29 @@ def _insert(
     (the unique constraint decides, also between two requests at the same moment)."""
     salt, join_salt = tokens.new_salt(), tokens.new_salt()
     row = db.session.execute(
-        conflict_aware_insert(_registrations)
-        .values(
-            webinar_id=webinar_id,
-            email_normalised=email_normalised,
-            status=status,
-            version=1,
-            ical_sequence_offset=0,
-            created_at=now,
-            token_salt=salt,
-            join_salt=join_salt,
+        insert_unless_exists(_registrations, "webinar_id", "email_normalised"),
+        {
+            "webinar_id": webinar_id,
+            "email_normalised": email_normalised,
+            "status": status,
+            "version": 1,
+            "ical_sequence_offset": 0,
+            "created_at": now,
+            "token_salt": salt,
+            "join_salt": join_salt,
             **_personal_details(data, now, notice),
-        )
-        .on_conflict_do_nothing(index_elements=["webinar_id", "email_normalised"])
-        .returning(_registrations.c.id)
+        },
     ).first()
     if row is None:
         return None
     # The id is part of each token (see tokens.derive), so they are set once it is known.
     db.session.execute(
-        update(_registrations)
-        .where(_registrations.c.id == row.id)
-        .values(
-            manage_token_hash=tokens.digest(_derive(MANAGE, row.id, salt)),
-            join_token_hash=tokens.digest(_derive(JOIN, row.id, join_salt)),
-        )
+        _SET_TOKENS,
+        {
+            "registration_id": row.id,
+            "manage": tokens.digest(_derive(MANAGE, row.id, salt)),
+            "join": tokens.digest(_derive(JOIN, row.id, join_salt)),
+        },
     )
     return int(row.id)
 
@@ -322,7 +332,7 @@ def _record_marketing(
     """One record per host organisation, yes or no: each is a separate controller."""
     if target.hosts:
         db.session.execute(
-            insert(_consents),
+            _INSERT_CONSENTS,
             [
                 {
                     "registration_id": registration_id,

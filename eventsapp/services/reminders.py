@@ -19,7 +19,7 @@ from sqlalchemy import JSON, String, cast, func, insert, literal, select
 from eventsapp.extensions import db
 from eventsapp.mail.outbox import sender_domain
 from eventsapp.models import OutboxMessage, Registration, ReminderPlan, Webinar
-from eventsapp.models.inserts import conflict_aware_insert
+from eventsapp.models.inserts import insert_unless_exists
 
 KIND = "reminder"
 _LONGEST_OFFSET = timedelta(days=8)  # the longest offset organisers can choose is a week
@@ -41,19 +41,15 @@ def dedupe_key_prefix(offset_minutes: int, due_at: datetime) -> str:
 
 def _claim_plan(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> bool:
     """Insert the plan row; False if another worker (or an earlier sweep) has it."""
-    table = ReminderPlan.__table__
-    # RETURNING says whether this call inserted: psycopg reports rowcount -1 here.
     inserted = db.session.execute(
-        conflict_aware_insert(table)
-        .values(
-            webinar_id=webinar.id,
-            offset_minutes=offset,
-            due_at=due_at,
-            planned_at=now,
-            reminders=0,
-        )
-        .on_conflict_do_nothing(index_elements=["webinar_id", "offset_minutes", "due_at"])
-        .returning(table.c.id)
+        insert_unless_exists(ReminderPlan.__table__, "webinar_id", "offset_minutes", "due_at"),
+        {
+            "webinar_id": webinar.id,
+            "offset_minutes": offset,
+            "due_at": due_at,
+            "planned_at": now,
+            "reminders": 0,
+        },
     ).first()
     return inserted is not None
 
