@@ -32,6 +32,8 @@ def write_section(heading: str, variant: str, lines: list[str]) -> None:
     results = [
         line for line in body if line.startswith("- ") and not line.startswith(f"- {variant}")
     ]
+    # Blank lines that separated the old results would pile up run after run: keep one.
+    prose = [line for i, line in enumerate(prose) if line.strip() or (i and prose[i - 1].strip())]
     while prose and not prose[-1].strip():
         prose.pop()
     stamp = f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}."
