@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -35,6 +36,7 @@ _ERROR_TITLES = {
     405: "Page not found",
     409: "This cannot be done now",
     413: "What you sent is too large",
+    503: "The service is briefly unavailable",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
 }
@@ -158,6 +160,16 @@ def _register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException) -> tuple[str, int]:
         db.session.rollback()
         return _error_page(exc.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError) -> tuple[str, int]:
+        # The database went away (a restart, a failover): not a bug in this request.
+        db.session.rollback()
+        log.warning("database unavailable on %s %s", request.method, request.endpoint)
+        return _error_page(
+            503,
+            "The service is briefly unavailable. Nothing was saved: please try again in a minute.",
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:

@@ -82,7 +82,8 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": secret_key,
         "INSTANCE_DIR": str(instance_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: PostgreSQL connections are pinged after idleness (postgres.py).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # Mail: with no MAIL_SERVER the worker writes .eml files under instance/mail/.
         "MAIL_SERVER": mail_server,

@@ -174,3 +174,49 @@ def _get(url: str) -> int:
         return exc.code
     except OSError:
         return 0
+
+
+def _drop_every_other_connection(database_url: str) -> int:
+    """What a PostgreSQL restart does to the app's pooled connections."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as admin:
+        return len(
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        )
+
+
+def test_after_postgresql_drops_its_connections_the_next_visitor_is_served(pg_app, monkeypatch):
+    """Connections idle for a while are checked before use, so a restarted database never
+    shows a visitor an error page; one in constant use is not pinged at all."""
+    from eventsapp import postgres
+
+    client = pg_app.test_client()
+    with pg_app.app_context():
+        create_webinar(slug="panel")
+    assert client.get("/webinars/panel").status_code == 200
+    assert _drop_every_other_connection(pg_app.config["SQLALCHEMY_DATABASE_URI"]) >= 1
+    later = postgres.monotonic() + postgres.PING_AFTER_IDLE_SECONDS + 1
+    monkeypatch.setattr(postgres, "monotonic", lambda: later)  # the pooled one sat idle
+    page = client.get("/webinars/panel")
+    assert page.status_code == 200 and "Register for this webinar" in page.get_data(True)
+    page = register_via(client, "panel")
+    assert page.status_code == 303
+
+
+def test_a_database_that_fails_mid_request_gets_a_calm_503_not_a_500(pg_app):
+    """Within that second a restart can still reach a request: it is told to try again
+    and nothing is saved, rather than shown a server error."""
+    client = pg_app.test_client()
+    with pg_app.app_context():
+        create_webinar(slug="panel")
+    assert client.get("/webinars/panel").status_code == 200
+    _drop_every_other_connection(pg_app.config["SQLALCHEMY_DATABASE_URI"])
+    page = client.get("/webinars/panel")  # used again at once: not pinged
+    assert page.status_code == 503
+    text = page.get_data(as_text=True)
+    assert "try again" in text and "Traceback" not in text
+    assert client.get("/webinars/panel").status_code == 200  # the pool has recovered
