@@ -22,6 +22,7 @@ from eventsapp import (
     uktime,
 )
 from eventsapp.cli import register_cli
+from eventsapp.cookie_sessions import CookieSessionInterface
 from eventsapp.extensions import csrf, db, limiter, login_manager, mail, migrate
 from eventsapp.models.types import render_migration_item
 from eventsapp.organiser import bp as organiser_bp
@@ -52,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     app.config.setdefault("RATELIMIT_ENABLED", app.config["APP_ENV"] != "testing")
+    app.session_interface = CookieSessionInterface()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -1,4 +1,4 @@
-"""An aggregate both databases have under different names: rows folded into JSON text."""
+"""JSON functions both databases have under different names: rows folded into text."""
 
 from __future__ import annotations
 
@@ -28,3 +28,22 @@ def _sqlite(element: json_rows, compiler: Any, **kw: Any) -> str:
 def _postgresql(element: json_rows, compiler: Any, **kw: Any) -> str:
     # As text: the caller compares it, so psycopg need not parse it.
     return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"
+
+
+class json_row(FunctionElement[str]):  # noqa: N801
+    """JSON text of one row's values: `json_row(t.a, t.b)` gives '[1,"x"]'. Many columns
+    as one: a driver does per-column work (descriptions, type conversion) on every row."""
+
+    type = String()
+    name = "json_row"
+    inherit_cache = True
+
+
+@compiles(json_row, "sqlite")
+def _sqlite_row(element: json_row, compiler: Any, **kw: Any) -> str:
+    return f"json_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_row, "postgresql")
+def _postgresql_row(element: json_row, compiler: Any, **kw: Any) -> str:
+    return f"CAST(json_build_array({compiler.process(element.clauses, **kw)}) AS TEXT)"

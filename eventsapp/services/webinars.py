@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
-from eventsapp.models.aggregates import json_rows
+from eventsapp.models.aggregates import json_row, json_rows
 from eventsapp.models.webinar import webinar_hosts
 
 _LONGEST_WEBINAR = timedelta(hours=24)
@@ -68,6 +68,18 @@ def availability(webinar: Schedule, now: datetime) -> Availability:
 _PUBLIC_STATUSES = ("published", "cancelled")
 
 
+_TARGET_COLUMNS = (
+    "id",
+    "slug",
+    "status",
+    "starts_at",
+    "duration_minutes",
+    "registration_open",
+    "registration_closes_at",
+    "capacity",
+    "seats_taken",
+    "waitlist_enabled",
+)
 _webinars = Webinar.__table__
 _organisations = Organisation.__table__
 _panel = PanelMember.__table__
@@ -106,9 +118,13 @@ _PANEL_JSON = (
     .where(_panel.c.webinar_id == _webinars.c.id)
     .scalar_subquery()
 )
-_PAGE = select(_webinars, _HOSTS_JSON.label("hosts"), _PANEL_JSON.label("panel")).where(
-    _webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES)
-)
+# What availability() needs as typed values; the whole row (what the page shows) as text.
+_PAGE = select(
+    *(_webinars.c[name] for name in _TARGET_COLUMNS),
+    json_row(*_webinars.c).label("webinar"),
+    _HOSTS_JSON.label("hosts"),
+    _PANEL_JSON.label("panel"),
+).where(_webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES))
 
 
 def page_version(slug: str, now: datetime) -> bytes | None:
@@ -218,18 +234,6 @@ class RegistrationTarget:
         )
 
 
-_TARGET_COLUMNS = (
-    "id",
-    "slug",
-    "status",
-    "starts_at",
-    "duration_minutes",
-    "registration_open",
-    "registration_closes_at",
-    "capacity",
-    "seats_taken",
-    "waitlist_enabled",
-)
 # One round trip: the webinar's row once per host (a webinar has one or two hosts).
 _TARGET = (
     select(
