@@ -33,7 +33,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import argparse  # noqa: E402
 import concurrent.futures  # noqa: E402
 import http.client  # noqa: E402
-import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
@@ -198,13 +197,13 @@ end
 """
 
 
-def wrk(port: int, path: str, script: str, seconds: int, connections: int) -> dict[str, float]:
+def run_wrk(port: int, path: str, script: str, seconds: int, threads: int, connections: int) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     out = subprocess.run(
         [
             "wrk",
-            "-t2",
+            f"-t{threads}",
             f"-c{connections}",
             f"-d{seconds}s",
             "--latency",
@@ -217,6 +216,11 @@ def wrk(port: int, path: str, script: str, seconds: int, connections: int) -> di
         check=True,
     ).stdout
     os.unlink(lua.name)
+    return out
+
+
+def wrk(port: int, path: str, script: str, seconds: int, connections: int) -> dict[str, float]:
+    out = run_wrk(port, path, script, seconds, threads=2, connections=connections)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -256,66 +260,92 @@ def throughput(port: int, rounds: int, seconds: int) -> dict[str, dict[str, floa
     }
 
 
-def _visitor(args: tuple[int, float, int]) -> tuple[int, int]:
-    """One visitor process: page, form post, confirmation page, again, until the deadline."""
-    port, deadline, number = args
-    done = failed = 0
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    n = 0
-    while time.time() < deadline:
-        n += 1
-        address = f"10.{number}.{n % 250}.{random.randint(1, 254)}"
-        try:
-            conn.request("GET", f"/webinars/{SLUG}", headers={"X-Forwarded-For": address})
-            page = conn.getresponse()
-            body = page.read().decode()
-            cookie = session_cookie(page.headers.get_all("Set-Cookie") or [])
-            form = urllib.parse.urlencode(
-                {
-                    "csrf_token": CSRF.search(body).group(1),
-                    "full_name": "Flow Visitor",
-                    "email": f"flow{number}-{n}-{random.randint(1, 10**9)}@example.com",
-                    "consent": "y",
-                }
-            )
-            headers = {
-                "Cookie": cookie,
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Forwarded-For": address,
-            }
-            conn.request("POST", f"/webinars/{SLUG}", body=form, headers=headers)
-            posted = conn.getresponse()
-            posted_body = posted.read()[:200]
-            location = posted.getheader("Location") or ""
-            if posted.status != 303 or "/registered" not in location:
-                if os.environ.get("BENCH_DEBUG"):
-                    print("post", posted.status, location, posted_body[:200], file=sys.stderr)
-                failed += 1
-                continue
-            conn.request("GET", location, headers={"Cookie": cookie, "X-Forwarded-For": address})
-            confirmation = conn.getresponse()
-            text = confirmation.read().decode()
-            if confirmation.status == 200 and "Check your email" in text:
-                done += 1
-            else:
-                if os.environ.get("BENCH_DEBUG"):
-                    print("confirmation", confirmation.status, location, file=sys.stderr)
-                failed += 1
-        except (OSError, http.client.HTTPException, AttributeError) as exc:
-            if os.environ.get("BENCH_DEBUG"):
-                print(repr(exc), file=sys.stderr)
-            failed += 1
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    return done, failed
+# One visitor per wrk thread (one connection each, so a thread's state is its visitor's):
+# open the page, post the form with its token and session cookie, follow the redirect to
+# "Check your email"; then a new visitor. Failures are any other answer at any step.
+WRK_FLOW = """
+local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+  thread:set("number", #threads)
+end
+init = function(args)
+  completed, failed, step, n = 0, 0, 1, 0
+end
+local function visitor_headers()
+  return {["X-Forwarded-For"] = address}
+end
+request = function()
+  if step == 1 then
+    address = "10." .. number .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
+    return wrk.format("GET", "/webinars/__SLUG__", visitor_headers())
+  elseif step == 2 then
+    n = n + 1
+    local headers = visitor_headers()
+    headers["Cookie"] = cookie
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    local body = "csrf_token=" .. token .. "&full_name=Flow+Visitor&consent=y&email=flow"
+      .. number .. "-" .. n .. "-" .. math.random(1, 1e9) .. "%40example.com"
+    return wrk.format("POST", "/webinars/__SLUG__", headers, body)
+  end
+  local headers = visitor_headers()
+  headers["Cookie"] = cookie
+  return wrk.format("GET", location, headers)
+end
+local function fail()
+  failed = failed + 1
+  step = 1
+end
+response = function(status, headers, body)
+  if step == 1 then
+    token = body:match('name="csrf_token" type="hidden" value="([^"]+)"')
+    cookie = (headers["Set-Cookie"] or ""):match("^(session=[^;]+)")
+    if status == 200 and token and cookie then step = 2 else fail() end
+  elseif step == 2 then
+    location = headers["Location"]
+    if status == 303 and location and location:find("/registered", 1, true) then
+      step = 3
+    else
+      fail()
+    end
+  else
+    if status == 200 and body:find("Check your email", 1, true) then
+      completed = completed + 1
+      step = 1
+    else
+      fail()
+    end
+  end
+end
+done = function(summary, latency, requests)
+  local c, f = 0, 0
+  for _, thread in ipairs(threads) do
+    c = c + thread:get("completed")
+    f = f + thread:get("failed")
+  end
+  io.write(string.format("FLOW completed=%d failed=%d\\n", c, f))
+end
+"""
 
 
 def visitor_flow(port: int, visitors: int, seconds: int) -> dict[str, float]:
-    deadline = time.time() + seconds
-    with multiprocessing.Pool(visitors) as pool:
-        results = pool.map(_visitor, [(port, deadline, n) for n in range(visitors)])
-    done = sum(d for d, _ in results)
-    return {"per_second": done / seconds, "done": done, "failed": sum(f for _, f in results)}
+    out = run_wrk(
+        port,
+        f"/webinars/{SLUG}",
+        WRK_FLOW.replace("__SLUG__", SLUG),
+        seconds,
+        threads=visitors,
+        connections=visitors,
+    )
+    flow = re.search(r"FLOW completed=(\d+) failed=(\d+)", out)
+    done, failed = int(flow.group(1)), int(flow.group(2))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "per_second": done / seconds,
+        "done": done,
+        "failed": failed,
+        "socket": sum(map(int, errors.groups())) if errors else 0,
+    }
 
 
 def _burst_one(args: tuple[int, str, str, int]) -> int:

@@ -27,6 +27,7 @@ from eventsapp.extensions import csrf, db, limiter, login_manager, mail, migrate
 from eventsapp.models.types import render_migration_item
 from eventsapp.organiser import bp as organiser_bp
 from eventsapp.public import bp as public_bp
+from eventsapp.public import page_cache
 from eventsapp.services.accounts import load_session_user
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ def _register_template_helpers(app: Flask) -> None:
         uk_date=uktime.format_date,
         uk_time=uktime.format_time,
         duration=uktime.format_duration,
+        places_left=page_cache.places_left,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

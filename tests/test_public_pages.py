@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from flask import template_rendered
 from icalendar import Calendar
 
 from eventsapp.extensions import db
@@ -194,7 +195,7 @@ def test_the_webinar_page_is_rendered_once_per_version_and_never_stale(app, clie
     )
     assert response.status_code == 303
     assert "4 places left" in client.get("/webinars/panel").get_data(as_text=True)
-    # The confirmation page is kept per place too, never mixing the two.
+    assert len(page_cache.for_app()) == 1  # the count is put in: no new render per place
     for _ in range(2):
         confirmed = client.get("/webinars/panel/registered?place=confirmed").get_data(True)
         waiting = client.get("/webinars/panel/registered?place=waitlist").get_data(True)
@@ -232,3 +233,27 @@ def _changes_show_at_once(client, webinar) -> None:  # type: ignore[no-untyped-d
     db.session.commit()
     closed = client.get("/webinars/panel").get_data(as_text=True)
     assert "Registration closed" in closed and "Register for this webinar" not in closed
+
+
+def test_the_page_follows_the_places_left_down_to_the_waiting_list(app, client, ctx):
+    """Each registration shows at once in the count; taking the last place changes what
+    the page says and offers (the waiting list), not just the number."""
+    create_webinar(slug="panel", capacity=2)
+    rendered: list[str] = []
+
+    def record(_app, template, **_extra):  # type: ignore[no-untyped-def]
+        rendered.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        expected = ["2 places left", "1 place left", "Fully booked – join the waiting list"]
+        for number, shown in enumerate(expected):
+            page = client.get("/webinars/panel").get_data(as_text=True)
+            assert shown in page
+            form = registration_form(email=f"person{number}@example.com")
+            client.post("/webinars/panel", data={**form, "csrf_token": csrf_token(page)})
+    finally:
+        template_rendered.disconnect(record, app)
+    assert "waiting list" in page and "places left" not in page and "place left" not in page
+    # Rendered when first seen and when it became full; the count alone needs no render.
+    assert rendered.count("public/webinar.html") == 2

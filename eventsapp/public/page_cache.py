@@ -1,9 +1,11 @@
 """Rendered webinar pages, reused while nothing they show has changed.
 
 Keyed by services.webinars.page_version(): a digest of the page's data and availability, so
-an entry is never stale; a changed seat count or bio is a new key and the old entry ages out
-of the LRU. Only the GET page a first-time visitor sees is stored, with their CSRF token
-taken out; each request puts its own token back. One bounded, thread-safe cache per app.
+an entry is never stale; a changed bio or a webinar becoming full is a new key and the old
+entry ages out of the LRU. Two things are put in per request instead of being part of the
+key: the visitor's CSRF token, and the number of places left — otherwise every
+registration would make the next visitor's page a fresh render, just when an announcement
+brings hundreds a minute. One bounded, thread-safe cache per app.
 """
 
 from __future__ import annotations
@@ -11,11 +13,27 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Any
 
 from flask import current_app
+from jinja2 import pass_context
 
-# Where the token goes; NUL never appears in rendered HTML. Not a secret.
+# Where the token and the places left go; NUL never appears in rendered HTML. Not secrets.
 TOKEN_SLOT = "\x00csrf-token\x00"  # noqa: S105
+SEATS_SLOT = "\x00places-left\x00"
+
+
+def places_left_text(seats_left: int) -> str:
+    return f"{seats_left} {'place' if seats_left == 1 else 'places'} left"
+
+
+@pass_context
+def places_left(context: Any, seats_left: int) -> str:
+    """The `places_left` template filter: the text, or the slot in a page made for caching
+    (rendered with `seats_slot=True`)."""
+    return SEATS_SLOT if context.get("seats_slot") else places_left_text(seats_left)
+
+
 _MAX_ENTRIES = 256
 
 

@@ -108,6 +108,8 @@ def _render_webinar(
     state: Availability,
     status: int = 200,
     refused: Availability | None = None,
+    *,
+    seats_slot: bool = False,
 ) -> tuple[str, int]:
     details = _calendar_details(webinar)
     html = render_template(
@@ -119,6 +121,7 @@ def _render_webinar(
         form=form,
         google_url=calendar_links.google(webinar, details),
         outlook_url=calendar_links.outlook(webinar, details),
+        seats_slot=seats_slot,
     )
     return html, status
 
@@ -141,28 +144,32 @@ def _cached_page(
 ) -> str:
     """A public page about one webinar, rendered once per version of that webinar's data
     (see public/page_cache.py); 404 if the webinar is not public. A page with a form gets
-    this visitor's CSRF token put back in."""
+    this visitor's CSRF token put back in, and every page the places left now."""
     version = webinars.page_version(slug, now)
     if version is None:
         abort(404)
+    places_left = page_cache.places_left_text(version.seats_left)
     if "_flashes" in session:  # a message for this visitor only: never cached
-        return render()
+        return render().replace(page_cache.SEATS_SLOT, places_left)
     token = generate_csrf() if has_form else None
     cache = page_cache.for_app()
-    key = (*name, slug, version)
+    key = (*name, slug, version.key)
     page = cache.get(key)
     if page is None:
         page = render()
         cache.put(key, page.replace(token, page_cache.TOKEN_SLOT) if token else page)
-        return page
-    return page.replace(page_cache.TOKEN_SLOT, token) if token else page
+    else:
+        page = page.replace(page_cache.TOKEN_SLOT, token) if token else page
+    return page.replace(page_cache.SEATS_SLOT, places_left)
 
 
 def _render_webinar_fresh(slug: str, now: datetime) -> str:
+    """The page with the places left as a slot (see _cached_page)."""
     webinar = _webinar_or_404(slug)
     form = RegistrationForm()
     form.set_hosts(webinar.hosts)
-    return _render_webinar(webinar, form, webinars.availability(webinar, now))[0]
+    state = webinars.availability(webinar, now)
+    return _render_webinar(webinar, form, state, seats_slot=True)[0]
 
 
 @bp.get("/webinars/<slug>")

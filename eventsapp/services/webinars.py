@@ -118,23 +118,32 @@ _PANEL_JSON = (
     .where(_panel.c.webinar_id == _webinars.c.id)
     .scalar_subquery()
 )
-# What availability() needs as typed values; the whole row (what the page shows) as text.
+# What availability() needs as typed values; the rest of the row (what the page shows) as
+# text. The seat count is not in the text: it is put into the page per request.
 _PAGE = select(
     *(_webinars.c[name] for name in _TARGET_COLUMNS),
-    json_row(*_webinars.c).label("webinar"),
+    json_row(*(c for c in _webinars.c if c.name != "seats_taken")).label("webinar"),
     _HOSTS_JSON.label("hosts"),
     _PANEL_JSON.label("panel"),
 ).where(_webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES))
 
 
-def page_version(slug: str, now: datetime) -> bytes | None:
+@dataclass(frozen=True)
+class PageVersion:
+    key: bytes  # the same for two page views exactly when they show the same page…
+    seats_left: int  # …but for the number of places left, which is put in per view
+
+
+def page_version(slug: str, now: datetime) -> PageVersion | None:
     """Everything the public webinar page shows, and its availability now; None if not public.
 
     One query returning a plain row (no ORM objects): the webinar, its hosts, its panel
-    with the speakers. Two equal versions render the same page, so a rendered page can be
-    reused while the version stays the same: it can never be stale, because any change to
-    what the page shows (a seat taken, a bio edited, the closing time passing) changes it.
-    (Hosts or panellists listed in another order only make a new version: a cache miss.)
+    with the speakers. Two equal keys render the same page, so a rendered page can be
+    reused while the key stays the same: it can never be stale, because any change to what
+    the page shows (a bio edited, the webinar becoming full, the closing time passing)
+    changes it. The places left are not in the key, so registrations do not make every
+    next visitor's page a fresh render. (Hosts or panellists listed in another order only
+    make a new key: a cache miss.)
     """
     # A connection of its own, not the ORM session: nothing here needs the session's
     # bookkeeping, and this runs on every view of the most visited page.
@@ -143,11 +152,11 @@ def page_version(slug: str, now: datetime) -> bytes | None:
     if row is None:
         return None
     values = row._mapping
-    state = availability(
-        RegistrationTarget(**{name: values[name] for name in _TARGET_COLUMNS}, hosts=()), now
-    )
-    # A digest, not the row: small to keep as a key, and JSON columns are not hashable.
-    return hashlib.sha256(repr((tuple(row), state)).encode()).digest()
+    target = RegistrationTarget(**{name: values[name] for name in _TARGET_COLUMNS}, hosts=())
+    state = availability(target, now)
+    shown = (values["webinar"], values["hosts"], values["panel"], state)
+    # A digest, not the row: small to keep as a key.
+    return PageVersion(hashlib.sha256(repr(shown).encode()).digest(), target.seats_left)
 
 
 def _public_query():  # type: ignore[no-untyped-def]
