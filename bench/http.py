@@ -10,9 +10,10 @@ Run by hand (not part of `make test`); needs `wrk` (apt install wrk):
    session, a fresh address each time, capacity large). Median req/s, non-2xx/3xx, p99; each
    as a ratio to hello. Requests carry a random X-Forwarded-For (PROXY_HOPS=1, as behind
    nginx) so the per-address rate limits stay on and see many visitors, as in production.
-2. The visitor flow: 16 visitors (separate processes) each open the webinar page, post the
-   form with its token and follow the redirect to "Check your email", for a fixed time.
-   Completed registrations per second and failures.
+2. The visitor flow: 16 visitors (wrk threads with one connection each, driven by a Lua
+   state machine) each open the webinar page, post the form with its token and session
+   cookie and follow the redirect to "Check your email", then start again as a new visitor,
+   for a fixed time. Completed registrations per second, failures at any step, socket errors.
 3. A burst: 2,000 registration attempts, 64 at a time, for 500 places; then two mail workers
    deliver every email to a loopback SMTP server. Checks 500 confirmed and 1,500 waiting,
    reports the time from the first request to the last email.
@@ -493,7 +494,8 @@ def main() -> None:
         + ".",
         f"- {backend}, visitor flow ({args.visitors} visitors, {args.flow_seconds} s, page → "
         f"POST → confirmation page): **{flow['per_second']:.0f} registrations/s** "
-        f"({flow['done']} completed, {flow['failed']} failed; target ≥ 260, peer anchor 2.6).",
+        f"({flow['done']} completed, {flow['failed']} failed, socket errors {flow['socket']}; "
+        "target ≥ 260, peer anchor 2.6).",
         f"- {backend}, burst: 2,000 attempts, 64 at a time, for 500 places: answers "
         f"{burst_result['statuses']}; **{burst_result['confirmed']} confirmed, "
         f"{burst_result['waitlisted']} waiting**; all posted in "
