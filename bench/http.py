@@ -38,6 +38,7 @@ import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -71,6 +72,19 @@ def _env(database: str, instance: str, port: int, smtp_port: int = 25) -> dict[s
         "WORKER_IDLE_SECONDS": "0.2",
         "PYTHONPATH": str(ROOT),
     }
+
+
+def listen_port() -> int:
+    """A free port below Linux's ephemeral range (32768–60999), so no outgoing connection
+    (wrk's, the database client's) can hold it when the second server starts on it."""
+    while True:
+        port = random.randint(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def flask(env: dict[str, str], *args: str) -> str:
@@ -458,7 +472,7 @@ def main() -> None:
     print(f"gunicorn log: {instance}/gunicorn.log", file=sys.stderr)
     database = args.database or f"sqlite:///{instance}/bench.db"
     backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
-    port = random.randint(20000, 40000)
+    port = listen_port()
 
     env = _env(database, instance, port)
     prepare(env, capacity=10_000_000)
