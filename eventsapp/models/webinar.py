@@ -32,7 +32,25 @@ webinar_hosts = Table(
 )
 
 
-class Webinar(db.Model):  # type: ignore[name-defined]
+class SeatsAndEnd:
+    """When it ends and how many places are left, from its columns: shared by Webinar and
+    the plain snapshots of one (services.webinars.RegistrationTarget)."""
+
+    starts_at: datetime
+    duration_minutes: int
+    capacity: int
+    seats_taken: int
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+
+class Webinar(SeatsAndEnd, db.Model):  # type: ignore[name-defined]
     __tablename__ = "webinars"
     __table_args__ = (
         # Back-stop for the conditional UPDATE that takes a seat: never oversold.
@@ -81,20 +99,12 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     )
 
     @property
-    def ends_at(self) -> datetime:
-        return self.starts_at + timedelta(minutes=self.duration_minutes)
-
-    @property
     def doors_open_at(self) -> datetime:
         return self.starts_at - timedelta(minutes=self.doors_open_minutes)
 
     @property
     def feedback_closes_at(self) -> datetime:
         return self.ends_at + timedelta(days=self.feedback_open_days)
-
-    @property
-    def seats_left(self) -> int:
-        return max(self.capacity - self.seats_taken, 0)
 
     def __repr__(self) -> str:
         return f"<Webinar {self.slug}>"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
 from eventsapp.models.aggregates import json_row, json_rows
-from eventsapp.models.webinar import webinar_hosts
+from eventsapp.models.webinar import SeatsAndEnd, webinar_hosts
 
 _LONGEST_WEBINAR = timedelta(hours=24)
 
@@ -207,7 +207,7 @@ class Host:
 
 
 @dataclass(frozen=True)
-class RegistrationTarget:
+class RegistrationTarget(SeatsAndEnd):
     """What registering needs to know about a webinar, as plain values.
 
     A snapshot, not a live ORM object: the registration POST reads it, ends that read
@@ -226,14 +226,6 @@ class RegistrationTarget:
     seats_taken: int
     waitlist_enabled: bool
     hosts: tuple[Host, ...]
-
-    @property
-    def ends_at(self) -> datetime:
-        return self.starts_at + timedelta(minutes=self.duration_minutes)
-
-    @property
-    def seats_left(self) -> int:
-        return max(self.capacity - self.seats_taken, 0)
 
     @classmethod
     def of(cls, webinar: Webinar) -> RegistrationTarget:
