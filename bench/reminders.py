@@ -98,11 +98,11 @@ def add_registrants(webinar: Webinar, count: int, confirmed_at: datetime, secret
                 "consent_notice_version": "bench",
                 "token_salt": salt,
                 "manage_token_hash": tokens.digest(
-                    tokens.derive(secret, registrations.MANAGE, reg_id, salt)
+                    tokens.derive(secret, registrations.MANAGE, None, salt)
                 ),
                 "join_salt": join_salt,
                 "join_token_hash": tokens.digest(
-                    tokens.derive(secret, registrations.JOIN, reg_id, join_salt)
+                    tokens.derive(secret, registrations.JOIN, None, join_salt)
                 ),
                 "join_clicks": 0,
                 "reminders_opt_out": False,

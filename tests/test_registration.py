@@ -10,8 +10,9 @@ import itsdangerous.timed
 from sqlalchemy import func, select
 
 from eventsapp.extensions import db
+from eventsapp.mail import worker
 from eventsapp.models import MarketingConsent, OutboxMessage, Registration, Webinar
-from eventsapp.services import privacy_notices
+from eventsapp.services import privacy_notices, tokens
 from eventsapp.services import registration as registrations
 from tests.support import create_webinar, csrf_token, register_via, registration_form
 
@@ -286,3 +287,25 @@ def test_a_form_left_open_for_days_still_registers(client, ctx, monkeypatch):
     )
     assert response.status_code == 303
     assert db.session.scalars(select(Registration)).one().email == "ann@example.com"
+
+
+def test_links_issued_before_the_link_format_changed_keep_working(app, client, ctx, smtp):
+    """Manage and join links used to be derived from the registration's id as well as its
+    salt; those already in people's inboxes open their pages, and later emails (reminders,
+    changes) carry the very same links."""
+    webinar = create_webinar()
+    register_via(client, webinar.slug)
+    reg = db.session.scalars(select(Registration)).one()
+    secret = app.config["SECRET_KEY"]
+    old_manage = tokens.derive(secret, registrations.MANAGE, reg.id, reg.token_salt)
+    old_join = tokens.derive(secret, registrations.JOIN, reg.id, reg.join_salt)
+    reg.manage_token_hash, reg.join_token_hash = tokens.digest(old_manage), tokens.digest(old_join)
+    db.session.commit()
+
+    assert "Your registration" in client.get(f"/manage/{old_manage}").get_data(as_text=True)
+    assert client.get(f"/join/{old_join}").status_code == 200
+    with app.app_context():
+        worker.run_once()
+    (sent,) = smtp.to("ann@example.com")
+    text = sent.message.get_body(preferencelist=("plain",)).get_content()
+    assert f"/manage/{old_manage}" in text and f"/join/{old_join}" in text

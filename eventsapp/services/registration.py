@@ -68,17 +68,34 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _derive(purpose: str, registration_id: int, salt: str) -> str:
+def _derive(purpose: str, registration_id: int | None, salt: str) -> str:
     return tokens.derive(current_app.config["SECRET_KEY"], purpose, registration_id, salt)
 
 
+def _stored_link_hash(purpose: str, salt: str) -> str:
+    """The hash stored for a new manage or join link: derived from the salt alone, so it
+    is written with the registration's row (the id does not exist yet)."""
+    return tokens.digest(_derive(purpose, None, salt))
+
+
+def _stored_link(purpose: str, registration: Registration, salt: str, stored: str | None) -> str:
+    """The link whose hash is stored. Links issued before 2026-11-22 were derived from the
+    id and the salt; they keep working, so whichever matches the stored hash is the link."""
+    token = _derive(purpose, None, salt)
+    if stored is None or tokens.digest(token) == stored:
+        return token
+    return _derive(purpose, registration.id, salt)
+
+
 def manage_token(registration: Registration) -> str:
-    return _derive(MANAGE, registration.id, registration.token_salt)
+    return _stored_link(
+        MANAGE, registration, registration.token_salt, registration.manage_token_hash
+    )
 
 
 def join_token(registration: Registration) -> str:
     assert registration.join_salt is not None
-    return _derive(JOIN, registration.id, registration.join_salt)
+    return _stored_link(JOIN, registration, registration.join_salt, registration.join_token_hash)
 
 
 def stop_reminders_token(registration: Registration) -> str:
@@ -230,11 +247,6 @@ def register(
 
 _registrations = Registration.__table__
 _consents = MarketingConsent.__table__
-_SET_TOKENS = (
-    update(_registrations)
-    .where(_registrations.c.id == bindparam("registration_id"))
-    .values(manage_token_hash=bindparam("manage"), join_token_hash=bindparam("join"))
-)
 _INSERT_CONSENTS = insert(_consents)
 _SET_STATUS = (
     update(_registrations)
@@ -277,21 +289,14 @@ def _insert(
             "ical_sequence_offset": 0,
             "created_at": now,
             "token_salt": salt,
+            "manage_token_hash": _stored_link_hash(MANAGE, salt),
             "join_salt": join_salt,
+            "join_token_hash": _stored_link_hash(JOIN, join_salt),
             **_personal_details(data, now, notice),
         },
     ).first()
     if row is None:
         return None
-    # The id is part of each token (see tokens.derive), so they are set once it is known.
-    db.session.execute(
-        _SET_TOKENS,
-        {
-            "registration_id": row.id,
-            "manage": tokens.digest(_derive(MANAGE, row.id, salt)),
-            "join": tokens.digest(_derive(JOIN, row.id, join_salt)),
-        },
-    )
     return int(row.id)
 
 
@@ -307,12 +312,12 @@ def _renew(
         "version": existing.version + 1,
         "ical_sequence_offset": _registrations.c.ical_sequence_offset + 1,
         "token_salt": salt,
-        "manage_token_hash": tokens.digest(_derive(MANAGE, existing.id, salt)),
+        "manage_token_hash": _stored_link_hash(MANAGE, salt),
     }
     if existing.join_salt is None:
         join_salt = tokens.new_salt()
         values["join_salt"] = join_salt
-        values["join_token_hash"] = tokens.digest(_derive(JOIN, existing.id, join_salt))
+        values["join_token_hash"] = _stored_link_hash(JOIN, join_salt)
     db.session.execute(
         update(_registrations).where(_registrations.c.id == existing.id).values(**values)
     )

@@ -1,6 +1,8 @@
-"""Tokens for personal links (manage, and later join and unsubscribe).
+"""Tokens for personal links (manage, join, stop reminders, feedback).
 
-A token is HMAC-SHA256(SECRET_KEY, purpose|id|salt): 256 bits, unguessable, and
+A token is HMAC-SHA256(SECRET_KEY, purpose|id|salt), or purpose|salt for links whose hash
+is stored (the salt is 128 random bits, unique on its own, so the row can be written with
+its link hashes in one INSERT, before its id exists): 256 bits, unguessable, and
 re-derivable by the mail worker at send time, so no email body or queue row ever has
 to hold it. The database keeps only SHA-256(token) for lookup; a fresh salt revokes
 a link. Lookups go by the hash (an index probe), so no secret is compared byte by byte.
@@ -18,10 +20,9 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-def derive(secret_key: str, purpose: str, object_id: int, salt: str) -> str:
-    mac = hmac.new(
-        secret_key.encode(), f"{purpose}|{object_id}|{salt}".encode(), hashlib.sha256
-    ).digest()
+def derive(secret_key: str, purpose: str, object_id: int | None, salt: str) -> str:
+    message = f"{purpose}|{salt}" if object_id is None else f"{purpose}|{object_id}|{salt}"
+    mac = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
