@@ -16,15 +16,20 @@ Prints the figures and writes them to docs/benchmarks.md (the "Reminders" sectio
 
 from __future__ import annotations
 
-import argparse
-import os
-import smtplib
-import statistics
 import sys
-import tempfile
-import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, where bench/http.py would
+# stand in for the standard library's http package (werkzeug imports http.server).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import smtplib  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
