@@ -106,13 +106,12 @@ def _render_webinar(
     webinar: Webinar,
     form: RegistrationForm,
     state: Availability,
-    status: int = 200,
     refused: Availability | None = None,
     *,
     seats_slot: bool = False,
-) -> tuple[str, int]:
+) -> str:
     details = _calendar_details(webinar)
-    html = render_template(
+    return render_template(
         "public/webinar.html",
         webinar=webinar,
         description_html=render_markdown(webinar.description),
@@ -122,15 +121,6 @@ def _render_webinar(
         google_url=calendar_links.google(webinar, details),
         outlook_url=calendar_links.outlook(webinar, details),
         seats_slot=seats_slot,
-    )
-    return html, status
-
-
-def _webinar_page(slug: str) -> str:
-    """The page as a visitor first sees it, with this visitor's CSRF token put in."""
-    now = utcnow()
-    return _cached_page(
-        ("webinar",), slug, now, lambda: _render_webinar_fresh(slug, now), has_form=True
     )
 
 
@@ -169,12 +159,16 @@ def _render_webinar_fresh(slug: str, now: datetime) -> str:
     form = RegistrationForm()
     form.set_hosts(webinar.hosts)
     state = webinars.availability(webinar, now)
-    return _render_webinar(webinar, form, state, seats_slot=True)[0]
+    return _render_webinar(webinar, form, state, seats_slot=True)
 
 
 @bp.get("/webinars/<slug>")
 def webinar(slug: str) -> str:
-    return _webinar_page(slug)
+    """The page as a visitor first sees it, with this visitor's CSRF token put in."""
+    now = utcnow()
+    return _cached_page(
+        ("webinar",), slug, now, lambda: _render_webinar_fresh(slug, now), has_form=True
+    )
 
 
 @bp.post("/webinars/<slug>")
@@ -219,7 +213,7 @@ def _render_refused(
     refused: Availability | None = None,
 ) -> tuple[str, int]:
     """The page again, with the visitor's answers and what stopped them."""
-    return _render_webinar(_webinar_or_404(slug), form, state, status, refused)
+    return _render_webinar(_webinar_or_404(slug), form, state, refused), status
 
 
 @bp.get("/webinars/<slug>/registered")

@@ -171,13 +171,18 @@ def _set_status(registration: Registration, status: str, now: datetime) -> None:
     registration.version += 1
 
 
+def _status_key(kind: str, registration_id: int, version: int) -> str:
+    """One email per kind per status change: the version rises with every change."""
+    return f"{kind}:reg{registration_id}:v{version}"
+
+
 def _enqueue_status_email(
     registration: Registration, kind: str, now: datetime, **context: object
 ) -> None:
     outbox.enqueue(
         kind,
         recipient=registration.email,
-        dedupe_key=f"{kind}:reg{registration.id}:v{registration.version}",
+        dedupe_key=_status_key(kind, registration.id, registration.version),
         now=now,
         registration=registration,
         context=dict(context),
@@ -191,7 +196,7 @@ def register(
 
     Written in a handful of Core statements, because this is the hot path when an
     announcement brings thousands of people at once: insert (or, after a cancellation,
-    renew) the registration, set its link tokens, record the marketing choices, take the
+    renew) the registration with its link hashes, record the marketing choices, take the
     seat and queue the email. The seat's conditional UPDATE comes last but one, so the
     webinar's row lock (PostgreSQL) is held only until the commit just after it. On
     RegistrationError the caller rolls back (the registration row is already written).
@@ -220,10 +225,10 @@ def register(
             )
         ).one()
         if existing.status != "cancelled":
-            return _already_registered(target, existing.id, existing.email, now)
+            return _already_registered(target.id, existing.id, existing.email, state, now)
         registration_id = existing.id
         version = existing.version + 1
-        _renew(existing, data, expected, now, notice)
+        _renew(existing, version, data, expected, now, notice)
     else:
         version = 1
     _record_marketing(registration_id, target, data.marketing_organisation_ids, now, notice)
@@ -234,11 +239,10 @@ def register(
     outbox.enqueue_by_id(
         kind,
         recipient=data.email.strip(),
-        dedupe_key=f"{kind}:reg{registration_id}:v{version}",
+        dedupe_key=_status_key(kind, registration_id, version),
         now=now,
         registration_id=registration_id,
         webinar_id=target.id,
-        context={},
     )
     if isinstance(webinar, Webinar):
         db.session.expire(webinar, ["seats_taken"])
@@ -301,7 +305,12 @@ def _insert(
 
 
 def _renew(
-    existing: Row[Any], data: RegistrationInput, status: str, now: datetime, notice: str
+    existing: Row[Any],
+    version: int,
+    data: RegistrationInput,
+    status: str,
+    now: datetime,
+    notice: str,
 ) -> None:
     """Registering again after cancelling: new details, consent and manage link; the join
     link stays (it was never revoked). The new invite must outrank the CANCEL they got."""
@@ -309,7 +318,7 @@ def _renew(
     values: dict[str, Any] = {
         **_personal_details(data, now, notice),
         "status": status,
-        "version": existing.version + 1,
+        "version": version,
         "ical_sequence_offset": _registrations.c.ical_sequence_offset + 1,
         "token_salt": salt,
         "manage_token_hash": _stored_link_hash(MANAGE, salt),
@@ -360,21 +369,20 @@ def _take_place(target: RegistrationTarget) -> str:
 
 
 def _already_registered(
-    target: RegistrationTarget, registration_id: int, email: str, now: datetime
+    webinar_id: int, registration_id: int, email: str, state: Availability, now: datetime
 ) -> RegistrationResult:
     """Tell the owner by email (at most once an hour), change nothing; the page says what a
-    newcomer would be told."""
+    newcomer would be told (`state`: what the webinar offers now)."""
     outbox.enqueue_by_id(
         "already_registered",
         recipient=email,
         dedupe_key=f"already_registered:reg{registration_id}:{now:%Y%m%d%H}",
         now=now,
         registration_id=registration_id,
-        webinar_id=target.id,
+        webinar_id=webinar_id,
     )
-    newcomer = availability(target, now)
     return RegistrationResult(
-        "confirmed" if newcomer is Availability.OPEN else "waitlist", registration_id
+        "confirmed" if state is Availability.OPEN else "waitlist", registration_id
     )
 
 

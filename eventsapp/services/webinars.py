@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
@@ -152,7 +153,7 @@ def page_version(slug: str, now: datetime) -> PageVersion | None:
     if row is None:
         return None
     values = row._mapping
-    target = RegistrationTarget(**{name: values[name] for name in _TARGET_COLUMNS}, hosts=())
+    target = RegistrationTarget.from_values(values, hosts=())
     state = availability(target, now)
     shown = (values["webinar"], values["hosts"], values["panel"], state)
     # A digest, not the row: small to keep as a key.
@@ -229,10 +230,15 @@ class RegistrationTarget(SeatsAndEnd):
 
     @classmethod
     def of(cls, webinar: Webinar) -> RegistrationTarget:
-        return cls(
-            **{name: getattr(webinar, name) for name in _TARGET_COLUMNS},
-            hosts=tuple(Host(o.id, o.name, o.marketing_description) for o in webinar.hosts),
+        return cls.from_values(
+            {name: getattr(webinar, name) for name in _TARGET_COLUMNS},
+            tuple(Host(o.id, o.name, o.marketing_description) for o in webinar.hosts),
         )
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], hosts: tuple[Host, ...]) -> RegistrationTarget:
+        """From anything holding the webinar's columns by name (a row's mapping, a dict)."""
+        return cls(**{name: values[name] for name in _TARGET_COLUMNS}, hosts=hosts)
 
 
 # One round trip: the webinar's row once per host (a webinar has one or two hosts).
@@ -258,10 +264,9 @@ def registration_target(slug: str) -> RegistrationTarget | None:
     rows = db.session.execute(_TARGET, {"slug": slug}).all()
     if not rows:
         return None
-    first = rows[0]
-    return RegistrationTarget(
-        **{name: first._mapping[name] for name in _TARGET_COLUMNS},
-        hosts=tuple(
+    return RegistrationTarget.from_values(
+        rows[0]._mapping,
+        tuple(
             Host(r.host_id, r.host_name, r.host_description) for r in rows if r.host_id is not None
         ),
     )
