@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from eventsapp.extensions import db
 from eventsapp.models import Webinar
+from eventsapp.services import privacy
 from eventsapp.services import registration as registrations
 from tests.support import create_user, create_webinar, login
 
@@ -87,3 +88,25 @@ def test_no_page_queries_once_per_row(client, ctx):
     db.session.commit()
     many = _counts(client, webinar_id=1)
     assert many == few
+
+
+def test_the_retention_sweep_costs_the_same_however_many_it_erases(ctx):
+    """A year after a full webinar, the worker's sweep erases every registrant at once: a
+    fixed number of statements, not several per person."""
+
+    def sweep(people: int) -> int:
+        now = datetime.now(UTC)
+        webinar = create_webinar(slug=f"old-{people}", starts_at=now - timedelta(days=400))
+        for j in range(people):
+            registrations.register(
+                webinar,
+                registrations.RegistrationInput(f"Person {j}", f"p{j}@example.com", question="Q?"),
+                webinar.starts_at - timedelta(days=5),
+            )
+        db.session.commit()
+        with counting() as count:
+            assert privacy.apply_retention(now, days=365) == people
+        db.session.commit()
+        return count[0]
+
+    assert sweep(2) == sweep(6)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, cast, delete, literal, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from eventsapp.extensions import db
@@ -31,32 +31,49 @@ ERASED_NAME = "(details deleted)"
 
 def erase(registration: Registration, now: datetime) -> None:
     """Remove the person's details from this registration (idempotent)."""
-    if registration.erased_at is not None:
+    if registration.erased_at is None:
+        _erase([registration.id], now)
+        db.session.expire(registration)
+
+
+def _erase(ids: list[int], now: datetime) -> None:
+    """Erase many registrations in a fixed number of statements, however many they are."""
+    if not ids:
         return
-    reg_id = registration.id
-    registration.full_name = ERASED_NAME
-    registration.email = registration.email_normalised = f"erased-{reg_id}@invalid"
-    registration.audience = None
-    registration.question = ""
-    registration.access_needs = ""
-    registration.manage_token_hash = None
-    registration.join_token_hash = None
-    registration.erased_at = now
-    db.session.execute(delete(MarketingConsent).where(MarketingConsent.registration_id == reg_id))
-    db.session.execute(delete(Certificate).where(Certificate.registration_id == reg_id))
+    db.session.execute(
+        update(Registration)
+        .where(Registration.id.in_(ids), Registration.erased_at.is_(None))
+        .values(
+            full_name=ERASED_NAME,
+            # Unique per row, as the webinar-and-address constraint needs.
+            email=literal("erased-") + cast(Registration.id, String) + literal("@invalid"),
+            email_normalised=literal("erased-")
+            + cast(Registration.id, String)
+            + literal("@invalid"),
+            audience=None,
+            question="",
+            access_needs="",
+            manage_token_hash=None,
+            join_token_hash=None,
+            erased_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(MarketingConsent).where(MarketingConsent.registration_id.in_(ids)))
+    db.session.execute(delete(Certificate).where(Certificate.registration_id.in_(ids)))
     db.session.execute(
         update(FeedbackResponse)
-        .where(FeedbackResponse.registration_id == reg_id)
+        .where(FeedbackResponse.registration_id.in_(ids))
         .values(comments="")
     )
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.registration_id == reg_id)
+        .where(OutboxMessage.registration_id.in_(ids))
         .values(recipient="erased@invalid", context={}, subject=None)
     )
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.registration_id == reg_id, OutboxMessage.status == "queued")
+        .where(OutboxMessage.registration_id.in_(ids), OutboxMessage.status == "queued")
         .values(status="skipped")
     )
 
@@ -80,16 +97,15 @@ def erase_on_request(registration: Registration, now: datetime) -> None:
 def apply_retention(now: datetime, days: int, actor: User | None = None) -> int:
     """Erase registrations of webinars that ended more than `days` ago. Returns how many."""
     cutoff = now - timedelta(days=days)
-    candidates = db.session.scalars(
-        select(Registration)
+    # starts_at bounds the scan; the end (start + duration) is exact, so it is checked here.
+    rows = db.session.execute(
+        select(Registration.id, Webinar.starts_at, Webinar.duration_minutes)
         .join(Webinar, Webinar.id == Registration.webinar_id)
         .where(Registration.erased_at.is_(None), Webinar.starts_at < cutoff)
     ).all()
-    erased = 0
-    for registration in candidates:
-        if registration.webinar.ends_at < cutoff:
-            erase(registration, now)
-            erased += 1
+    ids = [r.id for r in rows if r.starts_at + timedelta(minutes=r.duration_minutes) < cutoff]
+    _erase(ids, now)
+    erased = len(ids)
     if erased:
         audit.record("retention.applied", actor=actor, now=now, registrations=erased, days=days)
     return erased
@@ -178,6 +194,7 @@ def erase_all(email: str, actor: User, now: datetime) -> int:
     for registration in found:
         if registration.status != "cancelled":
             registrations.cancel(registration, now, notify=False)
-        erase(registration, now)
+    _erase([registration.id for registration in found if registration.erased_at is None], now)
+    db.session.expire_all()
     audit.record("subject.erased", actor=actor, now=now, registrations=len(found))
     return len(found)
