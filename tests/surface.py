@@ -3,7 +3,9 @@ walk the whole organiser surface (access, CSRF, oversized bodies, generated form
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -18,6 +20,7 @@ from eventsapp.models import (
     Speaker,
     Webinar,
 )
+from eventsapp.services import privacy_notices
 from eventsapp.services import registration as registrations
 from tests.support import create_user, create_webinar
 
@@ -62,19 +65,55 @@ def _value(rule, arg: str, ids: dict[str, int]):  # type: ignore[no-untyped-def]
     return sorted(choices)[0] if choices else ids[arg]
 
 
-def organiser_routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]:
-    """(endpoint, method, url) for every organiser route, ids filled in."""
+def routes(
+    app: Flask, wanted: Callable[[str], bool], value: Callable[[Any, str], object]
+) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every GET or POST of the wanted endpoints, with each URL
+    argument from value(rule, name)."""
     found = []
     with app.test_request_context():
         adapter = app.url_map.bind("localhost")
         for rule in app.url_map.iter_rules():
-            if not rule.endpoint.startswith("organiser."):
+            if not wanted(rule.endpoint):
                 continue
-            values = {arg: _value(rule, arg, ids) for arg in rule.arguments}
-            url = adapter.build(rule.endpoint, values)
+            url = adapter.build(rule.endpoint, {arg: value(rule, arg) for arg in rule.arguments})
             for method in sorted((rule.methods or set()) & {"GET", "POST"}):
                 found.append((rule.endpoint, method, url))
     return found
+
+
+def organiser_routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every organiser route, ids filled in."""
+    return routes(
+        app, lambda endpoint: endpoint.startswith("organiser."), lambda r, a: _value(r, a, ids)
+    )
+
+
+def public_routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every route outside the organisers' area (static files
+    aside), with the registrant's own working links (each personal page gets its token)."""
+    reg = db.session.get(Registration, ids["registration_id"])
+    tokens = {
+        "public.join": registrations.join_token(reg),
+        "public.stop_reminders": registrations.stop_reminders_token(reg),
+        "public.feedback": registrations.feedback_token(reg),
+    }
+    values = {
+        "slug": "clinic-only",
+        "version": privacy_notices.current().version,
+        "speaker_id": ids["speaker_id"],
+        "registration_id": reg.id,
+        "number": "UNKNOWN",
+    }
+
+    def value(rule, arg: str) -> object:  # type: ignore[no-untyped-def]
+        if arg in values:
+            return values[arg]
+        return tokens.get(rule.endpoint) or registrations.manage_token(reg)
+
+    return routes(
+        app, lambda endpoint: not endpoint.startswith("organiser.") and endpoint != "static", value
+    )
 
 
 def data_state() -> tuple:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import event
 
 from eventsapp.extensions import db
 from eventsapp.models import Webinar
 from eventsapp.services import privacy
 from eventsapp.services import registration as registrations
-from tests.support import create_user, create_webinar, login
+from tests.support import create_user, create_webinar, login, statements
 
 PAGES = [
     "/",
@@ -34,20 +30,6 @@ PAGES = [
 ]
 
 
-@contextmanager
-def counting() -> Iterator[list[int]]:
-    count = [0]
-
-    def add(*_args: object) -> None:
-        count[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", add)
-    try:
-        yield count
-    finally:
-        event.remove(db.engine, "before_cursor_execute", add)
-
-
 def _add(first: int, webinars: int, people: int) -> None:
     now = datetime.now(UTC)
     for i in range(first, first + webinars):
@@ -67,9 +49,9 @@ def _counts(client, webinar_id: int) -> dict[str, int]:  # type: ignore[no-untyp
         path = page.format(id=webinar_id)
         # Count a full render: a page kept from an earlier visit would hide its queries.
         client.application.extensions.pop("page_cache", None)
-        with counting() as count:
+        with statements() as sent:
             assert client.get(path).status_code == 200, path
-        counts[path] = count[0]
+        counts[path] = len(sent)
     return counts
 
 
@@ -104,9 +86,9 @@ def test_the_retention_sweep_costs_the_same_however_many_it_erases(ctx):
                 webinar.starts_at - timedelta(days=5),
             )
         db.session.commit()
-        with counting() as count:
+        with statements() as sent:
             assert privacy.apply_retention(now, days=365) == people
         db.session.commit()
-        return count[0]
+        return len(sent)
 
     assert sweep(2) == sweep(6)
