@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
@@ -34,24 +34,7 @@ class Availability(StrEnum):
         return self in (Availability.OPEN, Availability.WAITLIST)
 
 
-class Schedule(Protocol):
-    """What availability() reads: a Webinar, or a RegistrationTarget snapshot of one."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def ends_at(self) -> datetime: ...
-    @property
-    def registration_open(self) -> bool: ...
-    @property
-    def registration_closes_at(self) -> datetime | None: ...
-    @property
-    def seats_left(self) -> int: ...
-    @property
-    def waitlist_enabled(self) -> bool: ...
-
-
-def availability(webinar: Schedule, now: datetime) -> Availability:
+def availability(webinar: Webinar | RegistrationTarget, now: datetime) -> Availability:
     if webinar.status == "draft":
         return Availability.DRAFT
     if webinar.status == "cancelled":
