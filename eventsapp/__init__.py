@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from eventsapp import config as app_config
 from eventsapp import (
+    change_feed,
     models,  # noqa: F401  (registers the models with SQLAlchemy)
     monitoring,
     postgres,
@@ -21,6 +21,7 @@ from eventsapp import (
     sqlite,
     uktime,
 )
+from eventsapp import config as app_config
 from eventsapp.cli import register_cli
 from eventsapp.cookie_sessions import CookieSessionInterface
 from eventsapp.extensions import csrf, db, limiter, login_manager, mail, migrate
@@ -81,6 +82,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         sqlite.configure(db.engine)
         postgres.configure(db.engine)
+        change_feed.configure(db.engine)
 
     _register_template_helpers(app)
     _register_request_hooks(app)

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from eventsapp import create_app
 from eventsapp.extensions import db
+from eventsapp.models import change_notices
 from tests.support import TEST_DATABASE_URL, require
 
 
@@ -28,6 +29,10 @@ def _upgrade_from_empty_matches_models(database_url: str, tmp_path) -> None:  # 
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         assert diff == []
+        if db.engine.dialect.name == "postgresql":  # what compare_metadata does not see
+            with db.engine.connect() as conn:
+                triggers = conn.execute(text("SELECT tgname FROM pg_trigger")).scalars()
+                assert set(change_notices.TRIGGER_NAMES) <= set(triggers)
         upgrade()  # a second run is a no-op
         db.drop_all()
         with db.engine.begin() as conn:

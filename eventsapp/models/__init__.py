@@ -1,5 +1,6 @@
 """Database models, one module per aggregate. Importing this registers them all."""
 
+from eventsapp.models import change_notices
 from eventsapp.models.attendance import ATTENDANCE_SOURCES, Attendance, AttendanceImport
 from eventsapp.models.audit import AuditEvent
 from eventsapp.models.certificate import Certificate
@@ -17,6 +18,8 @@ from eventsapp.models.reminder import ReminderPlan
 from eventsapp.models.speaker import PANEL_ROLES, PanelMember, Speaker
 from eventsapp.models.user import User
 from eventsapp.models.webinar import WEBINAR_STATUSES, Webinar, webinar_hosts
+
+change_notices.install(Webinar.metadata)
 
 __all__ = [
     "ATTENDANCE_SOURCES",

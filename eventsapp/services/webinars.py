@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from flask import current_app, has_app_context
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import selectinload
 
+from eventsapp import change_feed
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
 from eventsapp.models.aggregates import json_row, json_rows
@@ -121,26 +124,122 @@ class PageVersion:
 def page_version(slug: str, now: datetime) -> PageVersion | None:
     """Everything the public webinar page shows, and its availability now; None if not public.
 
-    One query returning a plain row (no ORM objects): the webinar, its hosts, its panel
-    with the speakers. Two equal keys render the same page, so a rendered page can be
-    reused while the key stays the same: it can never be stale, because any change to what
-    the page shows (a bio edited, the webinar becoming full, the closing time passing)
-    changes it. The places left are not in the key, so registrations do not make every
-    next visitor's page a fresh render. (Hosts or panellists listed in another order only
-    make a new key: a cache miss.)
+    Two equal keys render the same page, so a rendered page can be reused while the key
+    stays the same: any change to what the page shows (a bio edited, the webinar becoming
+    full, the closing time passing) changes it. The places left are not in the key, so
+    registrations do not make every next visitor's page a fresh render.
+
+    What the key is made from is read from the database once, then kept while the change
+    feed (eventsapp/change_feed.py) reports nothing that could change it; a new seat count
+    from the feed is put in without reading. Availability depends on the time, so it is
+    worked out on every call.
     """
+    data = _page_data(slug)
+    if data is None:
+        return None
+    state = availability(data.target, now)
+    return PageVersion(data.content + state.value.encode(), data.target.seats_left)
+
+
+@dataclass(frozen=True)
+class _PageData:
+    target: RegistrationTarget  # without hosts: the page does not need them as values
+    content: bytes  # a digest of what the page shows but the seat count
+
+
+def _read_page_data(slug: str) -> _PageData | None:
+    """One query returning a plain row (no ORM objects): the webinar, its hosts, its panel
+    with the speakers. (Hosts or panellists listed in another order only make a new key:
+    a cache miss.)"""
     # A connection of its own, not the ORM session: nothing here needs the session's
-    # bookkeeping, and this runs on every view of the most visited page.
+    # bookkeeping.
     with db.engine.connect() as connection:
         row = connection.execute(_PAGE, {"slug": slug}).first()
     if row is None:
         return None
     values = row._mapping
-    target = RegistrationTarget.from_values(values, hosts=())
-    state = availability(target, now)
-    shown = (values["webinar"], values["hosts"], values["panel"], state)
+    shown = (values["webinar"], values["hosts"], values["panel"])
     # A digest, not the row: small to keep as a key.
-    return PageVersion(hashlib.sha256(repr(shown).encode()).digest(), target.seats_left)
+    return _PageData(
+        RegistrationTarget.from_values(values, hosts=()),
+        hashlib.sha256(repr(shown).encode()).digest(),
+    )
+
+
+_MISSING = object()
+_MAX_KEPT = 256
+
+
+class _PageDataMemo:
+    """Page data by slug, as last read, kept in step with the change feed; one per app.
+
+    `generation` counts the batches of changes applied: data read while a change arrived
+    (another thread polled in between) is not kept, as it may predate that change.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation = 0
+        self.by_slug: dict[str, _PageData | None] = {}
+
+    def apply(self, changes: list[change_feed.Change]) -> None:
+        if not changes:
+            return
+        self.generation += 1
+        for change in changes:
+            if isinstance(change, change_feed.SeatsTaken):
+                self._seats_taken(change)
+            else:
+                self.by_slug.clear()
+                return  # anything after it finds nothing to update
+
+    def _seats_taken(self, change: change_feed.SeatsTaken) -> None:
+        for slug, data in self.by_slug.items():
+            if data is not None and data.target.id == change.webinar_id:
+                target = replace(data.target, seats_taken=change.taken)
+                self.by_slug[slug] = replace(data, target=target)
+                return
+
+
+def _memo() -> _PageDataMemo:
+    memo: _PageDataMemo | None = current_app.extensions.get("page_data")
+    if memo is None:  # not setdefault(): that would build one on every call
+        memo = current_app.extensions["page_data"] = _PageDataMemo()
+    return memo
+
+
+@event.listens_for(db.session, "after_commit")
+def _forget_after_own_commit(_session: Any) -> None:
+    """This process's own writes show on its next page at once. The feed would tell it too,
+    but on PostgreSQL a notice arrives a moment after the commit, and the visitor who just
+    registered, or the organiser who just saved, may ask for the page sooner than that."""
+    if has_app_context():
+        memo = _memo()
+        with memo.lock:
+            memo.apply([change_feed.ANYTHING])
+
+
+def _page_data(slug: str) -> _PageData | None:
+    memo = _memo()
+    changes = change_feed.poll()
+    with memo.lock:
+        if changes is None:  # the feed cannot tell: keep nothing
+            memo.generation += 1
+            memo.by_slug.clear()
+        else:
+            memo.apply(changes)
+        kept = memo.by_slug.get(slug, _MISSING)
+        generation = memo.generation
+    if kept is not _MISSING:
+        return kept  # type: ignore[return-value]
+    data = _read_page_data(slug)
+    if changes is not None:
+        with memo.lock:
+            if memo.generation == generation:
+                if len(memo.by_slug) >= _MAX_KEPT:
+                    memo.by_slug.clear()
+                memo.by_slug[slug] = data
+    return data
 
 
 def _public_query():  # type: ignore[no-untyped-def]

@@ -1,0 +1,112 @@
+"""A web process keeps the webinar page's data while the database says nothing changed.
+
+Other processes stand in as a second connection writing straight to the database, as
+another gunicorn worker, the CLI or psql would: their changes must reach the page.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+
+from eventsapp import change_feed
+from eventsapp.models import change_notices
+from tests.support import create_webinar, statements, wait_until
+
+
+def _page(client) -> str:  # type: ignore[no-untyped-def]
+    response = client.get("/webinars/panel")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _statements_for_a_view(client) -> int:  # type: ignore[no-untyped-def]
+    with statements() as sent:
+        _page(client)
+    return len(sent)
+
+
+def test_an_unchanged_page_costs_no_query_and_any_change_shows_at_once(app, client, ctx):
+    create_webinar(slug="panel", capacity=5)
+    assert _statements_for_a_view(client) >= 1
+    assert _statements_for_a_view(app.test_client()) == 0  # the next visitor: nothing asked
+
+    other_process = sqlite3.connect(
+        app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    )
+    with other_process:
+        other_process.execute("UPDATE webinars SET seats_taken = 3")
+    assert "2 places left" in _page(client)
+    with other_process:
+        other_process.execute("UPDATE speakers SET bio = 'Helen has moved to Leeds.'")
+    assert "Helen has moved to Leeds." in _page(client)
+    other_process.close()
+    assert _statements_for_a_view(client) == 0
+
+
+def _pg_connect(pg_app) -> psycopg.Connection:  # type: ignore[no-untyped-def]
+    url = pg_app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg", "postgresql")
+    return psycopg.connect(url, autocommit=True)
+
+
+def test_on_postgresql_notices_bring_other_processes_changes(pg_app):
+    client = pg_app.test_client()
+    with pg_app.app_context():
+        create_webinar(slug="panel", capacity=5)
+        assert _statements_for_a_view(client) >= 1
+        assert _statements_for_a_view(client) == 0
+
+        with _pg_connect(pg_app) as other_process:
+            # A registration elsewhere: the notice carries the count, nothing is read.
+            other_process.execute("UPDATE webinars SET seats_taken = 3")
+            with statements() as sent:
+                wait_until(lambda: "2 places left" in _page(client), timeout=5)
+            assert sent == []
+            # Anything else: the page's data is read again.
+            other_process.execute("UPDATE speakers SET bio = 'Helen has moved to Leeds.'")
+            wait_until(lambda: "Helen has moved to Leeds." in _page(client), timeout=5)
+            other_process.execute("UPDATE webinars SET title = 'Living with neck pain'")
+            wait_until(lambda: "Living with neck pain" in _page(client), timeout=5)
+            # A rolled-back change says nothing.
+            with other_process.transaction(force_rollback=True):
+                other_process.execute("UPDATE webinars SET title = 'Never saved'")
+        assert "Never saved" not in _page(client)
+        assert _statements_for_a_view(client) == 0
+
+
+def test_on_postgresql_a_lost_listener_means_reading_every_time_until_it_is_back(
+    pg_app, monkeypatch
+):
+    client = pg_app.test_client()
+    with pg_app.app_context():
+        create_webinar(slug="panel", capacity=5)
+        _page(client)
+        with _pg_connect(pg_app) as admin:
+            ended = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'LISTEN%%'"
+            ).fetchall()
+            assert len(ended) == 1
+            # Once the process notices, it reads the database on every view: a change made
+            # while nobody listened still shows.
+            wait_until(lambda: _statements_for_a_view(client) >= 1, timeout=5)
+            admin.execute("UPDATE webinars SET title = 'Living with neck pain'")
+            assert "Living with neck pain" in _page(client)
+            assert _statements_for_a_view(client) >= 1
+        later = change_feed.monotonic() + change_feed.RETRY_SECONDS + 1
+        monkeypatch.setattr(change_feed, "monotonic", lambda: later)
+        _page(client)  # listening again
+        assert _statements_for_a_view(client) == 0
+
+
+def test_on_postgresql_without_the_triggers_pages_read_every_time(pg_app):
+    """A database created some other way than by the app (or by migrations) has no
+    triggers: the process must not wait for notices that never come."""
+    client = pg_app.test_client()
+    with pg_app.app_context():
+        create_webinar(slug="panel", capacity=5)
+        with _pg_connect(pg_app) as admin:
+            admin.execute(f"DROP TRIGGER {change_notices.TRIGGER_PREFIX}speakers ON speakers")
+        for _ in range(2):
+            assert _statements_for_a_view(client) >= 1
