@@ -12,7 +12,7 @@ import psycopg
 
 from eventsapp import change_feed
 from eventsapp.models import change_notices
-from tests.support import create_webinar, statements, wait_until
+from tests.support import create_webinar, csrf_token, registration_form, statements, wait_until
 
 
 def _page(client) -> str:  # type: ignore[no-untyped-def]
@@ -110,3 +110,19 @@ def test_on_postgresql_without_the_triggers_pages_read_every_time(pg_app):
             admin.execute(f"DROP TRIGGER {change_notices.TRIGGER_PREFIX}speakers ON speakers")
         for _ in range(2):
             assert _statements_for_a_view(client) >= 1
+
+
+def test_on_postgresql_a_registration_here_updates_the_kept_page_without_reading(pg_app):
+    """The registration POST declares the one thing it changes on the page, the seat count:
+    neither it nor the next views read the webinar again, and the count is right at once."""
+    client = pg_app.test_client()
+    with pg_app.app_context():
+        create_webinar(slug="panel", capacity=5)
+        form = {**registration_form(), "csrf_token": csrf_token(_page(client))}
+        client.get("/webinars/panel/registered?place=confirmed")  # rendered once, kept
+        with statements() as sent:
+            assert client.post("/webinars/panel", data=form).status_code == 303
+            page = _page(client)
+            client.get("/webinars/panel/registered?place=confirmed")
+        assert "4 places left" in page
+        assert not [s for s in sent if s.lstrip().upper().startswith("SELECT")]

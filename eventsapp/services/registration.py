@@ -17,11 +17,12 @@ from flask import current_app
 from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm.util import identity_key
 
+from eventsapp.change_feed import SeatsTaken
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.models import MarketingConsent, Registration, Webinar
 from eventsapp.models.inserts import insert_unless_exists
-from eventsapp.services import privacy_notices, tokens
+from eventsapp.services import privacy_notices, tokens, webinars
 from eventsapp.services.webinars import Availability, RegistrationTarget, availability
 
 MANAGE = "manage"
@@ -149,6 +150,7 @@ _TAKE_SEAT = (
         _webinars.c.id == bindparam("webinar_id"), _webinars.c.seats_taken < _webinars.c.capacity
     )
     .values(seats_taken=_webinars.c.seats_taken + 1)
+    .returning(_webinars.c.seats_taken)
 )
 _RELEASE_SEAT = (
     update(_webinars)
@@ -157,8 +159,9 @@ _RELEASE_SEAT = (
 )
 
 
-def _take_seat(webinar_id: int) -> bool:
-    return db.session.execute(_TAKE_SEAT, {"webinar_id": webinar_id}).rowcount == 1
+def _take_seat(webinar_id: int) -> int | None:
+    """The seats taken once this one is, or None if there was none free."""
+    return db.session.execute(_TAKE_SEAT, {"webinar_id": webinar_id}).scalar()
 
 
 def _release_seat(webinar_id: int) -> None:
@@ -361,7 +364,10 @@ def _record_marketing(
 
 
 def _take_place(target: RegistrationTarget) -> str:
-    if _take_seat(target.id):
+    taken = _take_seat(target.id)
+    # All register() writes is this count and rows no public page shows.
+    webinars.declare_page_changes([] if taken is None else [SeatsTaken(target.id, taken)])
+    if taken is not None:
         return "confirmed"
     if target.waitlist_enabled:
         return "waitlisted"
@@ -373,6 +379,7 @@ def _already_registered(
 ) -> RegistrationResult:
     """Tell the owner by email (at most once an hour), change nothing; the page says what a
     newcomer would be told (`state`: what the webinar offers now)."""
+    webinars.declare_page_changes([])
     outbox.enqueue_by_id(
         "already_registered",
         recipient=email,
@@ -421,7 +428,7 @@ def promote_from_waitlist(webinar: Webinar, now: datetime) -> list[Registration]
     of both waiting for (and then both skipping) the same first row.
     """
     promoted: list[Registration] = []
-    while _take_seat(webinar.id):
+    while _take_seat(webinar.id) is not None:
         nxt = db.session.scalars(
             select(Registration)
             .where(Registration.webinar_id == webinar.id, Registration.status == "waitlisted")
@@ -445,7 +452,7 @@ def _confirm_promoted(registration: Registration, now: datetime) -> None:
 
 def confirm_waitlisted(registration: Registration, now: datetime) -> bool:
     """Give this waiting person a seat if one is free (an organiser's choice of who)."""
-    if registration.status != "waitlisted" or not _take_seat(registration.webinar_id):
+    if registration.status != "waitlisted" or _take_seat(registration.webinar_id) is None:
         return False
     _confirm_promoted(registration, now)
     db.session.expire(registration.webinar, ["seats_taken"])

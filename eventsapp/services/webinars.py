@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -143,7 +144,7 @@ def page_version(slug: str, now: datetime) -> PageVersion | None:
 
 @dataclass(frozen=True)
 class _PageData:
-    target: RegistrationTarget  # without hosts: the page does not need them as values
+    target: RegistrationTarget
     content: bytes  # a digest of what the page shows but the seat count
 
 
@@ -159,9 +160,10 @@ def _read_page_data(slug: str) -> _PageData | None:
         return None
     values = row._mapping
     shown = (values["webinar"], values["hosts"], values["panel"])
-    # A digest, not the row: small to keep as a key.
+    hosts = sorted(json.loads(values["hosts"] or "[]"))  # [id, name, website, description]
     return _PageData(
-        RegistrationTarget.from_values(values, hosts=()),
+        RegistrationTarget.from_values(values, tuple(Host(h[0], h[1], h[3]) for h in hosts)),
+        # A digest, not the row: small to keep as a key.
         hashlib.sha256(repr(shown).encode()).digest(),
     )
 
@@ -208,15 +210,45 @@ def _memo() -> _PageDataMemo:
     return memo
 
 
+# In Session.info for the current transaction: the changes to public pages declared by the
+# code that wrote them (register() declares a seat count), and whether ORM objects were
+# flushed, which may have changed anything.
+_DECLARED = "public_page_changes"
+_FLUSHED = "public_page_objects_flushed"
+
+
+def declare_page_changes(changes: list[change_feed.Change]) -> None:
+    """What the current transaction changes on public pages, for this process's own copy
+    of their data (see _after_own_commit). Only for code whose writes are all Core
+    statements it can describe completely; without a declaration a commit may have changed
+    anything."""
+    db.session.info.setdefault(_DECLARED, []).extend(changes)
+
+
+@event.listens_for(db.session, "after_flush")
+def _objects_flushed(session: Any, _context: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info[_FLUSHED] = True
+
+
 @event.listens_for(db.session, "after_commit")
-def _forget_after_own_commit(_session: Any) -> None:
+def _after_own_commit(session: Any) -> None:
     """This process's own writes show on its next page at once. The feed would tell it too,
     but on PostgreSQL a notice arrives a moment after the commit, and the visitor who just
     registered, or the organiser who just saved, may ask for the page sooner than that."""
+    declared = session.info.pop(_DECLARED, None)
+    if session.info.pop(_FLUSHED, False) or declared is None:
+        declared = [change_feed.ANYTHING]
     if has_app_context():
         memo = _memo()
         with memo.lock:
-            memo.apply([change_feed.ANYTHING])
+            memo.apply(declared)
+
+
+@event.listens_for(db.session, "after_rollback")
+def _after_own_rollback(session: Any) -> None:
+    session.info.pop(_DECLARED, None)
+    session.info.pop(_FLUSHED, None)
 
 
 def _page_data(slug: str) -> _PageData | None:
@@ -323,32 +355,11 @@ class RegistrationTarget(SeatsAndEnd):
         return cls(**{name: values[name] for name in _TARGET_COLUMNS}, hosts=hosts)
 
 
-# One round trip: the webinar's row once per host (a webinar has one or two hosts).
-_TARGET = (
-    select(
-        *(_webinars.c[name] for name in _TARGET_COLUMNS),
-        _organisations.c.id.label("host_id"),
-        _organisations.c.name.label("host_name"),
-        _organisations.c.marketing_description.label("host_description"),
-    )
-    .select_from(
-        _webinars.outerjoin(webinar_hosts, webinar_hosts.c.webinar_id == _webinars.c.id).outerjoin(
-            _organisations, _organisations.c.id == webinar_hosts.c.organisation_id
-        )
-    )
-    .where(_webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES))
-    .order_by(_organisations.c.id)
-)
-
-
 def registration_target(slug: str) -> RegistrationTarget | None:
-    """A public webinar, as registering needs it; None if there is none by that slug."""
-    rows = db.session.execute(_TARGET, {"slug": slug}).all()
-    if not rows:
-        return None
-    return RegistrationTarget.from_values(
-        rows[0]._mapping,
-        tuple(
-            Host(r.host_id, r.host_name, r.host_description) for r in rows if r.host_id is not None
-        ),
-    )
+    """A public webinar, as registering needs it; None if there is none by that slug.
+
+    The page's data (see page_version): a visitor who opened the page moments ago costs
+    the database nothing here. Seats are decided by the conditional UPDATE, not by this.
+    """
+    data = _page_data(slug)
+    return None if data is None else data.target
