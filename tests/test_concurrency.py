@@ -71,6 +71,14 @@ def test_postgres_sixty_concurrent_registrations_for_ten_seats(pg_app, pg_live_s
     assert kinds == {"confirmation": 10, "waitlisted": 50}
 
 
+def test_postgres_thirty_at_once_for_five_seats_without_a_waiting_list(pg_app, pg_live_server):
+    webinar_id, slug = _webinar(pg_app, capacity=5, waitlist_enabled=False)
+    codes = _register_concurrently(pg_live_server, slug, 30)
+    assert sorted(codes) == [303] * 5 + [409] * 25  # the others are told it is full
+    assert _statuses(pg_app, webinar_id) == {"confirmed": 5}
+    assert _seats_taken(pg_app, webinar_id) == 5
+
+
 def test_postgres_concurrent_cancellations_promote_different_people(pg_app, pg_live_server):
     webinar_id, slug = _webinar(pg_app, capacity=10)
     _register_concurrently(pg_live_server, slug, 20)

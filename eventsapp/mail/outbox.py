@@ -19,6 +19,11 @@ def sender_domain() -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
+def new_message_id() -> str:
+    """Fixed when the email is queued, so a retried send carries the same Message-ID."""
+    return f"<{secrets.token_hex(16)}@{sender_domain()}>"
+
+
 def enqueue(
     kind: str,
     *,
@@ -69,8 +74,7 @@ def enqueue_by_id(
         "status": "queued",
         "attempts": 0,
         "due_at": due_at or now,
-        # Fixed now so a retried send carries the same Message-ID (one per email).
-        "message_id": f"<{secrets.token_hex(16)}@{sender_domain()}>",
+        "message_id": new_message_id(),
         "created_at": now,
     }
     inserted = db.session.execute(

@@ -197,11 +197,9 @@ def register(slug: str) -> tuple[str, int] | BaseResponse:
         marketing_organisation_ids=frozenset(form.marketing.data or ()),
     )
     try:
-        result = registrations.register(target, data, now)
+        result = registrations.register_and_commit(target, data, now)
     except registrations.RegistrationError as exc:
-        db.session.rollback()
         return _render_refused(slug, form, exc.state, 409, refused=exc.state)
-    db.session.commit()
     return redirect(url_for(".registered", slug=slug, place=result.place), code=303)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm.util import identity_key
 from eventsapp.change_feed import SeatsTaken
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
-from eventsapp.models import MarketingConsent, Registration, Webinar
+from eventsapp.models import MarketingConsent, Registration, Webinar, registration_statement
 from eventsapp.models.inserts import insert_unless_exists
 from eventsapp.services import privacy_notices, tokens, webinars
 from eventsapp.services.webinars import Availability, RegistrationTarget, availability
@@ -174,7 +174,7 @@ def _set_status(registration: Registration, status: str, now: datetime) -> None:
     registration.version += 1
 
 
-def _status_key(kind: str, registration_id: int, version: int) -> str:
+def _status_key(kind: str, registration_id: int | str, version: int) -> str:
     """One email per kind per status change: the version rises with every change."""
     return f"{kind}:reg{registration_id}:v{version}"
 
@@ -252,6 +252,68 @@ def register(
     return RegistrationResult(_place_label(status), registration_id)
 
 
+def register_and_commit(
+    target: RegistrationTarget, data: RegistrationInput, now: datetime
+) -> RegistrationResult:
+    """register() and commit: the whole write of the registration form.
+
+    On PostgreSQL a new address is registered by one statement on its own (see
+    models/registration_statement.py); anything else (an address registered before, a full
+    webinar) goes the general way. On RegistrationError nothing is saved.
+    """
+    if db.engine.dialect.name == "postgresql" and availability(target, now).accepts_registrations:
+        result = _register_in_one_statement(target, data, now)
+        if result is not None:
+            return result
+    try:
+        result = register(target, data, now)
+    except RegistrationError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
+
+
+_ID_SLOT = "\x00"
+# The email's dedupe key around the registration's id, which the statement puts in.
+_KEY_HEAD_CONFIRMED, _KEY_TAIL = _status_key("confirmation", _ID_SLOT, 1).split(_ID_SLOT)
+_KEY_HEAD_WAITLISTED = _status_key("waitlisted", _ID_SLOT, 1).split(_ID_SLOT)[0]
+
+
+def _register_in_one_statement(
+    target: RegistrationTarget, data: RegistrationInput, now: datetime
+) -> RegistrationResult | None:
+    """None when the statement did nothing: the caller goes the general way."""
+    notice = privacy_notices.current().version
+    values = _new_registration(target.id, data, normalise_email(data.email), now, notice)
+    prefix = registration_statement.PREFIX
+    chosen = data.marketing_organisation_ids
+    with db.engine.connect() as connection:
+        row = (
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            .execute(
+                registration_statement.REGISTER,
+                {
+                    **{prefix + name: value for name, value in values.items()},
+                    "webinar_id": target.id,
+                    "host_ids": [host.id for host in target.hosts],
+                    "host_given": [host.id in chosen for host in target.hosts],
+                    "now": now,
+                    "message_id": outbox.new_message_id(),
+                    "key_head_confirmed": _KEY_HEAD_CONFIRMED,
+                    "key_head_waitlisted": _KEY_HEAD_WAITLISTED,
+                    "key_tail": _KEY_TAIL,
+                },
+            )
+            .first()
+        )
+    if row is None:
+        return None
+    taken = row.seats_taken
+    webinars.committed_page_changes([] if taken is None else [SeatsTaken(target.id, taken)])
+    return RegistrationResult(_place_label(row.status), row.id)
+
+
 _registrations = Registration.__table__
 _consents = MarketingConsent.__table__
 _INSERT_CONSENTS = insert(_consents)
@@ -275,6 +337,25 @@ def _personal_details(data: RegistrationInput, now: datetime, notice: str) -> di
     }
 
 
+def _new_registration(
+    webinar_id: int, data: RegistrationInput, email_normalised: str, now: datetime, notice: str
+) -> dict[str, Any]:
+    """A new registration's values but its status, with fresh link tokens."""
+    salt, join_salt = tokens.new_salt(), tokens.new_salt()
+    return {
+        "webinar_id": webinar_id,
+        "email_normalised": email_normalised,
+        "version": 1,
+        "ical_sequence_offset": 0,
+        "created_at": now,
+        "token_salt": salt,
+        "manage_token_hash": _stored_link_hash(MANAGE, salt),
+        "join_salt": join_salt,
+        "join_token_hash": _stored_link_hash(JOIN, join_salt),
+        **_personal_details(data, now, notice),
+    }
+
+
 def _insert(
     webinar_id: int,
     data: RegistrationInput,
@@ -285,22 +366,9 @@ def _insert(
 ) -> int | None:
     """A new registration with its link tokens; None if this address is registered already
     (the unique constraint decides, also between two requests at the same moment)."""
-    salt, join_salt = tokens.new_salt(), tokens.new_salt()
     row = db.session.execute(
         insert_unless_exists(_registrations, "webinar_id", "email_normalised"),
-        {
-            "webinar_id": webinar_id,
-            "email_normalised": email_normalised,
-            "status": status,
-            "version": 1,
-            "ical_sequence_offset": 0,
-            "created_at": now,
-            "token_salt": salt,
-            "manage_token_hash": _stored_link_hash(MANAGE, salt),
-            "join_salt": join_salt,
-            "join_token_hash": _stored_link_hash(JOIN, join_salt),
-            **_personal_details(data, now, notice),
-        },
+        {**_new_registration(webinar_id, data, email_normalised, now, notice), "status": status},
     ).first()
     if row is None:
         return None

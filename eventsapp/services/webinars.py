@@ -225,6 +225,14 @@ def declare_page_changes(changes: list[change_feed.Change]) -> None:
     db.session.info.setdefault(_DECLARED, []).extend(changes)
 
 
+def committed_page_changes(changes: list[change_feed.Change]) -> None:
+    """Changes to public pages committed by this process outside the session (see
+    declare_page_changes): applied to its kept page data at once."""
+    memo = _memo()
+    with memo.lock:
+        memo.apply(changes)
+
+
 @event.listens_for(db.session, "after_flush")
 def _objects_flushed(session: Any, _context: Any) -> None:
     if session.new or session.dirty or session.deleted:
@@ -240,9 +248,7 @@ def _after_own_commit(session: Any) -> None:
     if session.info.pop(_FLUSHED, False) or declared is None:
         declared = [change_feed.ANYTHING]
     if has_app_context():
-        memo = _memo()
-        with memo.lock:
-            memo.apply(declared)
+        committed_page_changes(declared)
 
 
 @event.listens_for(db.session, "after_rollback")
