@@ -75,6 +75,7 @@ def test_public_pages_and_feeds_answer_conditional_gets(client, ctx):
         "/past",
         "/privacy",
         "/webinars/panel",
+        "/webinars/panel/registered?place=confirmed",
         "/calendar.ics",
         "/webinars/panel/calendar.ics",
     ):

@@ -10,9 +10,11 @@ brings hundreds a minute. One bounded, thread-safe cache per app.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -37,24 +39,34 @@ def places_left(context: Any, seats_left: int) -> str:
 _MAX_ENTRIES = 256
 
 
+@dataclass(frozen=True)
+class CachedPage:
+    html: str  # with the slots
+    # A digest of `html`: with what goes into the slots it identifies the page sent, so the
+    # page's ETag need not hash the whole body on every view.
+    digest: bytes
+
+
 class PageCache:
     def __init__(self) -> None:
-        self._pages: OrderedDict[Hashable, str] = OrderedDict()
+        self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> CachedPage | None:
         with self._lock:
             page = self._pages.get(key)
             if page is not None:
                 self._pages.move_to_end(key)
             return page
 
-    def put(self, key: Hashable, page: str) -> None:
+    def put(self, key: Hashable, html: str) -> CachedPage:
+        page = CachedPage(html, hashlib.sha256(html.encode()).digest())
         with self._lock:
             self._pages[key] = page
             self._pages.move_to_end(key)
             while len(self._pages) > _MAX_ENTRIES:
                 self._pages.popitem(last=False)
+        return page
 
     def __len__(self) -> int:
         return len(self._pages)

@@ -25,7 +25,7 @@ from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import Registration, Speaker, Webinar
-from eventsapp.public import bp, calendar_links, page_cache
+from eventsapp.public import bp, calendar_links, conditional, page_cache
 from eventsapp.public.forms import FeedbackForm, RegistrationForm
 from eventsapp.services import certificates, joining, privacy_notices, webinars
 from eventsapp.services import feedback as surveys
@@ -144,12 +144,12 @@ def _cached_page(
     token = generate_csrf() if has_form else None
     cache = page_cache.for_app()
     key = (*name, slug, version.key)
-    page = cache.get(key)
-    if page is None:
-        page = render()
-        cache.put(key, page.replace(token, page_cache.TOKEN_SLOT) if token else page)
-    else:
-        page = page.replace(page_cache.TOKEN_SLOT, token) if token else page
+    cached = cache.get(key)
+    if cached is None:
+        html = render()
+        cached = cache.put(key, html.replace(token, page_cache.TOKEN_SLOT) if token else html)
+    conditional.tag_page(cached.digest, places_left)
+    page = cached.html.replace(page_cache.TOKEN_SLOT, token) if token else cached.html
     return page.replace(page_cache.SEATS_SLOT, places_left)
 
 
