@@ -61,7 +61,8 @@ ANYTHING = Changed()
 
 
 class ChangeFeed:
-    """Never tells: for an in-memory SQLite database (private to each connection)."""
+    """Never tells: for an in-memory SQLite database (private to each connection), or when
+    CHANGE_FEED is off."""
 
     def poll(self) -> list[Change] | None:
         return None
@@ -179,9 +180,11 @@ def _parse(payload: str) -> Change:
     return ANYTHING
 
 
-def for_engine(engine: Engine) -> ChangeFeed:
-    if engine.dialect.name == "postgresql":
-        feed: ChangeFeed = PostgresFeed(engine)
+def for_engine(engine: Engine, enabled: bool = True) -> ChangeFeed:
+    if not enabled:
+        feed: ChangeFeed = ChangeFeed()
+    elif engine.dialect.name == "postgresql":
+        feed = PostgresFeed(engine)
     elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         feed = SQLiteFeed(engine)
     else:
@@ -192,7 +195,8 @@ def for_engine(engine: Engine) -> ChangeFeed:
 
 def configure(engine: Engine) -> None:
     """Give the current app its feed (call once, in create_app)."""
-    current_app.extensions["change_feed"] = for_engine(engine)
+    enabled = current_app.config.get("CHANGE_FEED", True)
+    current_app.extensions["change_feed"] = for_engine(engine, enabled)
 
 
 def poll() -> list[Change] | None:

@@ -84,6 +84,10 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         # No pool_pre_ping: PostgreSQL connections are pinged after idleness (postgres.py).
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # Keep the public page's data per process while the database reports no change
+        # (eventsapp/change_feed.py). Off when DATABASE_URL goes through a pooler in
+        # transaction mode (PgBouncer): LISTEN needs a session of its own.
+        "CHANGE_FEED": _bool(env.get("CHANGE_FEED"), default=True),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # Mail: with no MAIL_SERVER the worker writes .eml files under instance/mail/.
         "MAIL_SERVER": mail_server,

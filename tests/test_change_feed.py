@@ -11,6 +11,7 @@ import sqlite3
 import psycopg
 
 from eventsapp import change_feed
+from eventsapp.extensions import db
 from eventsapp.models import change_notices
 from tests.support import create_webinar, csrf_token, registration_form, statements, wait_until
 
@@ -126,3 +127,10 @@ def test_on_postgresql_a_registration_here_updates_the_kept_page_without_reading
             client.get("/webinars/panel/registered?place=confirmed")
         assert "4 places left" in page
         assert not [s for s in sent if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_with_the_feed_off_every_view_reads_the_database(app, client, ctx):
+    app.extensions["change_feed"] = change_feed.for_engine(db.engine, enabled=False)
+    create_webinar(slug="panel", capacity=5)
+    for _ in range(2):
+        assert _statements_for_a_view(client) >= 1
