@@ -257,26 +257,31 @@ def _after_own_rollback(session: Any) -> None:
     session.info.pop(_FLUSHED, None)
 
 
-def _page_data(slug: str) -> _PageData | None:
+def _kept(slug: str) -> tuple[object, int | None]:
+    """What is kept for `slug` once the feed's changes are applied (_MISSING if nothing),
+    and the generation to keep a fresh read under (None: keep nothing, the feed cannot tell)."""
     memo = _memo()
     changes = change_feed.poll()
     with memo.lock:
-        if changes is None:  # the feed cannot tell: keep nothing
+        if changes is None:
             memo.generation += 1
             memo.by_slug.clear()
-        else:
-            memo.apply(changes)
-        kept = memo.by_slug.get(slug, _MISSING)
-        generation = memo.generation
+            return _MISSING, None
+        memo.apply(changes)
+        return memo.by_slug.get(slug, _MISSING), memo.generation
+
+
+def _page_data(slug: str) -> _PageData | None:
+    kept, generation = _kept(slug)
     if kept is not _MISSING:
         return kept  # type: ignore[return-value]
     data = _read_page_data(slug)
-    if changes is not None:
-        with memo.lock:
-            if memo.generation == generation:
-                if len(memo.by_slug) >= _MAX_KEPT:
-                    memo.by_slug.clear()
-                memo.by_slug[slug] = data
+    memo = _memo()
+    with memo.lock:
+        if generation is not None and memo.generation == generation:
+            if len(memo.by_slug) >= _MAX_KEPT:
+                memo.by_slug.clear()
+            memo.by_slug[slug] = data
     return data
 
 
@@ -361,11 +366,41 @@ class RegistrationTarget(SeatsAndEnd):
         return cls(**{name: values[name] for name in _TARGET_COLUMNS}, hosts=hosts)
 
 
+# One round trip: the webinar's row once per host (a webinar has one or two hosts).
+_TARGET = (
+    select(
+        *(_webinars.c[name] for name in _TARGET_COLUMNS),
+        _organisations.c.id.label("host_id"),
+        _organisations.c.name.label("host_name"),
+        _organisations.c.marketing_description.label("host_description"),
+    )
+    .select_from(
+        _webinars.outerjoin(webinar_hosts, webinar_hosts.c.webinar_id == _webinars.c.id).outerjoin(
+            _organisations, _organisations.c.id == webinar_hosts.c.organisation_id
+        )
+    )
+    .where(_webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES))
+    .order_by(_organisations.c.id)
+)
+
+
 def registration_target(slug: str) -> RegistrationTarget | None:
     """A public webinar, as registering needs it; None if there is none by that slug.
 
-    The page's data (see page_version): a visitor who opened the page moments ago costs
-    the database nothing here. Seats are decided by the conditional UPDATE, not by this.
+    The page's kept data when it is current (see page_version): a visitor who opened the
+    page moments ago then costs the database nothing here. Otherwise a query lighter than
+    the page's (on SQLite any commit, so every registration, makes the kept data stale).
+    Seats are decided by the conditional UPDATE, not by this.
     """
-    data = _page_data(slug)
-    return None if data is None else data.target
+    kept, _ = _kept(slug)
+    if kept is not _MISSING:
+        return None if kept is None else kept.target  # type: ignore[attr-defined]
+    rows = db.session.execute(_TARGET, {"slug": slug}).all()
+    if not rows:
+        return None
+    return RegistrationTarget.from_values(
+        rows[0]._mapping,
+        tuple(
+            Host(r.host_id, r.host_name, r.host_description) for r in rows if r.host_id is not None
+        ),
+    )
