@@ -21,6 +21,23 @@ from eventsapp.models.webinar import Webinar
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
 
 
+# The columns an email queued by INSERT … SELECT gives, in this order (reminders are planned
+# that way, and a registration on PostgreSQL queues its email in the same statement).
+FROM_SELECT_COLUMNS = (
+    "dedupe_key",
+    "kind",
+    "recipient",
+    "registration_id",
+    "webinar_id",
+    "context",
+    "status",
+    "attempts",
+    "due_at",
+    "message_id",
+    "created_at",
+)
+
+
 class OutboxMessage(db.Model):  # type: ignore[name-defined]
     __tablename__ = "outbox"
     __table_args__ = (

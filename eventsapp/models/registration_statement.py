@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from eventsapp.models.outbox import OutboxMessage
+from eventsapp.models.outbox import FROM_SELECT_COLUMNS, OutboxMessage
 from eventsapp.models.registration import MarketingConsent, Registration
 from eventsapp.models.webinar import Webinar
 
@@ -152,19 +152,7 @@ def _build():  # type: ignore[no-untyped-def]
     mail = (
         _outbox.insert()
         .from_select(
-            [
-                "dedupe_key",
-                "kind",
-                "recipient",
-                "registration_id",
-                "webinar_id",
-                "context",
-                "status",
-                "attempts",
-                "due_at",
-                "message_id",
-                "created_at",
-            ],
+            FROM_SELECT_COLUMNS,
             select(
                 func.concat(key_head, ins.c.id, bindparam("key_tail", type_=String)),
                 case((confirmed, "confirmation"), else_="waitlisted"),

@@ -20,6 +20,7 @@ from eventsapp.extensions import db
 from eventsapp.mail.outbox import sender_domain
 from eventsapp.models import OutboxMessage, Registration, ReminderPlan, Webinar
 from eventsapp.models.inserts import insert_unless_exists
+from eventsapp.models.outbox import FROM_SELECT_COLUMNS
 
 KIND = "reminder"
 _LONGEST_OFFSET = timedelta(days=8)  # the longest offset organisers can choose is a week
@@ -79,20 +80,7 @@ def _queue(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> in
         Registration.status_changed_at <= due_at,
         Registration.reminders_opt_out.is_(False),
     )
-    columns = [
-        "dedupe_key",
-        "kind",
-        "recipient",
-        "registration_id",
-        "webinar_id",
-        "context",
-        "status",
-        "attempts",
-        "due_at",
-        "message_id",
-        "created_at",
-    ]
-    db.session.execute(insert(OutboxMessage.__table__).from_select(columns, rows))
+    db.session.execute(insert(OutboxMessage.__table__).from_select(FROM_SELECT_COLUMNS, rows))
     # Counted separately: psycopg reports rowcount -1 for INSERT ... SELECT.
     return db.session.scalar(select(func.count()).select_from(rows.subquery())) or 0
 
