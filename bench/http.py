@@ -56,9 +56,12 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SLUG = "bench-panel"
 
 
-def _env(database: str, instance: str, port: int, smtp_port: int = 25) -> dict[str, str]:
+def _env(
+    database: str, instance: str, port: int, smtp_port: int = 25, redis: str | None = None
+) -> dict[str, str]:
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},  # only --redis sets it
+        **({"REDIS_URL": redis} if redis else {}),
         "APP_ENV": "production",
         "SECRET_KEY": "bench-secret-" + "k" * 40,
         "DATABASE_URL": database,
@@ -466,22 +469,28 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
     parser.add_argument("--flow-seconds", type=int, default=20)
     parser.add_argument("--visitors", type=int, default=16)
+    parser.add_argument(
+        "--redis",
+        help="Redis URL for the rate-limit counters, as in production (default: in memory)",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     instance = tempfile.mkdtemp(prefix="bench-http-")
     print(f"gunicorn log: {instance}/gunicorn.log", file=sys.stderr)
     database = args.database or f"sqlite:///{instance}/bench.db"
     backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
+    if args.redis:
+        backend += " + Redis"
     port = listen_port()
 
-    env = _env(database, instance, port)
+    env = _env(database, instance, port, redis=args.redis)
     prepare(env, capacity=10_000_000)
     with Gunicorn(env) as server:
         figures = throughput(port, args.rounds, args.seconds)
         flow = visitor_flow(port, args.visitors, args.flow_seconds)
 
     with Sink(Path(instance) / "burst.spool") as sink:
-        env = _env(database, instance, port, smtp_port=sink.port)
+        env = _env(database, instance, port, smtp_port=sink.port, redis=args.redis)
         prepare(env, capacity=500)
         with Gunicorn(env) as server:
             burst_result = burst(env, server, attempts=2000, concurrency=64)
