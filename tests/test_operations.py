@@ -36,6 +36,7 @@ def test_healthz_reports_the_database_and_how_long_the_oldest_email_has_waited(a
         "queued_due": 0,
         "oldest_due_seconds": 0,
         "failed_last_day": 0,
+        "notification_queue_usage": 0.0,
         "status": "ok",
     }
 
@@ -52,6 +53,14 @@ def test_healthz_reports_the_database_and_how_long_the_oldest_email_has_waited(a
     assert 1190 <= stuck.json["oldest_due_seconds"] <= 1300
     body = stuck.get_data(as_text=True)
     assert "ann" not in body.lower() and "example.com" not in body  # counts, never people
+
+
+def test_healthz_on_postgresql_reports_how_full_the_notification_queue_is(pg_app):
+    """The web processes' change feed listens for notices; a listener that never reads
+    would let PostgreSQL's queue fill, and then every commit that notifies would fail."""
+    response = pg_app.test_client().get("/healthz")
+    assert response.json["status"] == "ok"
+    assert response.json["notification_queue_usage"] == 0.0
 
 
 def test_healthz_is_503_when_the_database_does_not_answer(tmp_path):

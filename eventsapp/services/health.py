@@ -1,7 +1,9 @@
 """What /healthz reports: can we reach the database, and is the mail queue moving?
 
 Counts and ages only, never an address or a name. The oldest due email's age is the figure
-to alert on: it grows when no worker is running or the mail server refuses us.
+to alert on: it grows when no worker is running or the mail server refuses us. On
+PostgreSQL, how full the notification queue is (the web processes' change feed; see
+docs/design.md): commits that notify fail when it is full.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Health:
     queued_due: int = 0
     oldest_due_seconds: int = 0
     failed_last_day: int = 0
+    notification_queue_usage: float = 0.0  # PostgreSQL's pg_notification_queue_usage()
     status: str = "ok"
 
     def as_json(self) -> dict[str, object]:
@@ -36,6 +39,9 @@ def check(now: datetime, max_queue_age: timedelta) -> Health:
                 OutboxMessage.status.in_(("queued", "sending")), OutboxMessage.due_at <= now
             )
         ).one()
+        notices = 0.0
+        if db.engine.dialect.name == "postgresql":
+            notices = db.session.scalar(text("SELECT pg_notification_queue_usage()")) or 0.0
         failed = db.session.scalar(
             select(func.count()).where(
                 OutboxMessage.status == "failed",
@@ -51,5 +57,6 @@ def check(now: datetime, max_queue_age: timedelta) -> Health:
         queued_due=queued_due,
         oldest_due_seconds=age,
         failed_last_day=failed or 0,
-        status="degraded" if age > max_queue_age.total_seconds() else "ok",
+        notification_queue_usage=round(notices, 4),
+        status="degraded" if age > max_queue_age.total_seconds() or notices > 0.5 else "ok",
     )
