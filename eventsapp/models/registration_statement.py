@@ -20,9 +20,13 @@ the caller then goes the general way (services/registration.py), which also expl
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Integer,
+    Select,
     String,
     bindparam,
     case,
@@ -41,32 +45,12 @@ from eventsapp.models.outbox import FROM_SELECT_COLUMNS, OutboxMessage
 from eventsapp.models.registration import MarketingConsent, Registration
 from eventsapp.models.webinar import Webinar
 
-# The registration's values, given as parameters named PREFIX + the column's name (status is
-# decided here).
+# The registration's values are given as parameters named PREFIX + the column's name; which
+# columns, the caller says (statement(fields)), and status is decided here. Also parameters:
+# host_ids and host_given (arrays, one element per host), message_id, now, and the email's
+# dedupe key around the registration's id: key_head_confirmed, key_head_waitlisted, key_tail
+# (services/registration.py keeps the one key format).
 PREFIX = "new_"
-REGISTRATION_FIELDS = (
-    "webinar_id",
-    "email_normalised",
-    "version",
-    "ical_sequence_offset",
-    "created_at",
-    "token_salt",
-    "manage_token_hash",
-    "join_salt",
-    "join_token_hash",
-    "full_name",
-    "email",
-    "audience",
-    "question",
-    "access_needs",
-    "consent_given_at",
-    "consent_notice_version",
-    "status_changed_at",
-)
-# Also parameters: webinar_id, host_ids and host_given (arrays, one element per host),
-# message_id, now, and the email's dedupe key around the registration's id:
-# key_head_confirmed, key_head_waitlisted, key_tail (services/registration.py keeps the one
-# key format).
 
 _webinars = Webinar.__table__
 _registrations = Registration.__table__
@@ -80,10 +64,13 @@ def _param(table, name: str):  # type: ignore[no-untyped-def]
     return bindparam(PREFIX + name, type_=table.c[name].type)
 
 
-def _build():  # type: ignore[no-untyped-def]
+@cache
+def statement(fields: tuple[str, ...]) -> Select[Any]:
+    """The statement for a registration with these columns' values (built once)."""
+    webinar_id = _param(_registrations, "webinar_id")
     w = (
         select(_webinars.c.seats_taken, _webinars.c.capacity, _webinars.c.waitlist_enabled)
-        .where(_webinars.c.id == bindparam("webinar_id"))
+        .where(_webinars.c.id == webinar_id)
         .with_for_update()
         .cte("w")
     )
@@ -92,14 +79,14 @@ def _build():  # type: ignore[no-untyped-def]
     defaults = {
         c.name: literal(c.default.arg, type_=c.type)
         for c in _registrations.c
-        if c.default is not None and c.default.is_scalar and c.name not in REGISTRATION_FIELDS
+        if c.default is not None and c.default.is_scalar and c.name not in fields
     }
     ins = (
         pg_insert(_registrations)
         .from_select(
-            [*REGISTRATION_FIELDS, "status", *defaults],
+            [*fields, "status", *defaults],
             select(
-                *(_param(_registrations, name) for name in REGISTRATION_FIELDS),
+                *(_param(_registrations, name) for name in fields),
                 case((free, "confirmed"), else_="waitlisted"),
                 *defaults.values(),
             ).where(or_(free, w.c.waitlist_enabled)),
@@ -113,7 +100,7 @@ def _build():  # type: ignore[no-untyped-def]
     seat = (
         update(_webinars)
         .where(
-            _webinars.c.id == bindparam("webinar_id"),
+            _webinars.c.id == webinar_id,
             _webinars.c.seats_taken < _webinars.c.capacity,
             exists(select(ins.c.id).where(confirmed)),
         )
@@ -158,7 +145,7 @@ def _build():  # type: ignore[no-untyped-def]
                 case((confirmed, "confirmation"), else_="waitlisted"),
                 _param(_registrations, "email"),
                 ins.c.id,
-                bindparam("webinar_id", type_=Integer),
+                webinar_id,
                 bindparam("context", value={}, type_=_outbox.c.context.type),
                 literal("queued"),
                 literal(0),
@@ -175,6 +162,3 @@ def _build():  # type: ignore[no-untyped-def]
         .select_from(ins.outerjoin(seat, true()))
         .add_cte(consents, mail)
     )
-
-
-REGISTER = _build()

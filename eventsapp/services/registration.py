@@ -292,10 +292,9 @@ def _register_in_one_statement(
         row = (
             connection.execution_options(isolation_level="AUTOCOMMIT")
             .execute(
-                registration_statement.REGISTER,
+                registration_statement.statement(tuple(values)),
                 {
                     **{prefix + name: value for name, value in values.items()},
-                    "webinar_id": target.id,
                     "host_ids": [host.id for host in target.hosts],
                     "host_given": [host.id in chosen for host in target.hosts],
                     "now": now,
