@@ -42,23 +42,23 @@ END $$""",
 )
 
 
-def _statement_trigger(table: str, events: str) -> str:
-    return (
-        f"CREATE TRIGGER {TRIGGER_PREFIX}{table} AFTER {events} ON {table} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION public_pages_changed()"
-    )
+def _trigger(table: str, events: str, level: str, function: str) -> tuple[str, str]:
+    """(name, CREATE TRIGGER statement)."""
+    name = TRIGGER_PREFIX + table + ("_updated" if level == "ROW" else "")
+    sql = f"CREATE TRIGGER {name} AFTER {events} ON {table} FOR EACH {level} EXECUTE FUNCTION "
+    return name, sql + function
 
 
-TRIGGERS = (
-    *(_statement_trigger(t, "INSERT OR UPDATE OR DELETE OR TRUNCATE") for t in WATCHED_TABLES),
-    _statement_trigger("webinars", "INSERT OR DELETE OR TRUNCATE"),
-    f"CREATE TRIGGER {TRIGGER_PREFIX}webinars_updated AFTER UPDATE ON webinars "
-    "FOR EACH ROW EXECUTE FUNCTION public_pages_webinar_updated()",
+_ANY_CHANGE = "INSERT OR UPDATE OR DELETE OR TRUNCATE"
+_TRIGGERS = dict(
+    [
+        *(_trigger(t, _ANY_CHANGE, "STATEMENT", "public_pages_changed()") for t in WATCHED_TABLES),
+        _trigger("webinars", "INSERT OR DELETE OR TRUNCATE", "STATEMENT", "public_pages_changed()"),
+        _trigger("webinars", "UPDATE", "ROW", "public_pages_webinar_updated()"),
+    ]
 )
-TRIGGER_NAMES = (
-    *(TRIGGER_PREFIX + t for t in (*WATCHED_TABLES, "webinars")),
-    TRIGGER_PREFIX + "webinars_updated",
-)
+TRIGGERS = tuple(_TRIGGERS.values())
+TRIGGER_NAMES = tuple(_TRIGGERS)
 
 
 def install(metadata: MetaData) -> None:
