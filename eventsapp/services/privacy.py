@@ -40,16 +40,15 @@ def _erase(ids: list[int], now: datetime) -> None:
     """Erase many registrations in a fixed number of statements, however many they are."""
     if not ids:
         return
+    # Unique per row, as the webinar-and-address constraint needs.
+    erased_address = literal("erased-") + cast(Registration.id, String) + literal("@invalid")
     db.session.execute(
         update(Registration)
         .where(Registration.id.in_(ids), Registration.erased_at.is_(None))
         .values(
             full_name=ERASED_NAME,
-            # Unique per row, as the webinar-and-address constraint needs.
-            email=literal("erased-") + cast(Registration.id, String) + literal("@invalid"),
-            email_normalised=literal("erased-")
-            + cast(Registration.id, String)
-            + literal("@invalid"),
+            email=erased_address,
+            email_normalised=erased_address,
             audience=None,
             question="",
             access_needs="",
