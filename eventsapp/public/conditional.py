@@ -33,13 +33,10 @@ CONDITIONAL_ENDPOINTS = {
 }
 
 
-_PAGE_TAG = "page_tag"
-
-
-def tag_page(digest: bytes, *filled_in: str) -> None:
-    """The response is a cached page (its digest) with `filled_in` put into its slots (and
-    the visitor's CSRF token): the tag is made from those instead of hashing the body."""
-    g.setdefault(_PAGE_TAG, digest + "\x00".join(filled_in).encode())
+def tag_page(digest: bytes, places_left: str) -> None:
+    """The response is a cached page (its digest) with the places left (and the visitor's
+    CSRF token) put into its slots: the tag is made from those instead of hashing the body."""
+    g.page_tag = digest + places_left.encode()
 
 
 @bp.after_request
@@ -53,7 +50,7 @@ def make_conditional(response: Response) -> Response:
         return response
     signed = g.get("csrf_token")  # Flask-WTF keeps the signed token it put in the page here
     session_token = str(session.get("csrf_token", "")).encode() if signed else b""
-    tagged = g.get(_PAGE_TAG)
+    tagged = g.get("page_tag")
     if tagged is not None:
         digest = hashlib.sha256(tagged + session_token)
     else:
