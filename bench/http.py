@@ -5,6 +5,9 @@ Run by hand (not part of `make test`); needs `wrk` (apt install wrk):
     .venv/bin/python bench/http.py                  # SQLite in a temporary folder
     .venv/bin/python bench/http.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test
 
+Rate-limit counters go to Redis (--redis, default redis://127.0.0.1:6379/15), as production
+keeps them; --memory-limits keeps them in each process instead, the default without REDIS_URL.
+
 1. wrk, alternating rounds: a hello route served by the same app and config
    (bench/wsgi_bench.py), the webinar page, and registration POSTs (a real CSRF token and
    session, a fresh address each time, capacity large). Median req/s, non-2xx/3xx, p99; each
@@ -191,10 +194,18 @@ def session_and_token(port: int) -> tuple[str, str]:
     return session_cookie(cookies), CSRF.search(body).group(1)
 
 
-WRK_POST = """
-local n = 0
+# Each wrk thread has a Lua state of its own, seeded alike: without a seed per run and per
+# thread, every thread of every run would send the same "visitors" (X-Forwarded-For), and
+# counters kept in Redis from an earlier run would refuse them (429).
+SEEDED_THREADS = """
 local id = 0
 setup = function(thread) id = id + 1; thread:set("tid", id) end
+init = function(args) math.randomseed(__SEED__ + tid * 7919) end
+"""
+WRK_POST = (
+    SEEDED_THREADS
+    + """
+local n = 0
 request = function()
   n = n + 1
   local email = "v" .. tid .. "-" .. n .. "-" .. math.random(1, 1e9) .. "@example.com"
@@ -206,18 +217,22 @@ request = function()
   return wrk.format("POST", "/webinars/__SLUG__", headers, body)
 end
 """
-WRK_GET = """
+)
+WRK_GET = (
+    SEEDED_THREADS
+    + """
 request = function()
   local headers = {}
   headers["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
   return wrk.format("GET", nil, headers)
 end
 """
+)
 
 
 def run_wrk(port: int, path: str, script: str, seconds: int, threads: int, connections: int) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(script)
+        lua.write(script.replace("__SEED__", str(random.randrange(1, 2**31))))
     out = subprocess.run(
         [
             "wrk",
@@ -288,6 +303,7 @@ setup = function(thread)
   thread:set("number", #threads)
 end
 init = function(args)
+  math.randomseed(__SEED__ + number * 7919)
   completed, failed, step, n = 0, 0, 1, 0
 end
 local function visitor_headers()
@@ -471,16 +487,23 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=16)
     parser.add_argument(
         "--redis",
-        help="Redis URL for the rate-limit counters, as in production (default: in memory)",
+        default="redis://127.0.0.1:6379/15",
+        help="Redis URL for the rate-limit counters, as in production (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-limits",
+        action="store_true",
+        help="keep the rate-limit counters in each process's memory instead (no REDIS_URL)",
     )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    if args.memory_limits:
+        args.redis = None
     instance = tempfile.mkdtemp(prefix="bench-http-")
     print(f"gunicorn log: {instance}/gunicorn.log", file=sys.stderr)
     database = args.database or f"sqlite:///{instance}/bench.db"
     backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
-    if args.redis:
-        backend += " + Redis"
+    backend += " + Redis" if args.redis else " (rate limits in memory)"
     port = listen_port()
 
     env = _env(database, instance, port, redis=args.redis)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_wtf import FlaskForm
 from wtforms import Field, SelectMultipleField
 from wtforms.form import BaseForm
 from wtforms.validators import DataRequired, Email, Length, ValidationError
@@ -19,6 +20,15 @@ def one_line(value: str | None) -> str | None:
     """Filter for single-line fields (names, titles, addresses): a pasted name cannot carry
     a newline into a header or an invite (see text.one_line)."""
     return text.one_line(value) if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """The base of every form. CSRFProtect checks the token of every POST before any view
+    runs, so a form does not check it a second time, nor sign a fresh token when it is
+    built; templates put the token in with the `csrf_field` macro (_forms.html)."""
+
+    class Meta:
+        csrf = False
 
 
 class Checkboxes(SelectMultipleField):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 
 from eventsapp.extensions import db
+from eventsapp.form_fields import Form
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.request_limits import allows_upload
@@ -16,7 +16,7 @@ from eventsapp.services import attendance, feedback, follow_ups
 REPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     report = FileField(
         "Attendance report (CSV)", validators=[FileRequired("Choose the report file to upload")]
     )

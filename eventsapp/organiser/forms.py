@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
@@ -27,7 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from eventsapp.form_fields import Checkboxes, email_validators, one_line, strip
+from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
 from eventsapp.models import PANEL_ROLES, Organisation
 
 REMINDER_CHOICES = [
@@ -39,20 +38,20 @@ REMINDER_CHOICES = [
 ]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         "Email address", filters=[one_line], validators=[DataRequired("Enter your email address")]
     )
     password = PasswordField("Password", validators=[DataRequired("Enter your password")])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(
         "Email address", filters=[one_line], validators=[DataRequired("Enter your email address")]
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(
         "New password",
         validators=[DataRequired("Enter a new password"), Length(max=1024)],
@@ -80,7 +79,7 @@ HTTPS_URL = [
 ]
 
 
-class WebinarForm(FlaskForm):
+class WebinarForm(Form):
     title = StringField(
         "Title",
         filters=[one_line],
@@ -147,7 +146,7 @@ class WebinarForm(FlaskForm):
         self.hosts.choices = [SelectChoice(o.id, o.name) for o in organisations]
 
 
-class CancelWebinarForm(FlaskForm):
+class CancelWebinarForm(Form):
     message = TextAreaField(
         "Message to registrants",
         filters=[strip],
@@ -158,7 +157,7 @@ class CancelWebinarForm(FlaskForm):
     )
 
 
-class SpeakerForm(FlaskForm):
+class SpeakerForm(Form):
     name = StringField(
         "Name",
         filters=[one_line],
@@ -184,7 +183,7 @@ class SpeakerForm(FlaskForm):
     remove_photo = BooleanField("Remove the current photo")
 
 
-class AddPanellistForm(FlaskForm):
+class AddPanellistForm(Form):
     speaker = SelectField("Speaker", coerce=int, validators=[DataRequired("Choose a speaker")])
     role = RadioField(
         "Role",
@@ -194,7 +193,7 @@ class AddPanellistForm(FlaskForm):
     )
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     name = StringField(
         "Name", filters=[one_line], validators=[DataRequired("Enter a name"), Length(max=200)]
     )
@@ -215,7 +214,7 @@ class UserForm(FlaskForm):
     )
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(
         "Name", filters=[one_line], validators=[DataRequired("Enter a name"), Length(max=200)]
     )

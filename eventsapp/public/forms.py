@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from eventsapp.form_fields import Checkboxes, email_validators, one_line, strip
+from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
 from eventsapp.models import AUDIENCES, Organisation
 
 QUESTION_MAX = 1000
@@ -18,7 +17,7 @@ def _opt_in_label(org: Organisation) -> str:
     return f"{label}: {org.marketing_description}" if org.marketing_description else label
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     full_name = StringField(
         "Full name",
         filters=[one_line],
@@ -80,7 +79,7 @@ _SCALE = [
 ]
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(Form):
     overall = RadioField(
         "Overall, how was the webinar?",
         choices=_SCALE,
