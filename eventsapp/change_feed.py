@@ -5,8 +5,9 @@ of its cost (on PostgreSQL a round trip each time). A process keeps what it read
 a ChangeFeed, per view, whether that may have changed — a local read costing microseconds:
 
 - SQLite: `PRAGMA data_version` on a connection of the feed's own that never writes. The
-  number changes whenever any other connection, in any process, has committed; each change
-  then counts as "anything may have changed".
+  number changes whenever any other connection, in any process, has committed; only then
+  the feed reads the notices the triggers in models/change_notices.py left in a short log
+  table since it last looked (most commits, e.g. the mail worker's, leave none).
 - PostgreSQL: LISTEN on a connection of the feed's own; the triggers in
   models/change_notices.py NOTIFY at commit. Reading what has arrived is a non-blocking read
   of that socket. A notice reaches the process a fraction of a millisecond after the commit,
@@ -123,20 +124,47 @@ class _OwnConnection(ChangeFeed):
 
 
 class SQLiteFeed(_OwnConnection):
-    _last = -1
+    _version = -1
+    _seq = 0
 
     def _open(self) -> sqlite3.Connection:
         path = self._engine.url.database
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._last = connection.execute("PRAGMA data_version").fetchone()[0]
+        try:
+            triggers = connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            if not set(change_notices.sqlite_trigger_names()) <= {name for (name,) in triggers}:
+                raise LookupError("the change notice triggers are missing (flask db upgrade)")
+            self._version = connection.execute("PRAGMA data_version").fetchone()[0]
+            self._seq = connection.execute(_LAST_SEQ).fetchone()[0]
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def _read(self) -> list[Change]:
         version = self._connection.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._last:
+        if version == self._version:
             return []
-        self._last = version
-        return [ANYTHING]
+        # Another connection committed: the notices it left, if any (most commits, e.g. the
+        # mail worker marking an email sent, change nothing a public page shows).
+        self._version = version
+        rows = self._connection.execute(_NOTICES_SINCE, (self._seq,)).fetchall()
+        if not rows:
+            return []
+        previous, self._seq = self._seq, rows[-1][0]
+        if rows[0][0] != previous + 1:
+            return [ANYTHING]  # the log was cut short past what this process last saw
+        return [
+            ANYTHING if webinar is None else SeatsTaken(webinar, taken)
+            for _, webinar, taken in rows
+        ]
+
+
+# The log models/change_notices.py keeps (public_page_changes).
+_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM public_page_changes"
+_NOTICES_SINCE = (
+    "SELECT seq, webinar_id, seats_taken FROM public_page_changes WHERE seq > ? ORDER BY seq"
+)
 
 
 class PostgresFeed(_OwnConnection):

@@ -46,6 +46,63 @@ def test_an_unchanged_page_costs_no_query_and_any_change_shows_at_once(app, clie
     assert _statements_for_a_view(client) == 0
 
 
+def _sqlite_connect(app) -> sqlite3.Connection:  # type: ignore[no-untyped-def]
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def test_on_sqlite_the_log_brings_other_processes_changes_without_reading(app, client, ctx):
+    create_webinar(slug="panel", capacity=5)
+    _page(client)
+    other_process = _sqlite_connect(app)
+    # A registration elsewhere: the log carries the count, the page's data is not read.
+    other_process.execute("UPDATE webinars SET seats_taken = 3")
+    with statements() as sent:
+        assert "2 places left" in _page(client)
+    assert sent == []
+    # Commits that change nothing a page shows (the mail worker at work) cost nothing.
+    other_process.execute("CREATE TABLE scratch (x)")
+    other_process.execute("INSERT INTO scratch VALUES (1)")
+    assert _statements_for_a_view(client) == 0
+    # Anything else: read again.
+    other_process.execute("UPDATE speakers SET bio = 'Helen has moved to Leeds.'")
+    assert "Helen has moved to Leeds." in _page(client)
+    other_process.execute("UPDATE webinars SET title = 'Living with neck pain'")
+    assert "Living with neck pain" in _page(client)
+    other_process.execute("BEGIN")
+    other_process.execute("UPDATE webinars SET title = 'Never saved'")
+    other_process.execute("ROLLBACK")
+    assert "Never saved" not in _page(client)
+    assert _statements_for_a_view(client) == 0
+    other_process.close()
+
+
+def test_on_sqlite_a_process_that_fell_behind_the_log_reads_again(app, client, ctx):
+    """The log keeps the last 1,000 notices: one that missed more cannot trust its copy."""
+    create_webinar(slug="panel", capacity=5)
+    _page(client)
+    other_process = _sqlite_connect(app)
+    other_process.execute("UPDATE speakers SET bio = 'Helen has moved to Leeds.'")
+    for taken in [1, 0] * 501:
+        other_process.execute("UPDATE webinars SET seats_taken = ?", (taken,))
+    other_process.close()
+    with statements() as sent:
+        page = _page(client)
+    assert "Helen has moved to Leeds." in page
+    assert "5 places left" in page
+    assert sent != []
+
+
+def test_on_sqlite_without_the_triggers_pages_read_every_time(app, client, ctx):
+    create_webinar(slug="panel", capacity=5)
+    other_process = _sqlite_connect(app)
+    other_process.execute("DROP TRIGGER public_pages_speakers_update")
+    other_process.close()
+    app.extensions["change_feed"] = change_feed.for_engine(db.engine)  # as a process starting
+    for _ in range(2):
+        assert _statements_for_a_view(client) >= 1
+
+
 def _pg_connect(pg_app) -> psycopg.Connection:  # type: ignore[no-untyped-def]
     url = pg_app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg", "postgresql")
     return psycopg.connect(url, autocommit=True)
@@ -127,6 +184,18 @@ def test_on_postgresql_a_registration_here_updates_the_kept_page_without_reading
             client.get("/webinars/panel/registered?place=confirmed")
         assert "4 places left" in page
         assert not [s for s in sent if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_on_sqlite_a_registration_here_updates_the_kept_page_without_reading(app, client, ctx):
+    create_webinar(slug="panel", capacity=5)
+    form = {**registration_form(), "csrf_token": csrf_token(_page(client))}
+    client.get("/webinars/panel/registered?place=confirmed")
+    with statements() as sent:
+        assert client.post("/webinars/panel", data=form).status_code == 303
+        page = _page(client)
+        client.get("/webinars/panel/registered?place=confirmed")
+    assert "4 places left" in page
+    assert not [s for s in sent if s.lstrip().upper().startswith("SELECT")]
 
 
 def test_with_the_feed_off_every_view_reads_the_database(app, client, ctx):

@@ -389,8 +389,7 @@ def registration_target(slug: str) -> RegistrationTarget | None:
 
     The page's kept data when it is current (see page_version): a visitor who opened the
     page moments ago then costs the database nothing here. Otherwise a query lighter than
-    the page's (on SQLite any commit, so every registration, makes the kept data stale).
-    Seats are decided by the conditional UPDATE, not by this.
+    the page's. Seats are decided by the conditional UPDATE, not by this.
     """
     kept, _ = _kept(slug)
     if kept is not _MISSING:
