@@ -5,6 +5,9 @@ Run by hand (not part of `make test`):
     .venv/bin/python bench/app_cpu.py                  # SQLite in a temporary folder
     .venv/bin/python bench/app_cpu.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test
 
+Rate-limit counters go to Redis as in production (--redis, default as bench/http.py's), or
+with --memory-limits to each process's memory.
+
 bench/http.py measures what a visitor gets, under gunicorn and wrk, but on a shared 2-core
 virtual machine its figures move by ±30% from one minute to the next. This calls the WSGI
 app directly in one process (production config, the same hello route), in interleaved
@@ -42,12 +45,24 @@ CSRF = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temporary folder)")
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/15",
+        help="Redis URL for the rate-limit counters, as in production (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-limits",
+        action="store_true",
+        help="keep the rate-limit counters in memory instead (no REDIS_URL)",
+    )
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     instance = tempfile.mkdtemp(prefix="bench-cpu-")
     database = args.database or f"sqlite:///{instance}/bench.db"
     backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
+    redis = None if args.memory_limits else args.redis
+    backend += " + Redis" if redis else " (rate limits in memory)"
 
     # bench/http.py prepares the database (migrations, one published webinar) and sets up
     # the production environment; it is a script, so it is loaded from its file.
@@ -57,7 +72,7 @@ def main() -> None:
     assert spec and spec.loader
     bench_http = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench_http)
-    env = bench_http._env(database, instance, port=8000)
+    env = bench_http._env(database, instance, port=8000, redis=redis)
     bench_http.prepare(env, capacity=10_000_000)
     os.environ.update(env)
 
