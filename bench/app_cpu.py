@@ -37,6 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.options import add_database_and_limits, database_and_limits  # noqa: E402
 from bench.report import write_section  # noqa: E402
 
 CSRF = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -44,25 +45,12 @@ CSRF = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temporary folder)")
-    parser.add_argument(
-        "--redis",
-        default="redis://127.0.0.1:6379/15",
-        help="Redis URL for the rate-limit counters, as in production (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--memory-limits",
-        action="store_true",
-        help="keep the rate-limit counters in memory instead (no REDIS_URL)",
-    )
+    add_database_and_limits(parser)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     instance = tempfile.mkdtemp(prefix="bench-cpu-")
-    database = args.database or f"sqlite:///{instance}/bench.db"
-    backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
-    redis = None if args.memory_limits else args.redis
-    backend += " + Redis" if redis else " (rate limits in memory)"
+    database, redis, backend = database_and_limits(args, instance)
 
     # bench/http.py prepares the database (migrations, one published webinar) and sets up
     # the production environment; it is a script, so it is loaded from its file.

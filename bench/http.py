@@ -51,6 +51,7 @@ import urllib.parse  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.options import add_database_and_limits, database_and_limits  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from bench.smtp_sink import Sink  # noqa: E402
 
@@ -480,40 +481,26 @@ def children(pid: int) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temporary folder)")
+    add_database_and_limits(parser)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
     parser.add_argument("--flow-seconds", type=int, default=20)
     parser.add_argument("--visitors", type=int, default=16)
-    parser.add_argument(
-        "--redis",
-        default="redis://127.0.0.1:6379/15",
-        help="Redis URL for the rate-limit counters, as in production (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--memory-limits",
-        action="store_true",
-        help="keep the rate-limit counters in each process's memory instead (no REDIS_URL)",
-    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    if args.memory_limits:
-        args.redis = None
     instance = tempfile.mkdtemp(prefix="bench-http-")
     print(f"gunicorn log: {instance}/gunicorn.log", file=sys.stderr)
-    database = args.database or f"sqlite:///{instance}/bench.db"
-    backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
-    backend += " + Redis" if args.redis else " (rate limits in memory)"
+    database, redis, backend = database_and_limits(args, instance)
     port = listen_port()
 
-    env = _env(database, instance, port, redis=args.redis)
+    env = _env(database, instance, port, redis=redis)
     prepare(env, capacity=10_000_000)
     with Gunicorn(env) as server:
         figures = throughput(port, args.rounds, args.seconds)
         flow = visitor_flow(port, args.visitors, args.flow_seconds)
 
     with Sink(Path(instance) / "burst.spool") as sink:
-        env = _env(database, instance, port, smtp_port=sink.port, redis=args.redis)
+        env = _env(database, instance, port, smtp_port=sink.port, redis=redis)
         prepare(env, capacity=500)
         with Gunicorn(env) as server:
             burst_result = burst(env, server, attempts=2000, concurrency=64)
