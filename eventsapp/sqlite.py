@@ -53,17 +53,14 @@ def begin_mode(mode: str) -> Iterator[None]:
 
 @contextmanager
 def reading_before_writing() -> Iterator[None]:
-    """Reads that come before a request's writes, done outside the write lock.
+    """Reads that come before a request's writes, done as read-only work.
 
-    On SQLite the reads run in their own deferred transaction, ended here, so the write
-    transaction that follows (BEGIN IMMEDIATE) holds the single write lock for the writes
-    alone, not while a form is checked. Whatever is read must then be plain values (an ORM
-    object would be expired). Elsewhere nothing changes: the reads open the transaction
-    the writes will use.
+    They run in DEFERRED mode (no write lock on SQLite, autocommit on PostgreSQL: see
+    postgres.py), and whatever they began is ended here, so the write transaction that
+    follows (BEGIN IMMEDIATE on SQLite) holds the single write lock for the writes alone,
+    not while a form is checked. Whatever is read must then be plain values (an ORM object
+    would be expired).
     """
-    if db.engine.dialect.name != "sqlite":
-        yield
-        return
     with begin_mode(DEFERRED):
         yield
         db.session.rollback()

@@ -366,40 +366,12 @@ class RegistrationTarget(SeatsAndEnd):
         return cls(**{name: values[name] for name in _TARGET_COLUMNS}, hosts=hosts)
 
 
-# One round trip: the webinar's row once per host (a webinar has one or two hosts).
-_TARGET = (
-    select(
-        *(_webinars.c[name] for name in _TARGET_COLUMNS),
-        _organisations.c.id.label("host_id"),
-        _organisations.c.name.label("host_name"),
-        _organisations.c.marketing_description.label("host_description"),
-    )
-    .select_from(
-        _webinars.outerjoin(webinar_hosts, webinar_hosts.c.webinar_id == _webinars.c.id).outerjoin(
-            _organisations, _organisations.c.id == webinar_hosts.c.organisation_id
-        )
-    )
-    .where(_webinars.c.slug == bindparam("slug"), _webinars.c.status.in_(_PUBLIC_STATUSES))
-    .order_by(_organisations.c.id)
-)
-
-
 def registration_target(slug: str) -> RegistrationTarget | None:
     """A public webinar, as registering needs it; None if there is none by that slug.
 
-    The page's kept data when it is current (see page_version): a visitor who opened the
-    page moments ago then costs the database nothing here. Otherwise a query lighter than
-    the page's. Seats are decided by the conditional UPDATE, not by this.
+    The page's data (see page_version), kept while the change feed reports no change: a
+    visitor who opened the page moments ago then costs the database nothing here. Seats are
+    decided by the conditional UPDATE, not by this.
     """
-    kept, _ = _kept(slug)
-    if kept is not _MISSING:
-        return None if kept is None else kept.target  # type: ignore[attr-defined]
-    rows = db.session.execute(_TARGET, {"slug": slug}).all()
-    if not rows:
-        return None
-    return RegistrationTarget.from_values(
-        rows[0]._mapping,
-        tuple(
-            Host(r.host_id, r.host_name, r.host_description) for r in rows if r.host_id is not None
-        ),
-    )
+    data = _page_data(slug)
+    return None if data is None else data.target
