@@ -11,7 +11,9 @@ keeps them; --memory-limits keeps them in each process instead, the default with
 1. wrk, alternating rounds: a hello route served by the same app and config
    (bench/wsgi_bench.py), the webinar page, and registration POSTs (a real CSRF token and
    session, a fresh address each time, capacity large). Median req/s, non-2xx/3xx, p99; each
-   as a ratio to hello. Requests carry a random X-Forwarded-For (PROXY_HOPS=1, as behind
+   as a ratio to hello. Also the same POST to a bench route that does everything the
+   registration does but its database write (bench/wsgi_bench.py): the gap between the two
+   is what the write costs. Requests carry a random X-Forwarded-For (PROXY_HOPS=1, as behind
    nginx) so the per-address rate limits stay on and see many visitors, as in production.
 2. The visitor flow: 16 visitors (wrk threads with one connection each, driven by a Lua
    state machine) each open the webinar page, post the form with its token and session
@@ -215,7 +217,7 @@ request = function()
   headers["Content-Type"] = "application/x-www-form-urlencoded"
   headers["Cookie"] = "__COOKIE__"
   headers["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
-  return wrk.format("POST", "/webinars/__SLUG__", headers, body)
+  return wrk.format("POST", "__PATH__", headers, body)
 end
 """
 )
@@ -271,13 +273,10 @@ def wrk(port: int, path: str, script: str, seconds: int, connections: int) -> di
 
 def throughput(port: int, rounds: int, seconds: int) -> dict[str, dict[str, float]]:
     cookie, token = session_and_token(port)
-    post = (
-        WRK_POST.replace("__TOKEN__", urllib.parse.quote(token))
-        .replace("__COOKIE__", cookie)
-        .replace("__SLUG__", SLUG)
-    )
+    post = WRK_POST.replace("__TOKEN__", urllib.parse.quote(token)).replace("__COOKIE__", cookie)
     targets = {"hello": ("/hello", WRK_GET), "page": (f"/webinars/{SLUG}", WRK_GET)}
-    targets["register"] = (f"/webinars/{SLUG}", post)
+    for name, path in (("register", f"/webinars/{SLUG}"), ("unsaved", f"/bench/unsaved/{SLUG}")):
+        targets[name] = (path, post.replace("__PATH__", path))
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     for _ in range(rounds):
         for name, (path, script) in targets.items():
@@ -524,6 +523,8 @@ def main() -> None:
         + line("page", "webinar page", "target ≥ 0.6")
         + "; "
         + line("register", "registration POST", "target ≥ 0.25")
+        + "; "
+        + line("unsaved", "the same POST without its database write", "no target")
         + ".",
         f"- {backend}, visitor flow ({args.visitors} visitors, {args.flow_seconds} s, page → "
         f"POST → confirmation page): **{flow['per_second']:.0f} registrations/s** "
