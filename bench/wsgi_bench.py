@@ -11,7 +11,7 @@ request hooks (CSRF, rate limits, headers, SQLite begin mode) as wsgi.py, plus
 from flask import abort, redirect, url_for
 from werkzeug.wrappers import Response
 
-from eventsapp import create_app, rate_limits, sqlite
+from eventsapp import create_app, rate_limits
 from eventsapp.public.forms import RegistrationForm
 from eventsapp.services import webinars
 
@@ -27,8 +27,7 @@ def hello() -> str:
 @rate_limits.registration_per_ip
 @rate_limits.registration_per_email
 def unsaved(slug: str) -> Response | tuple[str, int]:
-    with sqlite.reading_before_writing():
-        target = webinars.registration_target(slug)
+    target = webinars.registration_target(slug)
     if target is None:
         abort(404)
     form = RegistrationForm()

@@ -20,8 +20,6 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from eventsapp.extensions import db
-
 IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,21 +47,6 @@ def begin_mode(mode: str) -> Iterator[None]:
         yield
     finally:
         reset_begin_mode(token)
-
-
-@contextmanager
-def reading_before_writing() -> Iterator[None]:
-    """Reads that come before a request's writes, done as read-only work.
-
-    They run in DEFERRED mode (no write lock on SQLite, autocommit on PostgreSQL: see
-    postgres.py), and whatever they began is ended here, so the write transaction that
-    follows (BEGIN IMMEDIATE on SQLite) holds the single write lock for the writes alone,
-    not while a form is checked. Whatever is read must then be plain values (an ORM object
-    would be expired).
-    """
-    with begin_mode(DEFERRED):
-        yield
-        db.session.rollback()
 
 
 def writes_on_get(view: F) -> F:

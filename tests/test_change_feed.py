@@ -193,6 +193,19 @@ def _register_and_view_without_reading(client) -> None:  # type: ignore[no-untyp
     assert not [s for s in sent if s.lstrip().upper().startswith("SELECT")]
 
 
+def test_on_sqlite_a_registration_reads_its_webinar_before_taking_the_write_lock(app, client, ctx):
+    """Nothing kept (a new process, or a change just arrived): the POST reads its webinar as
+    read-only work, so SQLite's single write lock is held for the writes alone."""
+    create_webinar(slug="panel", capacity=5)
+    form = {**registration_form(), "csrf_token": csrf_token(_page(client))}
+    app.extensions.pop("page_data")  # forget what the page view kept
+    with statements() as sent:
+        assert client.post("/webinars/panel", data=form).status_code == 303
+    said = [s.lstrip().upper() for s in sent]
+    assert said.count("BEGIN IMMEDIATE") == 1
+    assert any(s.startswith("SELECT") for s in said[: said.index("BEGIN IMMEDIATE")])
+
+
 def test_with_the_feed_off_every_view_reads_the_database(app, client, ctx):
     app.extensions["change_feed"] = change_feed.for_engine(db.engine, enabled=False)
     create_webinar(slug="panel", capacity=5)

@@ -20,7 +20,7 @@ from flask import (
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
-from eventsapp import rate_limits, sqlite
+from eventsapp import rate_limits
 from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
@@ -177,8 +177,7 @@ def webinar(slug: str) -> str:
 def register(slug: str) -> tuple[str, int] | BaseResponse:
     """The registration form: a read, then the form checked, then one short write."""
     now = utcnow()
-    with sqlite.reading_before_writing():
-        target = webinars.registration_target(slug)
+    target = webinars.registration_target(slug)  # read-only: no write lock yet
     if target is None:
         abort(404)
     state = webinars.availability(target, now)

@@ -15,7 +15,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import selectinload
 
-from eventsapp import change_feed
+from eventsapp import change_feed, sqlite
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
 from eventsapp.models.aggregates import json_row, json_rows
@@ -153,8 +153,9 @@ def _read_page_data(slug: str) -> _PageData | None:
     with the speakers. (Hosts or panellists listed in another order only make a new key:
     a cache miss.)"""
     # A connection of its own, not the ORM session: nothing here needs the session's
-    # bookkeeping.
-    with db.engine.connect() as connection:
+    # bookkeeping. Read-only work whatever the request (sqlite.py, postgres.py): a POST that
+    # reads this before its writes must not take SQLite's write lock for it.
+    with sqlite.begin_mode(sqlite.DEFERRED), db.engine.connect() as connection:
         row = connection.execute(_PAGE, {"slug": slug}).first()
     if row is None:
         return None
