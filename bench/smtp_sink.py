@@ -4,7 +4,8 @@
 
 Prints its port on the first line of standard output, then accepts mail until SIGTERM.
 Each message is appended to SPOOL_FILE as "<recipient>\\n<length>\\n<bytes>" so the
-benchmark can send exactly the same messages again.
+benchmark can send exactly the same messages again, and "<unix time> <recipient>" to
+SPOOL_FILE.times, so it can tell how long each took to arrive.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -22,10 +24,12 @@ from aiosmtpd.controller import Controller
 class Spool:
     def __init__(self, path: str) -> None:
         self.file = open(path, "ab", buffering=1 << 20)  # noqa: SIM115 (open for the process's life)
+        self.times = open(path + ".times", "a", buffering=1 << 16)  # noqa: SIM115
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         data = envelope.original_content
         self.file.write(f"{envelope.rcpt_tos[0]}\n{len(data)}\n".encode() + data)
+        self.times.write(f"{time.time():.4f} {envelope.rcpt_tos[0]}\n")
         return "250 OK"
 
 
@@ -58,6 +62,13 @@ class Sink:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
         self.received = read_spool(str(self.spool))
+        # recipient -> when its (last) message arrived, in seconds since the epoch
+        self.arrivals = {
+            recipient: float(when)
+            for when, recipient in (
+                line.split(" ", 1) for line in Path(f"{self.spool}.times").read_text().splitlines()
+            )
+        }
 
 
 def main() -> None:
@@ -73,6 +84,7 @@ def main() -> None:
     stopped.wait()
     controller.stop()
     spool.file.close()
+    spool.times.close()
 
 
 if __name__ == "__main__":

@@ -5,30 +5,27 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from eventsapp import config as app_config
 from eventsapp import (
-    change_feed,
     models,  # noqa: F401  (registers the models with SQLAlchemy)
     monitoring,
-    postgres,
     request_limits,
     security_headers,
-    sqlite,
+    transactions,
     uktime,
 )
-from eventsapp import config as app_config
 from eventsapp.cli import register_cli
 from eventsapp.cookie_sessions import CookieSessionInterface
 from eventsapp.extensions import csrf, db, limiter, login_manager, mail, migrate
 from eventsapp.models.types import render_migration_item
 from eventsapp.organiser import bp as organiser_bp
 from eventsapp.public import bp as public_bp
-from eventsapp.public import page_cache
 from eventsapp.services.accounts import load_session_user
 
 log = logging.getLogger(__name__)
@@ -80,12 +77,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_session_user)
     with app.app_context():
-        sqlite.configure(db.engine)
-        postgres.configure(db.engine)
-        change_feed.configure(db.engine)
+        transactions.init_app(app, db.engine)
 
     _register_template_helpers(app)
-    _register_request_hooks(app)
     security_headers.init_app(app)
     _register_error_handlers(app)
 
@@ -115,24 +109,9 @@ def _register_template_helpers(app: Flask) -> None:
         uk_date=uktime.format_date,
         uk_time=uktime.format_time,
         duration=uktime.format_duration,
-        places_left=page_cache.places_left,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-
-
-def _register_request_hooks(app: Flask) -> None:
-    @app.before_request
-    def _begin_mode() -> None:
-        # Reads never take SQLite's write lock; anything that may write does, up front.
-        view = app.view_functions.get(request.endpoint or "")
-        g.sqlite_begin_token = sqlite.set_begin_mode(sqlite.mode_for_request(request.method, view))
-
-    @app.teardown_request
-    def _reset_begin_mode(_exc: BaseException | None) -> None:
-        token = g.pop("sqlite_begin_token", None)
-        if token is not None:
-            sqlite.reset_begin_mode(token)
 
 
 def _error_page(code: int, message: str | None = None) -> tuple[str, int]:

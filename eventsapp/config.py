@@ -82,12 +82,8 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": secret_key,
         "INSTANCE_DIR": str(instance_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # No pool_pre_ping: PostgreSQL connections are pinged after idleness (postgres.py).
+        # No pool_pre_ping: PostgreSQL connections are pinged after idleness (transactions.py).
         "SQLALCHEMY_ENGINE_OPTIONS": {},
-        # Keep the public page's data per process while the database reports no change
-        # (eventsapp/change_feed.py). Off when DATABASE_URL goes through a pooler in
-        # transaction mode (PgBouncer): LISTEN needs a session of its own.
-        "CHANGE_FEED": _bool(env.get("CHANGE_FEED"), default=True),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # Mail: with no MAIL_SERVER the worker writes .eml files under instance/mail/.
         "MAIL_SERVER": mail_server,
@@ -105,11 +101,6 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         # Outcomes (sent, failed ...) are written in groups of this many messages: larger is
         # faster, and is also how many could be sent twice if a worker dies mid-group.
         "OUTBOX_RECORD_EVERY": _number(env, "OUTBOX_RECORD_EVERY", 10),
-        # 1 (or more): render emails in a separate process, overlapping with SMTP (see
-        # eventsapp/mail/renderers.py). 0: render in the worker itself.
-        "MAIL_RENDER_PROCESSES": _number(
-            env, "MAIL_RENDER_PROCESSES", 1 if app_env == "production" else 0
-        ),
         "OUTBOX_MAX_ATTEMPTS": _number(env, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_LEASE_SECONDS": _number(env, "OUTBOX_LEASE_SECONDS", 300),
         "WORKER_IDLE_SECONDS": _number(env, "WORKER_IDLE_SECONDS", 5.0),

@@ -21,9 +21,8 @@ os.environ.pop("MAIL_SERVER", None)
 
 from flask import Flask, has_app_context  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
 
-from eventsapp import create_app, sqlite  # noqa: E402
+from eventsapp import create_app, transactions  # noqa: E402
 from eventsapp.extensions import db  # noqa: E402
 from eventsapp.models import Webinar  # noqa: E402
 from tests.support import (  # noqa: E402
@@ -94,6 +93,19 @@ def pg_app(smtp_server: SMTPServer, tmp_path: Any) -> Iterator[Flask]:
     yield from _make_app(TEST_DATABASE_URL or "", smtp_server.port, tmp_path)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request: pytest.FixtureRequest) -> Flask:
+    """The app on each database in turn: for behaviour that must hold on both."""
+    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+
+
+@pytest.fixture
+def any_ctx(any_app: Flask) -> Iterator[Flask]:
+    """`ctx` (below) on each database in turn."""
+    with any_app.app_context(), transactions.begin_mode(transactions.Mode.READ):
+        yield any_app
+
+
 @pytest.fixture
 def ctx(app: Flask) -> Iterator[Flask]:
     """An app context for the test's own queries.
@@ -101,7 +113,7 @@ def ctx(app: Flask) -> Iterator[Flask]:
     Deferred transactions: the test's reads must not hold SQLite's write lock while the
     pages it drives (in the same thread) or the worker try to write.
     """
-    with app.app_context(), sqlite.begin_mode(sqlite.DEFERRED):
+    with app.app_context(), transactions.begin_mode(transactions.Mode.READ):
         yield app
 
 
@@ -169,6 +181,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     require(os.path.exists(CHROMIUM_PATH), f"Chromium not found at {CHROMIUM_PATH}")
+    # Imported here: only browser tests need Playwright loaded.
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         yield chromium

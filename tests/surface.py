@@ -20,7 +20,7 @@ from eventsapp.models import (
     Speaker,
     Webinar,
 )
-from eventsapp.services import privacy_notices
+from eventsapp.services import privacy_notices, tokens
 from eventsapp.services import registration as registrations
 from tests.support import create_user, create_webinar
 
@@ -93,10 +93,10 @@ def public_routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]
     """(endpoint, method, url) for every route outside the organisers' area (static files
     aside), with the registrant's own working links (each personal page gets its token)."""
     reg = db.session.get(Registration, ids["registration_id"])
-    tokens = {
-        "public.join": registrations.join_token(reg),
-        "public.stop_reminders": registrations.stop_reminders_token(reg),
-        "public.feedback": registrations.feedback_token(reg),
+    links = {
+        "public.join": tokens.join_token(reg),
+        "public.stop_reminders": tokens.stop_reminders_token(reg),
+        "public.feedback": tokens.feedback_token(reg),
     }
     values = {
         "slug": "clinic-only",
@@ -109,7 +109,7 @@ def public_routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]
     def value(rule, arg: str) -> object:  # type: ignore[no-untyped-def]
         if arg in values:
             return values[arg]
-        return tokens.get(rule.endpoint) or registrations.manage_token(reg)
+        return links.get(rule.endpoint) or tokens.manage_token(reg)
 
     return routes(
         app, lambda endpoint: not endpoint.startswith("organiser.") and endpoint != "static", value

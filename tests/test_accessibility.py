@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.models import Registration, Webinar
-from eventsapp.services import registration as registrations
+from eventsapp.services import tokens
 from tests.support import PASSWORD, assert_accessible, create_user, create_webinar, register_via
 
 
@@ -37,12 +37,12 @@ def _public_site(client: Any) -> dict[str, str]:
     db.session.commit()
     ann, bob, cat = (_registration(f"{n}@example.com") for n in ("ann", "bob", "cat"))
     return {
-        "manage": f"/manage/{registrations.manage_token(ann)}",
-        "manage_waiting": f"/manage/{registrations.manage_token(bob)}",
-        "join": f"/join/{registrations.join_token(ann)}",
-        "stop": f"/reminders/stop/{ann.id}/{registrations.stop_reminders_token(ann)}",
-        "feedback": f"/feedback/{cat.id}/{registrations.feedback_token(cat)}",
-        "manage_past": f"/manage/{registrations.manage_token(cat)}",
+        "manage": f"/manage/{tokens.manage_token(ann)}",
+        "manage_waiting": f"/manage/{tokens.manage_token(bob)}",
+        "join": f"/join/{tokens.join_token(ann)}",
+        "stop": f"/reminders/stop/{ann.id}/{tokens.stop_reminders_token(ann)}",
+        "feedback": f"/feedback/{cat.id}/{tokens.feedback_token(cat)}",
+        "manage_past": f"/manage/{tokens.manage_token(cat)}",
     }
 
 

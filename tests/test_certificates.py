@@ -10,7 +10,7 @@ from sqlalchemy import select
 from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import Attendance, Certificate
-from eventsapp.services import follow_ups
+from eventsapp.services import follow_ups, tokens
 from eventsapp.services import registration as registrations
 from tests.support import create_webinar
 
@@ -44,7 +44,7 @@ def test_an_attending_professional_gets_a_verifiable_pdf(app, client, ctx, smtp)
     now = datetime.now(UTC)
     webinar, people = _people(now)
     nia = people["Dr Nia Jones"]
-    manage = f"/manage/{registrations.manage_token(nia)}"
+    manage = f"/manage/{tokens.manage_token(nia)}"
     page = client.get(manage).get_data(as_text=True)
     assert "You attended for 55 minutes" in page
     response = client.get(f"{manage}/certificate.pdf")
@@ -96,7 +96,7 @@ def test_no_certificate_without_enough_minutes_or_as_a_patient(client, ctx):
     now = datetime.now(UTC)
     _, people = _people(now)
     for name in ("Dr Short Stay", "Pat Patient"):
-        manage = f"/manage/{registrations.manage_token(people[name])}"
+        manage = f"/manage/{tokens.manage_token(people[name])}"
         assert "Certificate of attendance" not in client.get(manage).get_data(as_text=True)
         assert client.get(f"{manage}/certificate.pdf").status_code == 404
     assert db.session.scalars(select(Certificate)).first() is None

@@ -12,6 +12,7 @@ from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import Attendance, Registration, Webinar
 from eventsapp.services import registration as registrations
+from eventsapp.services import tokens
 from tests.support import create_user, create_webinar, csrf_token, login, post
 
 
@@ -106,7 +107,7 @@ def test_the_survey_once_per_person_editable_and_summarised(client, ctx):
     ann = db.session.scalars(
         select(Registration).where(Registration.email == "ann@example.com")
     ).one()
-    url = f"/feedback/{ann.id}/{registrations.feedback_token(ann)}"
+    url = f"/feedback/{ann.id}/{tokens.feedback_token(ann)}"
     page = client.get(url)
     assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
     token = csrf_token(page.get_data(as_text=True))
@@ -141,7 +142,7 @@ def test_the_survey_once_per_person_editable_and_summarised(client, ctx):
         select(Registration).where(Registration.email == "bob@example.com")
     ).one()
     client.post(
-        f"/feedback/{bob.id}/{registrations.feedback_token(bob)}",
+        f"/feedback/{bob.id}/{tokens.feedback_token(bob)}",
         data={"csrf_token": token, "overall": "2", "usefulness": "3", "would_recommend": "no"},
     )
 

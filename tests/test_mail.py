@@ -18,8 +18,10 @@ from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.mail import worker
+from eventsapp.mail.outbox import EmailKind
 from eventsapp.models import OutboxMessage, Registration
 from eventsapp.services import registration as registrations
+from eventsapp.services import tokens
 from tests.support import (
     SMTPServer,
     create_webinar,
@@ -158,7 +160,7 @@ def test_cancelling_sends_a_cancel_and_the_next_person_gets_an_invite(app, clien
     first = db.session.scalars(
         select(Registration).where(Registration.email == "first@example.com")
     ).one()
-    url = f"/manage/{registrations.manage_token(first)}/cancel"
+    url = f"/manage/{tokens.manage_token(first)}/cancel"
     client.post(url, data={"csrf_token": csrf_token(client.get(url).get_data(as_text=True))})
     run_worker(app)
 
@@ -319,13 +321,11 @@ def test_a_server_that_drops_the_connection_is_retried(app, client, ctx):
         failing.stop()
 
 
-def test_a_render_process_renders_while_the_worker_sends(app, client, ctx, smtp):
-    """MAIL_RENDER_PROCESSES=1, as in production: the same emails, rendered in a child."""
-    app.config["MAIL_RENDER_PROCESSES"] = 1
+def test_one_pass_sends_batch_after_batch(app, client, ctx, smtp):
     webinar = create_webinar(capacity=30)
     for n in range(12):
         register_via(client, webinar.slug, email=f"p{n}@example.com")
-    app.config["OUTBOX_BATCH_SIZE"] = 5  # several batches, so rendering and sending overlap
+    app.config["OUTBOX_BATCH_SIZE"] = 5
     report = run_worker(app)
     assert (report.sent, report.failed) == (12, 0)
     assert sorted(m.rcpt_tos[0] for m in smtp.messages) == sorted(
@@ -367,3 +367,10 @@ def test_each_invite_in_a_batch_names_only_its_own_recipient(app, client, ctx, s
         descriptions.add(str(event["DESCRIPTION"]))
     assert len(descriptions) == 4
     libical_itip_check(calendar_parts(smtp.messages[-1].message)[0].get_content())
+
+
+def test_every_kind_of_email_has_one_template_with_its_three_blocks(app):
+    with app.app_context():
+        for kind in EmailKind:
+            template = app.jinja_env.get_template(f"emails/{kind}.html")
+            assert {"subject", "text", "html"} <= set(template.blocks), kind

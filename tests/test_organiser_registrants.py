@@ -12,6 +12,7 @@ from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import AuditEvent, OutboxMessage, Registration
 from eventsapp.services import registration as registrations
+from eventsapp.services import tokens
 from tests.support import create_user, create_webinar, login, post
 
 
@@ -117,7 +118,7 @@ def test_emails_page_resend_and_a_preview_without_personal_links(app, client, ct
     assert preview.status_code == 200 and "You are booked" in html
     assert "BEGIN:VCALENDAR" in html
     assert "personal-link-hidden-in-preview" in html
-    token = registrations.manage_token(db.session.get(Registration, failed.registration_id))
+    token = tokens.manage_token(db.session.get(Registration, failed.registration_id))
     assert token not in html
 
     smtp.handler.refuse.clear()

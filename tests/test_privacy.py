@@ -1,26 +1,35 @@
-"""Deleting one's details, and the retention sweep in the worker."""
+"""Deleting one's details, the retention sweep in the worker, and subject access; the last
+test goes through every column marked personal in the models, naming none of them."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import Boolean, Column, String, func, select, update
 
 from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import (
     Attendance,
+    AttendanceImport,
     AuditEvent,
+    Certificate,
+    FeedbackResponse,
     MarketingConsent,
     OutboxMessage,
     Registration,
     Webinar,
 )
+from eventsapp.models.personal import ListOfPeople, PersonalColumn, personal_columns
 from eventsapp.services import registration as registrations
+from eventsapp.services import tokens
 from tests.support import create_user, create_webinar, csrf_token, login, post, register_via
 
 PERSONAL = ("Ann Example", "ann@example.com", "Can I drive", "Live captions")
+NED = "ned@example.com"
 
 
 def _stored_text() -> str:
@@ -57,7 +66,7 @@ def test_a_registrant_deletes_their_details_from_the_manage_page(app, client, ct
         select(Registration).where(Registration.email == "ann@example.com")
     ).one()
     ann_id = ann.id
-    manage = f"/manage/{registrations.manage_token(ann)}"
+    manage = f"/manage/{tokens.manage_token(ann)}"
     confirm = client.get(f"{manage}/delete")
     assert "Are you sure you want to delete your details?" in confirm.get_data(as_text=True)
     response = client.post(
@@ -155,3 +164,137 @@ def test_admins_find_export_and_erase_everything_for_an_address(client, ctx):
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert {"subject.searched", "subject.exported", "subject.erased"} <= set(actions)
     assert all("ann@" not in repr(d) for d in db.session.scalars(select(AuditEvent.details)))
+
+
+# --- every column marked personal in the models, without naming any ---------------------
+
+
+def _recognisable(column: Column[Any]) -> object:
+    """A value of the column's type that nothing else holds, to look for afterwards."""
+    if isinstance(column.type, Boolean):
+        return True
+    if isinstance(column.type, String):  # shaped as an address, so it can serve as one
+        return f"ann.{column.key}@{column.table.name}.example"[: column.type.length]
+    raise AssertionError(f"{column} is personal: give this test a recognisable value for it")
+
+
+def _ann_in_every_personal_table(webinar: Webinar) -> dict[Column[Any], tuple[int, Any]]:
+    """Ann, with a row about her in every table that has personal columns, each of those
+    columns holding a recognisable value (and Ned beside her in lists shared by a webinar).
+    Returns, per personal column, the id of Ann's row and what it holds."""
+    now = webinar.starts_at - timedelta(days=5)  # registered before it started
+    ann = registrations.register(
+        webinar,
+        registrations.RegistrationInput(
+            "Ann Example",
+            "ann@example.com",
+            marketing_organisation_ids=frozenset({webinar.hosts[0].id}),
+        ),
+        now,
+    ).registration
+    registrations.register(webinar, registrations.RegistrationInput("Ned Next", NED), now)
+    report = AttendanceImport(
+        webinar_id=webinar.id, sha256="0" * 64, source="zoom", imported_at=now
+    )
+    db.session.add_all(
+        [
+            report,
+            FeedbackResponse(
+                registration=ann,
+                overall=5,
+                usefulness=4,
+                would_recommend=True,
+                submitted_at=now,
+                updated_at=now,
+            ),
+            Certificate(registration=ann, number="BPW-TEST-0000-0000", issued_at=now),
+        ]
+    )
+    db.session.flush()
+    row_about_ann = {
+        Registration.__table__: ann.id,
+        AttendanceImport.__table__: report.id,
+        **{
+            model.__table__: db.session.scalars(
+                select(model.id).where(model.registration_id == ann.id).order_by(model.id)
+            ).first()
+            for model in (MarketingConsent, FeedbackResponse, Certificate, OutboxMessage)
+        },
+    }
+    marked = [m for columns in personal_columns().values() for m in columns]
+    missing = {m.column.table.name for m in marked} - {t.name for t in row_about_ann}
+    assert missing == set(), "these tables hold personal data: add a row about Ann here"
+    values = {m.column: _recognisable(m.column) for m in marked if not _shared(m)}
+    address = values[Registration.__table__.c.email_normalised]
+    for m in marked:
+        if _shared(m):
+            values[m.column] = [
+                {"key": "ann", "name": f"Ann of {m.column}", m.erased.address: address},
+                {"key": "ned", "name": "Ned Next", m.erased.address: NED},
+            ]
+    for column, value in values.items():
+        table = column.table
+        db.session.execute(
+            update(table).where(table.c.id == row_about_ann[table]).values({column: value})
+        )
+    db.session.commit()
+    return {column: (row_about_ann[column.table], value) for column, value in values.items()}
+
+
+def _shared(m: PersonalColumn) -> bool:
+    """A list shared by a webinar's people (a report's unmatched rows), one entry each."""
+    return isinstance(m.erased, ListOfPeople)
+
+
+def _pairs(data: object) -> list[tuple[str, object]]:
+    """Every (key, value) anywhere in a JSON document."""
+    if isinstance(data, dict):
+        return [pair for k, v in data.items() for pair in [(k, v), *_pairs(v)]]
+    if isinstance(data, list):
+        return [pair for v in data for pair in _pairs(v)]
+    return []
+
+
+def _ann_only(value: object) -> object:
+    """What Ann is shown of a value: of a shared list, only her entries."""
+    return [e for e in value if e["key"] == "ann"] if isinstance(value, list) else value
+
+
+@pytest.mark.parametrize("erasure", ["manage page", "admin", "retention"])
+def test_every_personal_column_is_exported_then_erased(any_ctx, smtp, erasure):
+    """Whatever is marked personal in the models: the subject-access download shows it, and
+    it is gone after Ann deletes her details, an admin erases her address, or the retention
+    period ends. Ned's entry in the webinar's report stays."""
+    client = any_ctx.test_client()
+    webinar = create_webinar(starts_at=datetime.now(UTC) - timedelta(days=400))
+    held = _ann_in_every_personal_table(webinar)
+    ann_id, address = held[Registration.__table__.c.email_normalised]
+    manage = f"/manage/{tokens.manage_token(db.session.get(Registration, ann_id))}"
+    db.session.rollback()  # the pages write next: hold no transaction open
+    create_user("ada@example.org", admin=True)
+    login(client, "ada@example.org")
+
+    download = client.get("/organiser/subject-access.json", query_string={"email": address})
+    shown = _pairs(json.loads(download.data))
+    named = {m.column: m.exported_as for columns in personal_columns().values() for m in columns}
+    not_shown = [str(c) for c, (_, v) in held.items() if (named[c], _ann_only(v)) not in shown]
+    assert not_shown == []
+    assert [s for s in ("Ned Next", NED) if s in download.get_data(as_text=True)] == []
+
+    if erasure == "manage page":
+        confirm = client.get(f"{manage}/delete").get_data(as_text=True)
+        client.post(f"{manage}/delete", data={"csrf_token": csrf_token(confirm)})
+    elif erasure == "admin":
+        post(client, "/organiser/subject-access/erase", email=address)
+    else:
+        with any_ctx.app_context():
+            assert worker.run_once().erased == 2  # Ann and Ned
+    now_held = {
+        column: db.session.scalar(select(column).where(column.table.c.id == row_id))
+        for column, (row_id, _) in held.items()
+    }
+    assert [str(c) for c, (_, value) in held.items() if now_held[c] == value] == []
+    if erasure != "retention":  # which erases Ned too
+        for column, (_, value) in held.items():
+            if isinstance(value, list):
+                assert now_held[column] == [e for e in value if e["key"] == "ned"]

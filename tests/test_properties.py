@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from eventsapp.extensions import db
 from eventsapp.models import (
     FeedbackResponse,
+    Organisation,
     OutboxMessage,
     PanelMember,
     Registration,
@@ -19,7 +25,15 @@ from eventsapp.models import (
     Webinar,
 )
 from eventsapp.services import registration as registrations
-from tests.support import create_user, create_webinar, csrf_token, form_token, login
+from eventsapp.services import tokens
+from tests.support import (
+    create_user,
+    create_webinar,
+    csrf_token,
+    form_token,
+    login,
+    register_via,
+)
 from tests.surface import one_of_everything, organiser_routes
 
 # Any text, including control characters, surrogates-free unicode, markup and injection tries.
@@ -46,8 +60,63 @@ nasty = st.one_of(
     ),
 )
 SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    # `app`, `ctx` and `start` are set up once per test, not per example: safe here, as every
+    # example begins with start(...), which puts the database back to the test's start.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+
+Setup = Callable[[], Any]
+Start = Callable[[Setup], tuple[FlaskClient, Any]]
+
+
+@pytest.fixture
+def start(app: Flask, ctx: Flask) -> Start:
+    """start(setup) -> (a new browser, what setup returned): every example's first step.
+
+    It empties every table and makes the test's starting state with `setup`, so no example
+    sees what an earlier one saved, and a failing example fails again on its own (Hypothesis's
+    shrinking and replay rely on it). `setup` runs once per test: later examples get the very
+    rows it made put back, ids included, which spares hashing the accounts' passwords for
+    every example. `setup` returns ids or tokens, not rows (the session is cleared).
+    """
+    made: dict[Setup, tuple[dict[Table, list[dict[str, Any]]], Any]] = {}
+
+    def begin(setup: Setup) -> tuple[FlaskClient, Any]:
+        tables = db.metadata.sorted_tables
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+        if setup in made:
+            rows, result = made[setup]
+            for table in tables:
+                if rows[table]:
+                    db.session.execute(table.insert(), rows[table])
+        else:
+            result = setup()
+            rows = {t: [dict(r) for r in db.session.execute(select(t)).mappings()] for t in tables}
+            made[setup] = rows, result
+        db.session.commit()
+        db.session.expunge_all()
+        return app.test_client(), result
+
+    return begin
+
+
+def _organiser() -> None:
+    create_webinar(slug="existing")
+    create_user("colin@clinic.example")
+
+
+def _admin() -> None:
+    create_webinar(slug="existing")
+    create_user("ada@charity.example", admin=True)
+
+
+def _signed_in(start: Start, setup: Setup, email: str) -> FlaskClient:
+    client, _ = start(setup)
+    assert login(client, email).status_code == 302
+    return client
 
 
 def _consistent(webinar_id: int) -> None:
@@ -70,12 +139,23 @@ def _consistent(webinar_id: int) -> None:
 
 
 @SETTINGS
-@given(name=nasty, email=nasty, question=nasty, needs=nasty, audience=nasty, consent=nasty)
+@given(
+    seat_taken=st.booleans(),
+    name=nasty,
+    email=nasty,
+    question=nasty,
+    needs=nasty,
+    audience=nasty,
+    consent=nasty,
+)
 def test_registration_form_never_fails_or_half_saves(
-    client, ctx, name, email, question, needs, audience, consent
+    start, seat_taken, name, email, question, needs, audience, consent
 ):
-    webinar = db.session.scalars(select(Webinar).where(Webinar.slug == "prop")).first()
-    webinar = webinar or create_webinar(slug="prop", capacity=3)
+    """A webinar with one place, free or already Ann's (ann@example.com): the generated
+    person may then join the waiting list, or be Ann again."""
+    client, webinar_id = start(_webinar_with_one_place)
+    if seat_taken:
+        assert register_via(client, "prop").status_code == 303
     token = csrf_token(client.get("/webinars/prop").get_data(as_text=True))
     response = client.post(
         "/webinars/prop",
@@ -91,13 +171,17 @@ def test_registration_form_never_fails_or_half_saves(
     )
     assert response.status_code in (303, 400, 409, 413), response.status_code
     assert "Traceback" not in response.get_data(as_text=True)
-    _consistent(webinar.id)
+    _consistent(webinar_id)
+
+
+def _webinar_with_one_place() -> int:
+    return create_webinar(slug="prop", capacity=1).id
 
 
 @SETTINGS
 @given(
     title=nasty,
-    slug=nasty,
+    slug=st.one_of(nasty, st.just("existing")),  # or the slug of the webinar already there
     summary=nasty,
     date=nasty,
     time=nasty,
@@ -106,12 +190,10 @@ def test_registration_form_never_fails_or_half_saves(
     join_url=nasty,
 )
 def test_webinar_form_never_fails_or_half_saves(
-    client, ctx, title, slug, summary, date, time, duration, capacity, join_url
+    start, title, slug, summary, date, time, duration, capacity, join_url
 ):
-    if not db.session.scalars(select(Webinar)).first():
-        create_webinar(slug="existing")
-        create_user("colin@clinic.example")
-    login(client, "colin@clinic.example")
+    client = _signed_in(start, _organiser, "colin@clinic.example")
+    clinic = db.session.scalars(select(Organisation).where(Organisation.slug == "clinic")).one()
     _saves_whole_or_nothing(
         client,
         "/organiser/webinars/new",
@@ -123,22 +205,13 @@ def test_webinar_form_never_fails_or_half_saves(
             "start_time": time,
             "duration_minutes": duration,
             "capacity": capacity,
-            "hosts": ["1"],
+            "hosts": [str(clinic.id)],
             "join_url": join_url,
         },
         Webinar,
     )
     for webinar in db.session.scalars(select(Webinar)):
         assert webinar.title.strip() and webinar.slug and webinar.hosts
-
-
-def _signed_in(client, email: str, *, admin: bool = False) -> None:  # type: ignore[no-untyped-def]
-    """The first example sets up a webinar and the account; every example signs in."""
-    if not db.session.scalars(select(Webinar)).first():
-        create_webinar(slug="existing")
-    if not db.session.scalars(select(User).where(User.email == email)).first():
-        create_user(email, admin=admin)
-    login(client, email)
 
 
 def _count(model: type) -> int:
@@ -155,8 +228,8 @@ def _saves_whole_or_nothing(client, url: str, data: dict[str, object], model: ty
 
 @SETTINGS
 @given(name=nasty, title=nasty, organisation=nasty, bio=nasty)
-def test_speaker_form_never_fails_or_half_saves(client, ctx, name, title, organisation, bio):
-    _signed_in(client, "colin@clinic.example")
+def test_speaker_form_never_fails_or_half_saves(start, name, title, organisation, bio):
+    client = _signed_in(start, _organiser, "colin@clinic.example")
     _saves_whole_or_nothing(
         client,
         "/organiser/speakers/new",
@@ -169,8 +242,8 @@ def test_speaker_form_never_fails_or_half_saves(client, ctx, name, title, organi
 
 @SETTINGS
 @given(speaker=nasty, role=nasty)
-def test_panel_form_never_fails_or_half_saves(client, ctx, speaker, role):
-    _signed_in(client, "colin@clinic.example")
+def test_panel_form_never_fails_or_half_saves(start, speaker, role):
+    client = _signed_in(start, _organiser, "colin@clinic.example")
     webinar = db.session.scalars(select(Webinar)).first()
     _saves_whole_or_nothing(
         client,
@@ -181,11 +254,15 @@ def test_panel_form_never_fails_or_half_saves(client, ctx, speaker, role):
 
 
 @SETTINGS
-@given(name=nasty, email=nasty, role=nasty, organisation=nasty, password=nasty)
-def test_account_form_never_fails_or_half_saves(
-    client, ctx, name, email, role, organisation, password
-):
-    _signed_in(client, "ada@charity.example", admin=True)
+@given(
+    name=nasty,
+    email=st.one_of(nasty, st.just("ADA@charity.example ")),  # or the account already there
+    role=nasty,
+    organisation=nasty,
+    password=nasty,
+)
+def test_account_form_never_fails_or_half_saves(start, name, email, role, organisation, password):
+    client = _signed_in(start, _admin, "ada@charity.example")
     _saves_whole_or_nothing(
         client,
         "/organiser/users",
@@ -204,9 +281,8 @@ def test_account_form_never_fails_or_half_saves(
 
 @SETTINGS
 @given(email=nasty, password=nasty)
-def test_sign_in_and_reset_forms_never_fail(client, ctx, email, password):
-    if not db.session.scalars(select(User)).first():
-        create_user("colin@clinic.example")
+def test_sign_in_and_reset_forms_never_fail(start, email, password):
+    client, _ = start(_organiser)
     token = form_token(client)
     login_response = client.post(
         "/organiser/login", data={"csrf_token": token, "email": email, "password": password}
@@ -217,23 +293,20 @@ def test_sign_in_and_reset_forms_never_fail(client, ctx, email, password):
 
 
 @SETTINGS
-@given(overall=nasty, usefulness=nasty, recommend=nasty, comments=nasty)
+@given(answered=st.booleans(), overall=nasty, usefulness=nasty, recommend=nasty, comments=nasty)
 def test_feedback_form_never_fails_or_half_saves(
-    client, ctx, overall, usefulness, recommend, comments
+    start, answered, overall, usefulness, recommend, comments
 ):
-    registration = db.session.scalars(select(Registration)).first()
-    if registration is None:
-        create_webinar(slug="earlier")
-        registration = registrations.register(
-            db.session.scalars(select(Webinar)).one(),
-            registrations.RegistrationInput("Ann Example", "ann@example.com"),
-            datetime.now(UTC),
-        ).registration
-        registration.webinar.starts_at = datetime.now(UTC) - timedelta(days=1)
-        db.session.commit()
-    url = f"/feedback/{registration.id}/{registrations.feedback_token(registration)}"
+    """Ann's survey, new or already answered (the generated answer then changes hers)."""
+    client, url = start(_registered_for_yesterdays_webinar)
+    if answered:
+        first = {"overall": "4", "usefulness": "3", "would_recommend": "yes", "comments": "Good"}
+        token = csrf_token(client.get(url).get_data(as_text=True))
+        assert client.post(url, data={"csrf_token": token, **first}).status_code == 200
+        assert _count(FeedbackResponse) == 1
     page = client.get(url).get_data(as_text=True)
-    assert "Send feedback" in page or "Update my feedback" in page  # the survey is open
+    # The survey is open, for a first answer or to change the one given.
+    assert ("Update my feedback" if answered else "Send feedback") in page
     token = csrf_token(page)
     response = client.post(
         url,
@@ -252,6 +325,18 @@ def test_feedback_form_never_fails_or_half_saves(
         assert 1 <= answer.overall <= 5 and 1 <= answer.usefulness <= 5
 
 
+def _registered_for_yesterdays_webinar() -> str:
+    """Ann's feedback link."""
+    registration = registrations.register(
+        create_webinar(slug="earlier"),
+        registrations.RegistrationInput("Ann Example", "ann@example.com"),
+        datetime.now(UTC),
+    ).registration
+    registration.webinar.starts_at = datetime.now(UTC) - timedelta(days=1)
+    db.session.commit()
+    return f"/feedback/{registration.id}/{tokens.feedback_token(registration)}"
+
+
 # Every field name any of our forms reads, and the hidden ones the organiser pages post.
 FIELD_NAMES = (
     "access_needs audience bio capacity closes_date closes_time comments confirm consent "
@@ -262,18 +347,12 @@ FIELD_NAMES = (
 ).split()
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(SETTINGS, max_examples=150)
 @given(data=st.data())
-def test_every_post_route_answers_generated_forms_without_a_500(app, client, ctx, data):
+def test_every_post_route_answers_generated_forms_without_a_500(app, start, data):
     """Any route, any mix of fields and values, as an admin who may use them all."""
-    if not db.session.scalars(select(User).where(User.is_admin)).first():
-        ids = one_of_everything()
-        create_user("ada@charity.example", admin=True)
-        app.extensions["fuzz_ids"] = ids
-    ids = app.extensions["fuzz_ids"]
-    login(client, "ada@charity.example")
+    client, ids = start(_everything_and_an_admin)
+    assert login(client, "ada@charity.example").status_code == 302
     routes = [url for _, method, url in organiser_routes(app, ids) if method == "POST"] + [
         "/webinars/clinic-only",
         f"/feedback/{ids['registration_id']}/{ids['token']}",
@@ -284,3 +363,9 @@ def test_every_post_route_answers_generated_forms_without_a_500(app, client, ctx
     response = client.post(url, data=fields)
     assert response.status_code < 500, (url, response.status_code)
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def _everything_and_an_admin() -> dict[str, int]:
+    ids = one_of_everything()
+    create_user("ada@charity.example", admin=True)
+    return ids

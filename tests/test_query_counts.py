@@ -48,7 +48,7 @@ def _counts(client, webinar_id: int) -> dict[str, int]:  # type: ignore[no-untyp
     for page in PAGES:
         path = page.format(id=webinar_id)
         # Count a full render: a page kept from an earlier visit would hide its queries.
-        client.application.extensions.pop("page_cache", None)
+        client.application.extensions.pop("webinar_pages", None)
         with statements() as sent:
             assert client.get(path).status_code == 200, path
         counts[path] = len(sent)

@@ -13,7 +13,7 @@ from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import Registration, Webinar
 from eventsapp.services import registration as registrations
-from eventsapp.services import reminders
+from eventsapp.services import reminders, tokens
 from tests.support import create_webinar, free_port
 from tests.test_mail import calendar_parts
 
@@ -87,6 +87,9 @@ def test_a_reminder_carries_links_time_invite_and_one_click_unsubscribe(app, cli
         r"<https://webinars\.example\.org(/reminders/stop/[^>]+)>", unsubscribe
     ).group(1)
     assert "mailto:webinars@example.org" in unsubscribe
+    # The URL is on the wire whole, never as encoded-words: clients read this header raw.
+    raw_headers = mail.raw.split(b"\r\n\r\n", 1)[0].decode().replace("\r\n ", " ")
+    assert f"<https://webinars.example.org{stop_path}>," in raw_headers
 
     # One-click, as a mail client does it: a POST with no session and no CSRF token.
     response = client.post(stop_path, data={"List-Unsubscribe": "One-Click"})
@@ -100,7 +103,7 @@ def test_reminders_stop_for_that_webinar_only(app, client, ctx, smtp):
     two = create_webinar(slug="two", starts_at=START + timedelta(days=1), reminder_offsets=[60])
     reg_one = _register(one, "ann@example.com", START - timedelta(days=3))
     reg_two = _register(two, "ann@example.com", START - timedelta(days=3))
-    stop = f"/reminders/stop/{reg_one.id}/{registrations.stop_reminders_token(reg_one)}"
+    stop = f"/reminders/stop/{reg_one.id}/{tokens.stop_reminders_token(reg_one)}"
     client.post(stop)
     _run(app, START - timedelta(minutes=30))
     _run(app, START + timedelta(days=1) - timedelta(minutes=30))
@@ -186,12 +189,12 @@ def test_the_join_link_waits_then_sends_people_to_the_platform(app, client, ctx,
         slug="live", starts_at=now + timedelta(minutes=10), join_url="https://zoom.example.com/j/2"
     )
     done = create_webinar(slug="done", starts_at=now - timedelta(hours=3))
-    tokens = {}
+    links = {}
     for webinar in (soon, live, done):
         reg = _register(webinar, "ann@example.com", now - timedelta(days=1))
-        tokens[webinar.slug] = registrations.join_token(reg)
+        links[webinar.slug] = tokens.join_token(reg)
 
-    waiting = client.get(f"/join/{tokens['soon']}")
+    waiting = client.get(f"/join/{links['soon']}")
     html = waiting.get_data(as_text=True)
     assert "has not started yet" in html
     assert re.search(r"starts at <strong>\d+:\d\d[ap]m (BST|GMT)</strong>", html)
@@ -200,17 +203,17 @@ def test_the_join_link_waits_then_sends_people_to_the_platform(app, client, ctx,
 
     for _ in range(2):
         response = requests.get(
-            f"{live_server.url}/join/{tokens['live']}", allow_redirects=False, timeout=10
+            f"{live_server.url}/join/{links['live']}", allow_redirects=False, timeout=10
         )
         assert response.status_code == 303
         assert response.headers["Location"] == "https://zoom.example.com/j/2"
     reg = db.session.scalars(select(Registration).where(Registration.webinar_id == live.id)).one()
     assert reg.join_clicks == 2 and reg.joined_first_at <= reg.joined_last_at
 
-    assert "This webinar has ended" in client.get(f"/join/{tokens['done']}").get_data(as_text=True)
+    assert "This webinar has ended" in client.get(f"/join/{links['done']}").get_data(as_text=True)
     registrations.cancel(reg, now)
     db.session.commit()
-    assert "Your registration was cancelled" in client.get(f"/join/{tokens['live']}").get_data(
+    assert "Your registration was cancelled" in client.get(f"/join/{links['live']}").get_data(
         as_text=True
     )
     assert client.get("/join/" + "x" * 43).status_code == 404

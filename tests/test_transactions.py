@@ -1,5 +1,5 @@
-"""Reads run without a transaction (eventsapp/sqlite.py, eventsapp/postgres.py), so a GET
-view that writes must say so with @writes_on_get: then its writes are one transaction."""
+"""A GET runs as a read (eventsapp/transactions.py): a GET view that writes must say so with
+@writes_on_get, so that on SQLite it takes the write lock before it reads."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_get_pages_write_to_the_database_only_when_marked(app, client, ctx):
             response = client.get(url)
         writes = _writes(sent)
         assert response.status_code < 500, (endpoint, response.status_code)
-        if getattr(app.view_functions[endpoint], "sqlite_writes", False):
+        if getattr(app.view_functions[endpoint], "writes_on_get", False):
             if writes:
                 marked_and_wrote.add(endpoint)
         else:

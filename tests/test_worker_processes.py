@@ -22,9 +22,8 @@ from tests.support import create_webinar, wait_until
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _worker(app, *args: str, render_processes: int = 0) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+def _worker(app, *args: str) -> subprocess.Popen:  # type: ignore[no-untyped-def]
     env = {
-        "MAIL_RENDER_PROCESSES": str(render_processes),
         **os.environ,
         "APP_ENV": "testing",
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -63,8 +62,7 @@ def _registrants(app, count: int, starts_in: timedelta) -> None:  # type: ignore
 def test_three_workers_on_postgres_deliver_each_reminder_exactly_once(pg_app, smtp):
     count = 120
     _registrants(pg_app, count, starts_in=timedelta(minutes=30))  # the 1-hour reminder is due
-    # One of them renders in a separate render process, as production workers do.
-    workers = [_worker(pg_app, render_processes=n) for n in (1, 0, 0)]
+    workers = [_worker(pg_app) for _ in range(3)]
     try:
         # Confirmations and reminders: two emails per person.
         wait_until(lambda: len(smtp.messages) >= 2 * count, timeout=120)

@@ -1,17 +1,109 @@
-"""Enqueue emails in the caller's transaction. Only inserts rows; never talks SMTP."""
+"""The kinds of email, each with its rules, and queueing them in the caller's transaction.
+
+The one place that builds outbox rows, their dedupe keys and Message-IDs. Only inserts
+rows; never talks SMTP (the worker renders and sends them, mail/worker.py).
+"""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
+from enum import StrEnum
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import ColumnElement, String, cast, func, insert, literal, select
 
 from eventsapp.extensions import db
-from eventsapp.models import OutboxMessage, Registration, Webinar
+from eventsapp.models import OutboxMessage, OutboxStatus, Registration, RegistrationStatus, Webinar
 from eventsapp.models.inserts import insert_unless_exists
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What holds for every email of a kind."""
+
+    # The dedupe key (str.format fields: registration_id, version, sequence, now, user_id,
+    # offset, due): one email per what it names, so queueing it again does nothing.
+    key: str
+    # Registration statuses for which it still makes sense at send time (none: not about one).
+    statuses: frozenset[RegistrationStatus] = frozenset()
+    # The calendar METHOD it carries to someone who holds (or held) a place.
+    invite: str | None = None
+    # One-click List-Unsubscribe (RFC 8058): stops this webinar's reminders and follow-ups.
+    unsubscribable: bool = False
+    # Sent only for the webinar's current schedule and never after its start (reminders).
+    follows_schedule: bool = False
+    # Carries the certificate link (to those a certificate is due to).
+    certificate: bool = False
+
+
+_CONFIRMED = frozenset({RegistrationStatus.CONFIRMED})
+_WAITLISTED = frozenset({RegistrationStatus.WAITLISTED})
+_REGISTERED = _CONFIRMED | _WAITLISTED
+
+
+class EmailKind(StrEnum):
+    """Every kind of email and its rules. A StrEnum: stored rows and plain strings still match."""
+
+    rules: Rules
+
+    def __new__(cls, value: str, rules: Rules) -> EmailKind:
+        kind = str.__new__(cls, value)
+        kind._value_ = value
+        kind.rules = rules
+        return kind
+
+    CONFIRMATION = (
+        "confirmation",
+        Rules("confirmation:reg{registration_id}:v{version}", _CONFIRMED, "REQUEST"),
+    )
+    WAITLISTED = "waitlisted", Rules("waitlisted:reg{registration_id}:v{version}", _WAITLISTED)
+    ALREADY_REGISTERED = (
+        "already_registered",
+        Rules("already_registered:reg{registration_id}:{now:%Y%m%d%H}", _REGISTERED, "REQUEST"),
+    )
+    REGISTRATION_CANCELLED = (
+        "registration_cancelled",
+        Rules(
+            "registration_cancelled:reg{registration_id}:v{version}",
+            frozenset({RegistrationStatus.CANCELLED}),
+            "CANCEL",
+        ),
+    )
+    WEBINAR_UPDATED = (
+        "webinar_updated",
+        Rules("webinar_updated:reg{registration_id}:seq{sequence}", _CONFIRMED, "REQUEST"),
+    )
+    WEBINAR_CANCELLED = (
+        "webinar_cancelled",
+        Rules("webinar_cancelled:reg{registration_id}:seq{sequence}", _REGISTERED, "CANCEL"),
+    )
+    REMINDER = (
+        "reminder",
+        Rules(
+            "reminder:reg{registration_id}:{offset}:{due:%Y%m%dT%H%MZ}",
+            _CONFIRMED,
+            "REQUEST",
+            unsubscribable=True,
+            follows_schedule=True,
+        ),
+    )
+    # One follow-up per person, whichever kind: the two share their key.
+    FOLLOW_UP_ATTENDED = (
+        "follow_up_attended",
+        Rules("follow_up:reg{registration_id}", _CONFIRMED, unsubscribable=True, certificate=True),
+    )
+    FOLLOW_UP_MISSED = (
+        "follow_up_missed",
+        Rules("follow_up:reg{registration_id}", _CONFIRMED, unsubscribable=True),
+    )
+    PASSWORD_RESET = "password_reset", Rules("password_reset:user{user_id}:{now:%Y%m%dT%H%M%S.%f}")
+
+    def dedupe_key(self, **fields: Any) -> str:
+        return self.rules.key.format(**fields)
 
 
 def sender_domain() -> str:
@@ -25,59 +117,135 @@ def new_message_id() -> str:
 
 
 def enqueue(
-    kind: str,
+    kind: EmailKind | str,
     *,
     recipient: str,
-    dedupe_key: str,
     now: datetime,
     registration: Registration | None = None,
     webinar: Webinar | None = None,
     context: dict[str, Any] | None = None,
     due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    **key: Any,
 ) -> bool:
-    """Queue one email; returns False if one with this dedupe key already exists."""
+    """Queue one email; False if one with its dedupe key exists already.
+
+    The key is the kind's, filled from the registration (id, version), `now` and `key`.
+    (`dedupe_key` is a ready-made one, for services/registration.py until it uses them.)
+    """
     return enqueue_by_id(
         kind,
         recipient=recipient,
-        dedupe_key=dedupe_key,
         now=now,
         registration_id=registration.id if registration else None,
         webinar_id=webinar.id if webinar else (registration.webinar_id if registration else None),
         context=context,
         due_at=due_at,
+        dedupe_key=dedupe_key,
+        **({"version": registration.version} if registration else {}),
+        **key,
     )
 
 
 def enqueue_by_id(
-    kind: str,
+    kind: EmailKind | str,
     *,
     recipient: str,
-    dedupe_key: str,
     now: datetime,
     registration_id: int | None,
     webinar_id: int | None,
     context: dict[str, Any] | None = None,
     due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    **key: Any,
 ) -> bool:
-    """enqueue() for callers that hold ids, not loaded objects (registering, in Core).
+    """enqueue() for callers that hold ids, not loaded objects.
 
     ON CONFLICT DO NOTHING rather than a savepoint: a duplicate is an expected outcome
     (an organiser saving twice, a planning sweep running again), not an error.
     """
-    values = {
-        "dedupe_key": dedupe_key,
-        "kind": kind,
-        "recipient": recipient,
-        "registration_id": registration_id,
-        "webinar_id": webinar_id,
-        "context": context or {},
-        "status": "queued",
-        "attempts": 0,
-        "due_at": due_at or now,
-        "message_id": new_message_id(),
-        "created_at": now,
-    }
+    kind = EmailKind(kind)
+    values = _row(
+        kind,
+        dedupe_key=dedupe_key or kind.dedupe_key(registration_id=registration_id, now=now, **key),
+        recipient=recipient,
+        registration_id=registration_id,
+        webinar_id=webinar_id,
+        context=context,
+        now=now,
+        due_at=due_at,
+        message_id=new_message_id(),
+    )
     inserted = db.session.execute(
         insert_unless_exists(OutboxMessage.__table__, "dedupe_key"), values
     ).first()
     return inserted is not None
+
+
+_ID_SLOT = "\x00"
+
+
+def enqueue_each(
+    kind: EmailKind,
+    *where: ColumnElement[bool],
+    webinar_id: int,
+    now: datetime,
+    context: dict[str, Any],
+    **key: Any,
+) -> int:
+    """One email to each registration `where` selects, in one INSERT … SELECT (the rows
+    never pass through Python). Returns how many. The keys must be new (the caller makes
+    sure, as the reminders' plan row does).
+    """
+    registrations = Registration.__table__
+    reg_id = cast(registrations.c.id, String)
+    head, tail = kind.dedupe_key(registration_id=_ID_SLOT, now=now, **key).split(_ID_SLOT)
+    nonce = secrets.token_hex(6)
+    values = _row(
+        kind,
+        dedupe_key=literal(head) + reg_id + literal(tail),
+        recipient=registrations.c.email,
+        registration_id=registrations.c.id,
+        webinar_id=webinar_id,
+        context=context,
+        now=now,
+        message_id=literal(f"<{kind}.{nonce}.") + reg_id + literal(f"@{sender_domain()}>"),
+    )
+    table = OutboxMessage.__table__
+    rows = select(
+        *(
+            (v if isinstance(v, ColumnElement) else literal(v, table.c[k].type)).label(k)
+            for k, v in values.items()
+        )
+    ).where(*where)
+    # psycopg reports rowcount -1 for INSERT … SELECT: counted apart.
+    db.session.execute(insert(table).from_select(list(values), rows))
+    return db.session.scalar(select(func.count()).select_from(rows.subquery())) or 0
+
+
+def _row(
+    kind: EmailKind,
+    *,
+    dedupe_key: Any,
+    recipient: Any,
+    registration_id: Any,
+    webinar_id: int | None,
+    context: dict[str, Any] | None,
+    now: datetime,
+    message_id: Any,
+    due_at: datetime | None = None,
+) -> dict[str, Any]:
+    """An outbox row as it is queued (values, or SQL expressions for INSERT … SELECT)."""
+    return {
+        "dedupe_key": dedupe_key,
+        "kind": kind.value,
+        "recipient": recipient,
+        "registration_id": registration_id,
+        "webinar_id": webinar_id,
+        "context": context or {},
+        "status": OutboxStatus.QUEUED,
+        "attempts": 0,
+        "due_at": due_at or now,
+        "message_id": message_id,
+        "created_at": now,
+    }

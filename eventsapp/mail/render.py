@@ -8,27 +8,26 @@ and is skipped.
 
 from __future__ import annotations
 
-import io
-import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy as email_policy
-from email.generator import BytesGenerator
+from email import policy
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
-from flask import current_app, render_template
-from flask_mail import Message
+from flask import current_app
 
 from eventsapp import text, uktime
 from eventsapp.extensions import db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
-from eventsapp.models import OutboxMessage, Registration, User
+from eventsapp.mail.outbox import EmailKind
+from eventsapp.mail.transport import PermanentError, envelope_address
+from eventsapp.models import OutboxMessage, Registration, RegistrationStatus, User, WebinarStatus
 from eventsapp.services import accounts, certificates, reminders
-from eventsapp.services.registration import (
+from eventsapp.services.tokens import (
     feedback_token,
     join_token,
     manage_token,
@@ -46,88 +45,7 @@ class RenderedEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _WirePolicy(email_policy.Compat32):
-    """compat32 with CRLF, and a fast path for the usual short ASCII header.
-
-    Folding goes through email.header.Header for every header of every part, which was
-    most of the cost of writing an email; a line that needs no folding is written as is.
-    """
-
-    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
-        if (
-            isinstance(value, str)
-            and value.isascii()
-            and len(name) + len(value) + 2 <= (self.max_line_length or 78)
-            and "\n" not in value
-            and "\r" not in value
-        ):
-            return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)
-
-
-_WIRE_POLICY = _WirePolicy(linesep="\r\n")
-
-
-class _WireGenerator(BytesGenerator):
-    @classmethod
-    def _make_boundary(cls, text: bytes | None = None) -> str:
-        """A random boundary, checked against the text with a plain substring search.
-
-        The standard one compiles a fresh regex for every part of every message (its
-        boundary is new each time, so the regex cache never hits): a tenth of rendering.
-        """
-        while True:
-            boundary = f"==============={secrets.token_hex(16)}=="
-            if text is None or boundary.encode() not in text:
-                return boundary
-
-
-class CalendarMessage(Message):
-    """Flask-Mail Message whose text/calendar part carries `method=`.
-
-    Clients only treat the part as an invitation when the Content-Type's method equals
-    the METHOD inside; Flask-Mail 0.10 cannot set that parameter on an alternative.
-    """
-
-    ical_method: str | None = None
-
-    def as_bytes(self) -> bytes:
-        """Serialise with the compat32 policy and CRLF line ends.
-
-        Flask-Mail switches the finished message to policy.SMTP, whose header objects
-        re-parse every header on output: two thirds of the worker's time per email, and it
-        folds long subjects onto an empty first line. compat32 is what the headers were
-        built with, so it writes them as built.
-        """
-        out = io.BytesIO()
-        _WireGenerator(out, policy=_WIRE_POLICY).flatten(self._message())
-        return out.getvalue()
-
-    def _mimetext(self, text: str | None, subtype: str = "plain") -> MIMEText:
-        part = super()._mimetext(text, subtype)
-        if subtype == "calendar" and self.ical_method:
-            part.set_param("method", self.ical_method)
-        return part
-
-
 PREVIEW_TOKEN = "personal-link-hidden-in-preview"  # noqa: S105 (a placeholder, not a secret)
-
-# kind -> registration statuses for which the email still makes sense
-_RELEVANT = {
-    "confirmation": {"confirmed"},
-    "waitlisted": {"waitlisted"},
-    "already_registered": {"confirmed", "waitlisted"},
-    "registration_cancelled": {"cancelled"},
-    "webinar_updated": {"confirmed"},
-    "webinar_cancelled": {"confirmed", "waitlisted"},
-    "reminder": {"confirmed"},
-    "follow_up_attended": {"confirmed"},
-    "follow_up_missed": {"confirmed"},
-}
-# Emails a registrant can stop for one webinar (RFC 8058 one-click List-Unsubscribe).
-_UNSUBSCRIBABLE = {"reminder", "follow_up_attended", "follow_up_missed"}
-# Emails that carry the current invitation, so a calendar that missed an update catches up.
-_CARRY_INVITE = {"confirmation", "already_registered", "webinar_updated", "reminder"}
 
 
 @dataclass(frozen=True)
@@ -197,46 +115,56 @@ def _invite(registration: Registration, method: str, now: datetime, links: _Link
     )
 
 
-def _from_templates(kind: str, context: dict[str, Any]) -> RenderedEmail:
+def _from_template(kind: EmailKind, context: dict[str, Any]) -> RenderedEmail:
+    """emails/<kind>.html: its blocks subject and text, then the whole of it (layout and
+    html block) as the HTML part."""
+    template = current_app.jinja_env.get_template(f"emails/{kind}.html")
+
+    def block(name: str) -> str:
+        return "".join(template.blocks[name](template.new_context(context)))
+
     # One line, whatever a title contains: a newline in a header would split it.
-    subject = text.one_line(render_template(f"emails/{kind}.subject.txt", **context))
-    return RenderedEmail(
-        subject=subject,
-        text=render_template(f"emails/{kind}.txt", **context),
-        # Passed as a value, so the HTML template escapes it (an included .txt would not be).
-        html=render_template(f"emails/{kind}.html", subject=subject, **context),
-    )
+    subject = text.one_line(block("subject"))
+    # Passed as a value, so the HTML escapes it.
+    return RenderedEmail(subject, block("text"), template.render(context, subject=subject))
 
 
-def _invite_method(row: OutboxMessage, registration: Registration) -> str | None:
-    """Which calendar object this email carries, if any."""
+def _invite_method(kind: EmailKind, row: OutboxMessage, registration: Registration) -> str | None:
+    """Which calendar object this email carries: only to someone whose calendar has it."""
+    cancelled = registration.webinar.status == WebinarStatus.CANCELLED
+    method = "CANCEL" if cancelled else kind.rules.invite
+    if kind is EmailKind.REGISTRATION_CANCELLED:
+        has_it = bool((row.context or {}).get("had_seat"))  # their status is cancelled now
+    else:
+        has_it = registration.status == RegistrationStatus.CONFIRMED
+    return method if has_it else None
+
+
+def _still_wanted(
+    kind: EmailKind, row: OutboxMessage, registration: Registration, now: datetime
+) -> bool:
     webinar = registration.webinar
-    if row.kind == "webinar_cancelled" or webinar.status == "cancelled":
-        return "CANCEL" if registration.status == "confirmed" else None
-    if row.kind == "registration_cancelled":
-        return "CANCEL" if (row.context or {}).get("had_seat") else None
-    if registration.status == "confirmed" and row.kind in _CARRY_INVITE:
-        return "REQUEST"
-    return None
+    if registration.status not in kind.rules.statuses:
+        return False
+    if webinar.status == WebinarStatus.CANCELLED and kind is not EmailKind.WEBINAR_CANCELLED:
+        return False  # the cancellation email says everything now
+    if kind.rules.unsubscribable and registration.reminders_opt_out:
+        return False  # they stopped emails about this webinar
+    # A reminder goes for the current schedule only (the webinar may have moved), never late.
+    return not kind.rules.follows_schedule or reminders.still_due(webinar, row.context or {}, now)
 
 
-def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> RenderedEmail | None:
+def _registration_email(
+    kind: EmailKind, row: OutboxMessage, now: datetime, preview: bool
+) -> RenderedEmail | None:
     registration = row.registration
-    if registration is None:
+    if registration is None or not (preview or _still_wanted(kind, row, registration, now)):
         return None
     webinar = registration.webinar
-    if not preview:
-        if registration.status not in _RELEVANT[row.kind]:
-            return None
-        if webinar.status == "cancelled" and row.kind != "webinar_cancelled":
-            return None  # the cancellation email says everything now
-        if row.kind in _UNSUBSCRIBABLE and registration.reminders_opt_out:
-            return None  # they stopped emails about this webinar
-        if row.kind == "reminder" and not reminders.still_due(webinar, row.context, now):
-            return None  # moved since it was planned, or too late to be useful
     links = _links(registration, preview)
-    email = _from_templates(
-        row.kind,
+    certified = kind.rules.certificate and links.certificate
+    email = _from_template(
+        kind,
         {
             "registration": registration,
             "webinar": webinar,
@@ -248,7 +176,10 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
             "join_url": links.join,
             "stop_url": links.stop_reminders,
             "feedback_url": links.feedback,
-            "certificate_url": _certificate_url(row, registration, links),
+            # Only for those a certificate is due to.
+            "certificate_url": links.certificate
+            if certified and certificates.certified_minutes(registration)
+            else "",
             "doors_open": uktime.format_time(webinar.doors_open_at),
             "starts_in": _starts_in((row.context or {}).get("offset")),
             "webinar_url": external_url("public.webinar", slug=webinar.slug),
@@ -256,11 +187,11 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
             "extra": row.context or {},
         },
     )
-    method = _invite_method(row, registration)
+    method = _invite_method(kind, row, registration)
     if method is not None:
         email.ical = _invite(registration, method, now, links if method == "REQUEST" else None)
         email.ical_method = method
-    if row.kind in _UNSUBSCRIBABLE:
+    if kind.rules.unsubscribable:
         # RFC 8058 one-click unsubscribe: stops this webinar's reminders and follow-ups only.
         sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
         email.headers["List-Unsubscribe"] = (
@@ -268,13 +199,6 @@ def _registration_email(row: OutboxMessage, now: datetime, preview: bool) -> Ren
         )
         email.headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return email
-
-
-def _certificate_url(row: OutboxMessage, registration: Registration, links: _Links) -> str:
-    """Only the thank-you carries it, and only for those a certificate is due to."""
-    if row.kind != "follow_up_attended" or not links.certificate:
-        return ""
-    return links.certificate if certificates.certified_minutes(registration) else ""
 
 
 def _starts_in(offset: object) -> str:
@@ -301,8 +225,8 @@ def _password_reset(row: OutboxMessage, now: datetime, preview: bool) -> Rendere
             return None  # too late to be useful; they can ask again
     token = PREVIEW_TOKEN if preview else accounts.reset_token(user)
     url = external_url("organiser.reset_password", user_id=user.id, token=token)
-    return _from_templates(
-        "password_reset",
+    return _from_template(
+        EmailKind.PASSWORD_RESET,
         {
             "user": user,
             "reset_url": url,
@@ -312,36 +236,50 @@ def _password_reset(row: OutboxMessage, now: datetime, preview: bool) -> Rendere
     )
 
 
-_RENDERERS: dict[str, Callable[[OutboxMessage, datetime, bool], RenderedEmail | None]] = {
-    **{kind: _registration_email for kind in _RELEVANT},
-    "password_reset": _password_reset,
-}
-
-
 def render(row: OutboxMessage, now: datetime, *, preview: bool = False) -> RenderedEmail | None:
     """The email for this row now, or None if its reason has gone (it is then skipped).
 
     preview=True is for organisers: it renders whatever the registrant's state, and puts a
     placeholder where personal links go, so no one can act as the recipient from a preview.
     """
-    return _RENDERERS[row.kind](row, now, preview)
+    kind = EmailKind(row.kind)
+    if kind is EmailKind.PASSWORD_RESET:
+        return _password_reset(row, now, preview)
+    return _registration_email(kind, row, now, preview)
 
 
-def build_message(row: OutboxMessage, email: RenderedEmail, sender: str) -> CalendarMessage:
-    """The MIME structure: mixed -> [alternative -> text, html, calendar] + invite.ics."""
-    msg = CalendarMessage(
-        subject=email.subject,
-        recipients=[row.recipient],
-        body=email.text,
-        sender=sender,
-        extra_headers=email.headers or None,
-    )
-    msg.html = (
-        email.html
-    )  # before the calendar part: clients show the last alternative they understand
-    msg.msgId = row.message_id
+# email.mime with the stock compat32 policy (CRLF line ends), all public API. Not Flask-Mail's
+# Message: it has no public way to put `method=` on the text/calendar alternative, and clients
+# treat that part as an invitation only when it matches the METHOD inside. Not EmailMessage
+# with policy.SMTP: it parses every header again to write it, so 10,000 reminders took 129 s
+# from falling due against 70 s this way (target 120 s, docs/benchmarks.md), and it writes a
+# List-Unsubscribe URL longer than a line as encoded-words, which clients do not decode there.
+_WIRE = policy.compat32.clone(linesep="\r\n")
+
+
+def to_bytes(row: OutboxMessage, email: RenderedEmail, sender: str) -> bytes:
+    """mixed -> [alternative -> text, html, calendar] + invite.ics; no invite: the alternative."""
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(email.text, "plain", "utf-8"))
+    # Before the calendar part: clients show the last alternative they understand.
+    body.attach(MIMEText(email.html, "html", "utf-8"))
+    message = body
     if email.ical is not None:
-        msg.ical_method = email.ical_method
-        msg.alts["calendar"] = email.ical.decode()
-        msg.attach("invite.ics", "application/ics", email.ical)
-    return msg
+        calendar = MIMEText(email.ical.decode(), "calendar", "utf-8")
+        calendar.set_param("method", str(email.ical_method))
+        body.attach(calendar)
+        invite = MIMEApplication(email.ical, "ics")
+        invite.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        message = MIMEMultipart("mixed", _subparts=[body, invite])
+    try:
+        recipient = envelope_address(row.recipient)  # an accented domain in its ASCII form
+    except PermanentError:
+        recipient = row.recipient  # the transport fails this row, saying why
+    message["Subject"] = email.subject
+    message["From"] = formataddr(parseaddr(sender), "utf-8")
+    message["To"] = recipient
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = row.message_id
+    for name, value in email.headers.items():
+        message[name] = value
+    return message.as_bytes(policy=_WIRE)

@@ -1,8 +1,7 @@
 """Where messages go: an SMTP server, or .eml files in development.
 
-The only module that talks SMTP. It uses smtplib directly (Flask-Mail builds the
-messages) because Flask-Mail's connection has no timeout, and a dead server must not
-hang the worker.
+The only module that talks SMTP. It uses smtplib directly, not Flask-Mail's connection:
+that has no timeout, and a dead server must not hang the worker.
 """
 
 from __future__ import annotations

@@ -13,18 +13,17 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
-from eventsapp import sqlite
+from eventsapp import transactions
 from eventsapp.extensions import db
-from eventsapp.mail import renderers
-from eventsapp.mail.batches import NotSent, Prepared, render_batch
+from eventsapp.mail.render import render, to_bytes
 from eventsapp.mail.transport import (
     FileTransport,
     PermanentError,
@@ -32,8 +31,9 @@ from eventsapp.mail.transport import (
     TransientError,
     Transport,
 )
-from eventsapp.models import OutboxMessage
+from eventsapp.models import OutboxMessage, OutboxStatus, Registration, Webinar
 from eventsapp.services import privacy, reminders
+from eventsapp.transactions import Mode
 from eventsapp.uktime import utcnow
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,8 @@ def make_transport() -> Transport:
 def reap_expired_leases(now: datetime) -> int:
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < now)
-        .values(status="queued", lease_owner=None, lease_expires_at=None)
+        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_expires_at < now)
+        .values(status=OutboxStatus.QUEUED, lease_owner=None, lease_expires_at=None)
     )
     db.session.commit()
     return result.rowcount
@@ -90,7 +90,7 @@ def claim(now: datetime, owner: str, limit: int, lease_seconds: int) -> list[int
     ids = list(
         db.session.scalars(
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "queued", OutboxMessage.due_at <= now)
+            .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.due_at <= now)
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -101,13 +101,71 @@ def claim(now: datetime, owner: str, limit: int, lease_seconds: int) -> list[int
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
             .values(
-                status="sending",
+                status=OutboxStatus.SENDING,
                 lease_owner=owner,
                 lease_expires_at=now + timedelta(seconds=lease_seconds),
             )
         )
     db.session.commit()
     return ids
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An email ready to send."""
+
+    row_id: int
+    attempts: int
+    recipient: str
+    message_id: str
+    subject: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class NotSent:
+    """A row settled without sending: skipped (error None), or it failed to render."""
+
+    row_id: int
+    attempts: int
+    error: str | None = None
+
+
+def render_batch(ids: list[int], owner: str, now: datetime) -> list[Prepared | NotSent]:
+    """Render every row of the batch this worker still holds, in one read-only pass.
+
+    Read-only work (no write lock on SQLite), over before any network call. Rows whose
+    reason has gone are skipped; a template bug fails only its row.
+    """
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    items: list[Prepared | NotSent] = []
+    with transactions.begin_mode(Mode.READ):
+        rows = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .options(
+                joinedload(OutboxMessage.registration)
+                .joinedload(Registration.webinar)
+                .selectinload(Webinar.hosts)
+            )
+        ).unique()
+        for row in rows:
+            try:
+                email = render(row, now)
+                if email is None:
+                    items.append(NotSent(row.id, row.attempts))
+                    continue
+                data = to_bytes(row, email, sender)
+            except Exception as exc:  # a template bug must not stop the batch
+                log.exception("outbox row %s (%s): render failed", row.id, row.kind)
+                items.append(NotSent(row.id, row.attempts, f"render: {type(exc).__name__}"))
+                continue
+            items.append(
+                Prepared(row.id, row.attempts, row.recipient, row.message_id, email.subject, data)
+            )
+        db.session.rollback()
+    return items
 
 
 class _Outcomes:
@@ -123,7 +181,7 @@ class _Outcomes:
         self.pending: dict[str, list[dict[str, object]]] = {}
         self.count = 0
 
-    def add(self, row_id: int, status: str, **values: object) -> None:
+    def add(self, row_id: int, status: OutboxStatus, **values: object) -> None:
         key = ",".join(sorted(values))
         self.pending.setdefault(f"{status}|{key}", []).append(
             {"b_id": row_id, "b_status": status, **{f"b_{k}": v for k, v in values.items()}}
@@ -143,7 +201,7 @@ class _Outcomes:
                 .where(
                     table.c.id == bindparam("b_id"),
                     table.c.lease_owner == self.owner,
-                    table.c.status == "sending",
+                    table.c.status == OutboxStatus.SENDING,
                 )
                 .values(
                     status=bindparam("b_status"),
@@ -168,12 +226,12 @@ def _retry_or_fail(
 ) -> None:
     attempts = attempts_before + 1
     if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        outcomes.add(row_id, "failed", attempts=attempts, last_error=error)
+        outcomes.add(row_id, OutboxStatus.FAILED, attempts=attempts, last_error=error)
         report.failed += 1
     else:
         outcomes.add(
             row_id,
-            "queued",
+            OutboxStatus.QUEUED,
             attempts=attempts,
             last_error=error,
             due_at=now + backoff(attempts),
@@ -200,32 +258,25 @@ def plan_reminders(now: datetime) -> int:
 
 
 def deliver(
-    ids: list[int],
-    owner: str,
-    clock: Clock,
-    stop: threading.Event | None = None,
-    items: list[Prepared | NotSent] | None = None,
+    ids: list[int], owner: str, clock: Clock, stop: threading.Event | None = None
 ) -> BatchReport:
-    """Send leased rows over one connection; one bad address does not stop the batch.
-
-    `items` are the rows already rendered (by a render process); otherwise they are
-    rendered here first.
-    """
+    """Render leased rows, then send them over one connection; one bad address does not
+    stop the batch."""
     cfg = current_app.config
     report = BatchReport(claimed=len(ids))
     envelope_from = parseaddr(cfg["MAIL_DEFAULT_SENDER"])[1]
     outcomes = _Outcomes(owner, cfg["OUTBOX_RECORD_EVERY"])
-    if items is None:
-        items = render_batch(ids, owner, clock())
     pending: list[Prepared] = []
-    for item in items:
+    for item in render_batch(ids, owner, clock()):
         if isinstance(item, Prepared):
             pending.append(item)
         elif item.error is None:
-            outcomes.add(item.row_id, "skipped")
+            outcomes.add(item.row_id, OutboxStatus.SKIPPED)
             report.skipped += 1
         else:
-            outcomes.add(item.row_id, "failed", attempts=item.attempts + 1, last_error=item.error)
+            outcomes.add(
+                item.row_id, OutboxStatus.FAILED, attempts=item.attempts + 1, last_error=item.error
+            )
             report.failed += 1
     outcomes.flush()
     try:
@@ -236,7 +287,10 @@ def deliver(
                     transport.send(envelope_from, item.recipient, item.data, item.message_id)
                 except PermanentError as exc:
                     outcomes.add(
-                        item.row_id, "failed", attempts=item.attempts + 1, last_error=str(exc)
+                        item.row_id,
+                        OutboxStatus.FAILED,
+                        attempts=item.attempts + 1,
+                        last_error=str(exc),
                     )
                     report.failed += 1
                 except TransientError as exc:
@@ -246,7 +300,7 @@ def deliver(
                 else:
                     outcomes.add(
                         item.row_id,
-                        "sent",
+                        OutboxStatus.SENT,
                         attempts=item.attempts + 1,
                         sent_at=clock(),
                         subject=item.subject[:300],
@@ -272,57 +326,46 @@ def release(owner: str, row_ids: list[int]) -> None:
     db.session.execute(
         update(table)
         .where(table.c.id.in_(row_ids), table.c.lease_owner == owner)
-        .values(status="queued", lease_owner=None, lease_expires_at=None)
+        .values(status=OutboxStatus.QUEUED, lease_owner=None, lease_expires_at=None)
     )
     db.session.commit()
 
 
+# What each pass does before sending, in order: (the BatchReport field for the count it
+# returns, the sweep). Each commits its own work. A new sweep is one line here (and its
+# count's field).
+SWEEPS: list[tuple[str, Callable[[datetime], int]]] = [
+    ("reaped", reap_expired_leases),
+    ("planned", plan_reminders),
+    ("erased", apply_retention),
+]
+
+
 def run_once(clock: Clock = utcnow, stop: threading.Event | None = None) -> BatchReport:
-    """Reap expired leases, then claim and send until nothing is due (or told to stop)."""
-    with sqlite.begin_mode(sqlite.IMMEDIATE):
-        return _run_once(clock, stop)
-
-
-def _run_once(clock: Clock, stop: threading.Event | None) -> BatchReport:
-    """Claim, render and send batch after batch.
-
-    With a render process, the next batch is claimed and rendered there while this
-    process sends the current one: rendering is CPU work and SMTP mostly waiting.
-    """
+    """Run the sweeps, then claim, render and send batch after batch until nothing is due
+    (or told to stop)."""
     cfg = current_app.config
     owner = secrets.token_hex(8)
-    total = BatchReport(reaped=reap_expired_leases(clock()), planned=plan_reminders(clock()))
-    total.erased = apply_retention(clock())
-    renderer = renderers.get(cfg)
-
-    def claim_and_render() -> tuple[list[int], Future[list[Prepared | NotSent]] | None]:
-        ids = claim(clock(), owner, cfg["OUTBOX_BATCH_SIZE"], cfg["OUTBOX_LEASE_SECONDS"])
-        return ids, renderer.submit(ids, owner, clock()) if ids else None
-
-    ids, rendering = claim_and_render()
-    while ids and rendering is not None:
-        items = rendering.result()
-        if stop and stop.is_set():
-            release(owner, ids)
-            break
-        next_ids, next_rendering = claim_and_render()
-        report = deliver(ids, owner, clock, stop, items)
-        log.info(
-            "mail batch: claimed=%d sent=%d retried=%d failed=%d skipped=%d",
-            report.claimed,
-            report.sent,
-            report.retried,
-            report.failed,
-            report.skipped,
-        )
-        total.add(report)
-        ids, rendering = next_ids, next_rendering
-        if report.sent == 0 and report.skipped == 0 and report.failed == 0:
-            # Everything went to retry: the server is down. Wait for the next pass.
-            if rendering is not None:
-                rendering.result()
-            release(owner, ids)
-            break
+    total = BatchReport()
+    with transactions.begin_mode(Mode.WRITE):
+        for name, sweep in SWEEPS:
+            setattr(total, name, sweep(clock()))
+        while not (stop and stop.is_set()):
+            ids = claim(clock(), owner, cfg["OUTBOX_BATCH_SIZE"], cfg["OUTBOX_LEASE_SECONDS"])
+            if not ids:
+                break
+            report = deliver(ids, owner, clock, stop)
+            log.info(
+                "mail batch: claimed=%d sent=%d retried=%d failed=%d skipped=%d",
+                report.claimed,
+                report.sent,
+                report.retried,
+                report.failed,
+                report.skipped,
+            )
+            total.add(report)
+            if report.sent == report.skipped == report.failed == 0:
+                break  # everything went to retry: the server is down; wait for the next pass
     db.session.remove()
     return total
 

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.extensions import db
+from eventsapp.models.personal import ListOfPeople
 from eventsapp.models.registration import Registration
-from eventsapp.models.types import UTCDateTime
+from eventsapp.models.types import UTCDateTime, one_of
 
-ATTENDANCE_SOURCES = ("manual", "zoom", "teams")
+
+class AttendanceSource(StrEnum):
+    MANUAL = "manual"  # a check-in by hand
+    ZOOM = "zoom"
+    TEAMS = "teams"
 
 
 class Attendance(db.Model):  # type: ignore[name-defined]
     """One per registration that has any attendance record."""
 
     __tablename__ = "attendance"
-    __table_args__ = (CheckConstraint(f"source IN {ATTENDANCE_SOURCES!r}", name="source"),)
+    __table_args__ = (one_of("source", AttendanceSource),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(
@@ -45,4 +51,7 @@ class AttendanceImport(db.Model):  # type: ignore[name-defined]
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     matched: Mapped[int] = mapped_column(Integer, default=0)
     # Rows no registrant matched: [{"key", "name", "email", "minutes"}], for matching by hand.
-    unmatched: Mapped[list] = mapped_column(JSON, default=list)
+    # Erasing a registrant drops the rows carrying their address.
+    unmatched: Mapped[list] = mapped_column(
+        JSON, default=list, info={"personal": True, "erased": ListOfPeople("email")}
+    )

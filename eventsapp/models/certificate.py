@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.extensions import db
+from eventsapp.models.personal import DELETE_ROW
 from eventsapp.models.registration import Registration
 from eventsapp.models.types import UTCDateTime
 
@@ -20,8 +21,11 @@ class Certificate(db.Model):  # type: ignore[name-defined]
         ForeignKey("registrations.id", ondelete="CASCADE"), unique=True
     )
     # Random, not sequential: the verification page shows a name, so numbers must not be
-    # guessable one after another.
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    # guessable one after another. Erasing deletes the certificate, so that its number no
+    # longer verifies anyone.
+    number: Mapped[str] = mapped_column(
+        String(32), unique=True, info={"personal": True, "erased": DELETE_ROW}
+    )
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     registration: Mapped[Registration] = relationship()

@@ -26,7 +26,8 @@ class FeedbackResponse(db.Model):  # type: ignore[name-defined]
     overall: Mapped[int] = mapped_column(Integer)
     usefulness: Mapped[int] = mapped_column(Integer)  # for managing their pain
     would_recommend: Mapped[bool] = mapped_column(Boolean)
-    comments: Mapped[str] = mapped_column(Text, default="")
+    # Free text may name or describe the person; the scores stay for the averages.
+    comments: Mapped[str] = mapped_column(Text, default="", info={"personal": True})
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

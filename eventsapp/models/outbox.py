@@ -9,48 +9,39 @@ confirmation for someone who already cancelled). An expired lease returns the ro
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.extensions import db
 from eventsapp.models.registration import Registration
-from eventsapp.models.types import UTCDateTime
+from eventsapp.models.types import UTCDateTime, one_of
 from eventsapp.models.webinar import Webinar
 
-OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
 
-
-# The columns an email queued by INSERT … SELECT gives, in this order (reminders are planned
-# that way, and a registration on PostgreSQL queues its email in the same statement).
-FROM_SELECT_COLUMNS = (
-    "dedupe_key",
-    "kind",
-    "recipient",
-    "registration_id",
-    "webinar_id",
-    "context",
-    "status",
-    "attempts",
-    "due_at",
-    "message_id",
-    "created_at",
-)
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined]
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint(f"status IN {OUTBOX_STATUSES!r}", name="status"),
+        one_of("status", OutboxStatus),
         # The worker's claim query: due rows in order.
         Index("ix_outbox_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # e.g. "confirmation:reg42:v1": enqueueing the same key twice is a no-op.
+    # e.g. "confirmation:reg42:v1" (mail/outbox.py builds it): queueing it twice is a no-op.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    recipient: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(40))  # an EmailKind (mail/outbox.py)
+    # Personal (models/personal.py): erased on request and after the retention period.
+    recipient: Mapped[str] = mapped_column(String(320), info={"personal": True})
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="SET NULL"), index=True
     )
@@ -59,7 +50,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     )
     # What the template needs beyond the current registration and webinar (e.g. what changed).
     context: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))

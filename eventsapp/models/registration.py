@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
-    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -18,12 +18,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.extensions import db
 from eventsapp.models.organisation import Organisation
-from eventsapp.models.types import UTCDateTime
+from eventsapp.models.personal import DELETE_ROW, erased_address
+from eventsapp.models.types import UTCDateTime, one_of
 from eventsapp.models.webinar import Webinar
 
-REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled")
+
+class RegistrationStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
 # How organisers triage a registrant's question for the panel.
-QUESTION_STATUSES = ("new", "selected", "answered", "hidden")
+class QuestionStatus(StrEnum):
+    NEW = "new"
+    SELECTED = "selected"
+    ANSWERED = "answered"
+    HIDDEN = "hidden"
+
+
 AUDIENCES = {
     "living_with_pain": "Living with back or neck pain",
     "carer": "Carer or family member",
@@ -37,21 +50,32 @@ class Registration(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         # One registration per person per webinar, whatever the case or spacing of the address.
         UniqueConstraint("webinar_id", "email_normalised"),
-        CheckConstraint(f"status IN {REGISTRATION_STATUSES!r}", name="status"),
-        CheckConstraint(f"question_status IN {QUESTION_STATUSES!r}", name="question_status"),
+        one_of("status", RegistrationStatus),
+        one_of("question_status", QuestionStatus),
         # The waiting list is read in order of joining.
         Index("ix_registrations_waitlist", "webinar_id", "status", "status_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webinar_id: Mapped[int] = mapped_column(ForeignKey("webinars.id", ondelete="CASCADE"))
-    full_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(320))
-    email_normalised: Mapped[str] = mapped_column(String(320))
-    audience: Mapped[str | None] = mapped_column(String(40))
-    question: Mapped[str] = mapped_column(Text, default="")
-    question_status: Mapped[str] = mapped_column(String(20), default="new")
-    access_needs: Mapped[str] = mapped_column(Text, default="")
+    # Personal (models/personal.py): erased on request and after the retention period.
+    full_name: Mapped[str] = mapped_column(
+        String(200), info={"personal": True, "exported_as": "name"}
+    )
+    email: Mapped[str] = mapped_column(
+        String(320), info={"personal": True, "erased": erased_address}
+    )
+    email_normalised: Mapped[str] = mapped_column(
+        String(320), info={"personal": True, "erased": erased_address}
+    )
+    audience: Mapped[str | None] = mapped_column(
+        String(40), info={"personal": True, "exported_as": "i_am"}
+    )
+    question: Mapped[str] = mapped_column(Text, default="", info={"personal": True})
+    question_status: Mapped[str] = mapped_column(String(20), default=QuestionStatus.NEW)
+    access_needs: Mapped[str] = mapped_column(
+        Text, default="", info={"personal": True, "exported_as": "accessibility_needs"}
+    )
     status: Mapped[str] = mapped_column(String(20))
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # +1 on every status change: part of the outbox dedupe key for status emails.
@@ -103,7 +127,10 @@ class MarketingConsent(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    given: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Erasing deletes the whole choice (which organisation, when, under which notice).
+    given: Mapped[bool] = mapped_column(
+        Boolean, default=True, info={"personal": True, "erased": DELETE_ROW}
+    )
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     notice_version: Mapped[str] = mapped_column(String(40))
 

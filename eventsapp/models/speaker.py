@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.extensions import db
+from eventsapp.models.types import one_of
 
 if TYPE_CHECKING:
     from eventsapp.models.webinar import Webinar
 
-PANEL_ROLES = ("chair", "moderator", "panellist")
+
+class PanelRole(StrEnum):
+    CHAIR = "chair"
+    MODERATOR = "moderator"
+    PANELLIST = "panellist"
 
 
 class Speaker(db.Model):  # type: ignore[name-defined]
@@ -31,13 +37,13 @@ class PanelMember(db.Model):  # type: ignore[name-defined]
     __tablename__ = "panel_members"
     __table_args__ = (
         UniqueConstraint("webinar_id", "speaker_id"),
-        CheckConstraint(f"role IN {PANEL_ROLES!r}", name="role"),
+        one_of("role", PanelRole),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webinar_id: Mapped[int] = mapped_column(ForeignKey("webinars.id", ondelete="CASCADE"))
     speaker_id: Mapped[int] = mapped_column(ForeignKey("speakers.id"))
-    role: Mapped[str] = mapped_column(String(20), default="panellist")
+    role: Mapped[str] = mapped_column(String(20), default=PanelRole.PANELLIST)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     speaker: Mapped[Speaker] = relationship(lazy="joined")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -20,9 +21,14 @@ from sqlalchemy.types import JSON
 from eventsapp.extensions import db
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.speaker import PanelMember
-from eventsapp.models.types import UTCDateTime
+from eventsapp.models.types import UTCDateTime, one_of
 
-WEBINAR_STATUSES = ("draft", "published", "cancelled")
+
+class WebinarStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
 
 webinar_hosts = Table(
     "webinar_hosts",
@@ -32,32 +38,14 @@ webinar_hosts = Table(
 )
 
 
-class SeatsAndEnd:
-    """When it ends and how many places are left, from its columns: shared by Webinar and
-    the plain snapshots of one (services.webinars.RegistrationTarget)."""
-
-    starts_at: datetime
-    duration_minutes: int
-    capacity: int
-    seats_taken: int
-
-    @property
-    def ends_at(self) -> datetime:
-        return self.starts_at + timedelta(minutes=self.duration_minutes)
-
-    @property
-    def seats_left(self) -> int:
-        return max(self.capacity - self.seats_taken, 0)
-
-
-class Webinar(SeatsAndEnd, db.Model):  # type: ignore[name-defined]
+class Webinar(db.Model):  # type: ignore[name-defined]
     __tablename__ = "webinars"
     __table_args__ = (
         # Back-stop for the conditional UPDATE that takes a seat: never oversold.
         CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats"),
         CheckConstraint("capacity >= 0", name="capacity"),
         CheckConstraint("duration_minutes > 0 AND duration_minutes <= 1440", name="duration"),
-        CheckConstraint(f"status IN {WEBINAR_STATUSES!r}", name="status"),
+        one_of("status", WebinarStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +60,7 @@ class Webinar(SeatsAndEnd, db.Model):  # type: ignore[name-defined]
     waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     registration_open: Mapped[bool] = mapped_column(Boolean, default=True)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=WebinarStatus.DRAFT)
     # The platform's URL (Zoom, Teams); never shown on public pages.
     join_url: Mapped[str | None] = mapped_column(String(1000))
     recording_url: Mapped[str | None] = mapped_column(String(1000))
@@ -86,6 +74,9 @@ class Webinar(SeatsAndEnd, db.Model):  # type: ignore[name-defined]
     reminder_offsets: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
     # iCalendar SEQUENCE: +1 whenever start, end, join link or status changes.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # +1 whenever anything its public page shows changes, but the seats taken
+    # (models/public_content.py): rendered pages are kept per version.
+    content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -97,6 +88,14 @@ class Webinar(SeatsAndEnd, db.Model):  # type: ignore[name-defined]
         order_by=(PanelMember.position, PanelMember.id),
         cascade="all, delete-orphan",
     )
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
 
     @property
     def doors_open_at(self) -> datetime:

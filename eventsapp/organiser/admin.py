@@ -13,7 +13,7 @@ from eventsapp.organiser import bp
 from eventsapp.organiser.context import audited_read, now, require_admin, show_on_form
 from eventsapp.organiser.forms import OrganisationForm, UserForm
 from eventsapp.services import accounts, audit, privacy
-from eventsapp.sqlite import writes_on_get
+from eventsapp.transactions import writes_on_get
 
 
 @bp.route("/users", methods=["GET", "POST"])

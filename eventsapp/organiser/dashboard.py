@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Response, render_template
 
 from eventsapp.extensions import db
-from eventsapp.models import Webinar
+from eventsapp.models import Webinar, WebinarStatus
 from eventsapp.organiser import bp
 from eventsapp.organiser.charts import bar_chart
 from eventsapp.organiser.context import actor, audited_read, csv_download, webinar_or_404
 from eventsapp.services import access, reports
-from eventsapp.sqlite import writes_on_get
+from eventsapp.transactions import writes_on_get
 
 
 @bp.get("/webinars/<int:webinar_id>/dashboard")
@@ -37,7 +37,7 @@ def webinar_dashboard(webinar_id: int) -> str:
 def _series() -> list[reports.WebinarFigures]:
     webinars = db.session.scalars(
         access.manageable_webinars(actor())
-        .where(Webinar.status != "draft")
+        .where(Webinar.status != WebinarStatus.DRAFT)
         .order_by(Webinar.starts_at)
     ).all()
     return reports.series(list(webinars))

@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 
 from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
-from eventsapp.models import PANEL_ROLES, Organisation
+from eventsapp.models import Organisation, PanelRole
 
 REMINDER_CHOICES = [
     SelectChoice(10080, "1 week before"),
@@ -187,8 +187,8 @@ class AddPanellistForm(Form):
     speaker = SelectField("Speaker", coerce=int, validators=[DataRequired("Choose a speaker")])
     role = RadioField(
         "Role",
-        choices=[SelectChoice(r, r.capitalize()) for r in PANEL_ROLES],
-        default="panellist",
+        choices=[SelectChoice(r, r.capitalize()) for r in PanelRole],
+        default=PanelRole.PANELLIST,
         validators=[DataRequired("Choose a role")],
     )
 

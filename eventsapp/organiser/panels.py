@@ -8,7 +8,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from werkzeug.wrappers import Response as BaseResponse
 
 from eventsapp.extensions import db
-from eventsapp.models import QUESTION_STATUSES, Speaker
+from eventsapp.models import QuestionStatus, Speaker
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import (
     actor,
@@ -21,7 +21,7 @@ from eventsapp.organiser.context import (
 from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm
 from eventsapp.request_limits import allows_upload
 from eventsapp.services import panels, registrants
-from eventsapp.sqlite import writes_on_get
+from eventsapp.transactions import writes_on_get
 
 
 @bp.get("/speakers")
@@ -121,7 +121,7 @@ def change_panel(webinar_id: int, member_id: int, action: str) -> BaseResponse:
 def questions(webinar_id: int) -> str:
     webinar = webinar_or_404(webinar_id)
     status = request.args.get("status", "")
-    status = status if status in QUESTION_STATUSES else ""
+    status = status if status in list(QuestionStatus) else ""
     rows = panels.questions(webinar, status or None)
     return audited_read(
         "questions.viewed",
@@ -130,7 +130,7 @@ def questions(webinar_id: int) -> str:
             webinar=webinar,
             rows=rows,
             status=status,
-            statuses=QUESTION_STATUSES,
+            statuses=list(QuestionStatus),
         ),
         webinar=webinar,
     )
@@ -150,7 +150,7 @@ def mark_question(webinar_id: int, registration_id: int) -> BaseResponse:
 @writes_on_get
 def export_questions(webinar_id: int) -> Response:
     webinar = webinar_or_404(webinar_id)
-    rows = [r for r in panels.questions(webinar) if r.question_status != "hidden"]
+    rows = [r for r in panels.questions(webinar) if r.question_status != QuestionStatus.HIDDEN]
     body = audited_read(
         "questions.exported",
         lambda: registrants.export_questions_csv(rows),

@@ -9,7 +9,7 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from eventsapp.mail.render import render
-from eventsapp.models import AUDIENCES, OUTBOX_STATUSES, REGISTRATION_STATUSES, User, Webinar
+from eventsapp.models import AUDIENCES, OutboxStatus, RegistrationStatus, User, Webinar
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import (
     actor,
@@ -20,7 +20,7 @@ from eventsapp.organiser.context import (
     webinar_or_404,
 )
 from eventsapp.services import email_log, registrants
-from eventsapp.sqlite import writes_on_get
+from eventsapp.transactions import writes_on_get
 
 
 def _filters() -> registrants.Filters:
@@ -30,7 +30,7 @@ def _filters() -> registrants.Filters:
     marketing = args.get("marketing", "")
     return registrants.Filters(
         search=args.get("q", "")[:200],
-        status=status if status in REGISTRATION_STATUSES else "",
+        status=status if status in list(RegistrationStatus) else "",
         audience=audience if audience in AUDIENCES or audience == "unstated" else "",
         marketing=marketing if marketing in ("any", "none") else "",
     )
@@ -50,7 +50,7 @@ def registrant_list(webinar_id: int) -> str:
             rows=rows,
             filters=filters,
             counts=registrants.counts(webinar),
-            statuses=REGISTRATION_STATUSES,
+            statuses=list(RegistrationStatus),
             audiences=AUDIENCES,
         ),
         webinar=webinar,
@@ -107,13 +107,13 @@ def cancel_registrant(webinar_id: int, registration_id: int) -> BaseResponse:
 def emails(webinar_id: int) -> str:
     webinar = webinar_or_404(webinar_id)
     status = request.args.get("status", "")
-    status = status if status in OUTBOX_STATUSES else ""
+    status = status if status in list(OutboxStatus) else ""
     return render_template(
         "organiser/emails.html",
         webinar=webinar,
         rows=email_log.for_webinar(webinar, status),
         status=status,
-        statuses=OUTBOX_STATUSES,
+        statuses=list(OutboxStatus),
     )
 
 

@@ -1,9 +1,7 @@
 """Conditional GET for the public pages and calendar files: ETag from what was sent.
 
 The tag is a hash of the body, so it can never be stale: a changed seat count, panel or
-title changes the body, and so the tag. (A page from the page cache is hashed as its cached
-digest plus what was put into its slots, which identifies the body as well, without
-hashing 7 KB on every view.) Pages with the registration form carry a signed
+title changes the body, and so the tag. Pages with the registration form carry a signed
 CSRF token that changes every second; for the tag it is replaced by a hash of the
 session's own token, so a visitor's page revalidates to 304 while nothing else has changed,
 and the copy their browser keeps holds a token that is still valid for their session (CSRF
@@ -33,12 +31,6 @@ CONDITIONAL_ENDPOINTS = {
 }
 
 
-def tag_page(digest: bytes, places_left: str) -> None:
-    """The response is a cached page (its digest) with the places left (and the visitor's
-    CSRF token) put into its slots: the tag is made from those instead of hashing the body."""
-    g.page_tag = digest + places_left.encode()
-
-
 @bp.after_request
 def make_conditional(response: Response) -> Response:
     if (
@@ -50,14 +42,10 @@ def make_conditional(response: Response) -> Response:
         return response
     signed = g.get("csrf_token")  # Flask-WTF keeps the signed token it put in the page here
     session_token = str(session.get("csrf_token", "")).encode() if signed else b""
-    tagged = g.get("page_tag")
-    if tagged is not None:
-        digest = hashlib.sha256(tagged + session_token)
-    else:
-        body = response.get_data()
-        if signed:
-            body = body.replace(signed.encode(), hashlib.sha256(session_token).hexdigest().encode())
-        digest = hashlib.sha256(body)
+    body = response.get_data()
+    if signed:
+        body = body.replace(signed.encode(), hashlib.sha256(session_token).hexdigest().encode())
+    digest = hashlib.sha256(body)
     if signed:
         response.vary.add("Cookie")
     response.set_etag(digest.hexdigest()[:32])

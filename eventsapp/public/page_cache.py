@@ -1,80 +1,69 @@
-"""Rendered webinar pages, reused while nothing they show has changed.
+"""Rendered webinar pages, reused while the webinar's content and availability stay the same.
 
-Keyed by services.webinars.page_version(): a digest of the page's data and availability, so
-an entry is never stale; a changed bio or a webinar becoming full is a new key and the old
-entry ages out of the LRU. Two things are put in per request instead of being part of the
-key: the visitor's CSRF token, and the number of places left — otherwise every
-registration would make the next visitor's page a fresh render, just when an announcement
-brings hundreds a minute. One bounded, thread-safe cache per app.
+Keyed by the page, the webinar, its `content_version` (raised by the ORM whenever anything
+the page shows changes: models/public_content.py) and its availability now, so a kept page
+is never stale. Two things differ per view and are put in rather than kept: the visitor's
+CSRF token, and the number of places left — otherwise every registration would make the
+next visitor's page a fresh render, just when an announcement brings hundreds a minute.
+One bounded, thread-safe cache per app.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Hashable
 
-from flask import current_app
-from jinja2 import pass_context
+from flask import current_app, g
+from flask_wtf.csrf import generate_csrf
 
 # Where the token and the places left go; NUL never appears in rendered HTML. Not secrets.
 TOKEN_SLOT = "\x00csrf-token\x00"  # noqa: S105
 SEATS_SLOT = "\x00places-left\x00"
-
-
-def places_left_text(seats_left: int) -> str:
-    return f"{seats_left} {'place' if seats_left == 1 else 'places'} left"
-
-
-@pass_context
-def places_left(context: Any, seats_left: int) -> str:
-    """The `places_left` template filter: the text, or the slot in a page made for caching
-    (rendered with `seats_slot=True`)."""
-    return SEATS_SLOT if context.get("seats_slot") else places_left_text(seats_left)
-
-
 _MAX_ENTRIES = 256
 
 
-@dataclass(frozen=True)
-class CachedPage:
-    html: str  # with the slots
-    # A digest of `html`: with what goes into the slots it identifies the page sent, so the
-    # page's ETag need not hash the whole body on every view.
-    digest: bytes
+def places_left(seats_left: int) -> str:
+    """The `places_left` template filter: the text, or its slot in a page being kept."""
+    if g.get("rendering_to_keep"):
+        return SEATS_SLOT
+    return f"{seats_left} {'place' if seats_left == 1 else 'places'} left"
 
 
-class PageCache:
+class _Pages:
     def __init__(self) -> None:
-        self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
-        self._lock = threading.Lock()
+        self.pages: OrderedDict[Hashable, str] = OrderedDict()
+        self.lock = threading.Lock()
 
-    def get(self, key: Hashable) -> CachedPage | None:
-        with self._lock:
-            page = self._pages.get(key)
+    def get(self, key: Hashable) -> str | None:
+        with self.lock:
+            page = self.pages.get(key)
             if page is not None:
-                self._pages.move_to_end(key)
+                self.pages.move_to_end(key)
             return page
 
-    def put(self, key: Hashable, html: str) -> CachedPage:
-        page = CachedPage(html, hashlib.sha256(html.encode()).digest())
-        with self._lock:
-            self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > _MAX_ENTRIES:
-                self._pages.popitem(last=False)
-        return page
-
-    def __len__(self) -> int:
-        return len(self._pages)
+    def put(self, key: Hashable, page: str) -> None:
+        with self.lock:
+            self.pages[key] = page
+            while len(self.pages) > _MAX_ENTRIES:
+                self.pages.popitem(last=False)
 
 
-def for_app() -> PageCache:
-    """This app's cache (made on first use): rendered pages also depend on its config."""
-    cache = current_app.extensions.get("page_cache")
-    if cache is None:  # not setdefault(): that would build a PageCache on every request
-        cache = current_app.extensions["page_cache"] = PageCache()
-    return cache
+def page(key: Hashable, seats_left: int, render: Callable[[], str], *, has_form: bool) -> str:
+    """The page for `key` (which must name everything it shows but the places left),
+    rendered by `render` if not kept, with this view's token and places left put in."""
+    pages: _Pages = current_app.extensions.setdefault("webinar_pages", _Pages())
+    token = generate_csrf() if has_form else None
+    kept = pages.get(key)
+    if kept is None:
+        g.rendering_to_keep = True
+        try:
+            kept = render()
+        finally:
+            g.rendering_to_keep = False
+        if token:
+            kept = kept.replace(token, TOKEN_SLOT)
+        pages.put(key, kept)
+    g.rendering_to_keep = False
+    shown = kept.replace(SEATS_SLOT, places_left(seats_left))
+    return shown.replace(TOKEN_SLOT, token) if token else shown

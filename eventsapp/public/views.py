@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from flask import (
@@ -17,7 +16,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
 from eventsapp import rate_limits
@@ -25,15 +23,15 @@ from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import Registration, Speaker, Webinar
-from eventsapp.public import bp, calendar_links, conditional, page_cache
+from eventsapp.public import bp, calendar_links, page_cache
 from eventsapp.public.forms import FeedbackForm, RegistrationForm
-from eventsapp.services import certificates, joining, privacy_notices, webinars
+from eventsapp.services import certificates, joining, privacy_notices, tokens, webinars
 from eventsapp.services import feedback as surveys
 from eventsapp.services import privacy as data_protection
 from eventsapp.services import registration as registrations
 from eventsapp.services.content import render_markdown
 from eventsapp.services.webinars import Availability
-from eventsapp.sqlite import writes_on_get
+from eventsapp.transactions import writes_on_get
 from eventsapp.uktime import utcnow
 
 # Endpoints whose URL carries a personal token: nothing may leak it onwards or cache it.
@@ -54,6 +52,9 @@ def protect_token_pages(response: Response) -> Response:
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+bp.add_app_template_filter(page_cache.places_left)
 
 
 def _calendar_details(webinar: Webinar) -> str:
@@ -107,8 +108,6 @@ def _render_webinar(
     form: RegistrationForm,
     state: Availability,
     refused: Availability | None = None,
-    *,
-    seats_slot: bool = False,
 ) -> str:
     details = _calendar_details(webinar)
     return render_template(
@@ -120,54 +119,32 @@ def _render_webinar(
         form=form,
         google_url=calendar_links.google(webinar, details),
         outlook_url=calendar_links.outlook(webinar, details),
-        seats_slot=seats_slot,
     )
 
 
-def _cached_page(
-    name: tuple[str, ...],
-    slug: str,
-    now: datetime,
-    render: Callable[[], str],
-    *,
-    has_form: bool = False,
-) -> str:
-    """A public page about one webinar, rendered once per version of that webinar's data
-    (see public/page_cache.py); 404 if the webinar is not public. A page with a form gets
-    this visitor's CSRF token put back in, and every page the places left now."""
-    version = webinars.page_version(slug, now)
-    if version is None:
-        abort(404)
-    places_left = page_cache.places_left_text(version.seats_left)
-    if "_flashes" in session:  # a message for this visitor only: never cached
-        return render().replace(page_cache.SEATS_SLOT, places_left)
-    token = generate_csrf() if has_form else None
-    cache = page_cache.for_app()
-    key = (*name, slug, version.key)
-    cached = cache.get(key)
-    if cached is None:
-        html = render()
-        cached = cache.put(key, html.replace(token, page_cache.TOKEN_SLOT) if token else html)
-    conditional.tag_page(cached.digest, places_left)
-    page = cached.html.replace(page_cache.TOKEN_SLOT, token) if token else cached.html
-    return page.replace(page_cache.SEATS_SLOT, places_left)
-
-
-def _render_webinar_fresh(slug: str, now: datetime) -> str:
-    """The page with the places left as a slot (see _cached_page)."""
-    webinar = _webinar_or_404(slug)
+def _registration_form(webinar: Webinar) -> RegistrationForm:
     form = RegistrationForm()
     form.set_hosts(webinar.hosts)
-    state = webinars.availability(webinar, now)
-    return _render_webinar(webinar, form, state, seats_slot=True)
+    return form
+
+
+def _kept_page(name: str, webinar: Webinar, state: Availability, render: Callable[[], str]) -> str:
+    """A page about one webinar, rendered once per version of what it shows."""
+    if "_flashes" in session:  # a message for this visitor only: never kept
+        return render()
+    key = (name, webinar.id, webinar.content_version, state)
+    return page_cache.page(key, webinar.seats_left, render, has_form=name == "webinar")
 
 
 @bp.get("/webinars/<slug>")
 def webinar(slug: str) -> str:
-    """The page as a visitor first sees it, with this visitor's CSRF token put in."""
-    now = utcnow()
-    return _cached_page(
-        ("webinar",), slug, now, lambda: _render_webinar_fresh(slug, now), has_form=True
+    webinar = _webinar_or_404(slug)
+    state = webinars.availability(webinar, utcnow())
+    return _kept_page(
+        "webinar",
+        webinar,
+        state,
+        lambda: _render_webinar(webinar, _registration_form(webinar), state),
     )
 
 
@@ -175,18 +152,17 @@ def webinar(slug: str) -> str:
 @rate_limits.registration_per_ip
 @rate_limits.registration_per_email
 def register(slug: str) -> tuple[str, int] | BaseResponse:
-    """The registration form: a read, then the form checked, then one short write."""
+    """The registration form: checked, then one transaction that takes a place or refuses."""
     now = utcnow()
-    target = webinars.registration_target(slug)  # read-only: no write lock yet
-    if target is None:
+    webinar = webinars.public_by_slug(slug, with_hosts=True)
+    if webinar is None:
         abort(404)
-    state = webinars.availability(target, now)
-    form = RegistrationForm()
-    form.set_hosts(target.hosts)
+    state = webinars.availability(webinar, now)
+    form = _registration_form(webinar)
     if not state.accepts_registrations:
-        return _render_refused(slug, form, state, 409, refused=state)
+        return _render_webinar(webinar, form, state, refused=state), 409
     if not form.validate_on_submit():
-        return _render_refused(slug, form, state, 400)
+        return _render_webinar(webinar, form, state), 400
     data = registrations.RegistrationInput(
         full_name=form.full_name.data,
         email=form.email.data,
@@ -196,33 +172,24 @@ def register(slug: str) -> tuple[str, int] | BaseResponse:
         marketing_organisation_ids=frozenset(form.marketing.data or ()),
     )
     try:
-        result = registrations.register_and_commit(target, data, now)
+        result = registrations.register(webinar, data, now)
     except registrations.RegistrationError as exc:
-        return _render_refused(slug, form, exc.state, 409, refused=exc.state)
+        db.session.rollback()
+        return _render_webinar(_webinar_or_404(slug), form, exc.state, exc.state), 409
+    db.session.commit()
     return redirect(url_for(".registered", slug=slug, place=result.place), code=303)
-
-
-def _render_refused(
-    slug: str,
-    form: RegistrationForm,
-    state: Availability,
-    status: int,
-    refused: Availability | None = None,
-) -> tuple[str, int]:
-    """The page again, with the visitor's answers and what stopped them."""
-    return _render_webinar(_webinar_or_404(slug), form, state, refused), status
 
 
 @bp.get("/webinars/<slug>/registered")
 def registered(slug: str) -> str:
     place = "waitlist" if request.args.get("place") == "waitlist" else "confirmed"
-    return _cached_page(
-        ("registered", place),
-        slug,
-        utcnow(),
-        lambda: render_template(
-            "public/registered.html", webinar=_webinar_or_404(slug), place=place
-        ),
+    webinar = _webinar_or_404(slug)
+    state = webinars.availability(webinar, utcnow())
+    return _kept_page(
+        f"registered-{place}",
+        webinar,
+        state,
+        lambda: render_template("public/registered.html", webinar=webinar, place=place),
     )
 
 
@@ -263,7 +230,7 @@ def calendar_feed() -> Response:
 
 
 def _registration_or_404(token: str) -> Registration:
-    registration = registrations.find_by_manage_token(token)
+    registration = tokens.find_by_manage_token(token)
     if registration is None:
         abort(404)
     return registration
@@ -371,7 +338,7 @@ def cancelled(slug: str) -> str:
 @writes_on_get
 def join(token: str) -> str | BaseResponse:
     """The personal join link: a waiting page, the platform, or a clear explanation."""
-    registration = registrations.find_by_join_token(token)
+    registration = tokens.find_by_join_token(token)
     if registration is None:
         abort(404)
     now = utcnow()
@@ -396,7 +363,7 @@ def join(token: str) -> str | BaseResponse:
 @rate_limits.token_pages
 @csrf.exempt  # RFC 8058 one-click: the mail client POSTs without a form or session
 def stop_reminders(registration_id: int, token: str) -> str:
-    registration = registrations.find_for_stop_reminders(registration_id, token)
+    registration = tokens.find_for_stop_reminders(registration_id, token)
     if registration is None:
         abort(404)
     webinar = registration.webinar
@@ -416,7 +383,7 @@ def stop_reminders(registration_id: int, token: str) -> str:
 @bp.route("/feedback/<int:registration_id>/<token>", methods=["GET", "POST"])
 @rate_limits.token_pages
 def feedback(registration_id: int, token: str) -> str | BaseResponse | tuple[str, int]:
-    registration = registrations.find_for_feedback(registration_id, token)
+    registration = tokens.find_for_feedback(registration_id, token)
     if registration is None:
         abort(404)
     now = utcnow()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
+from eventsapp.mail.outbox import EmailKind
 from eventsapp.models import Organisation, User
 from eventsapp.services import tokens
 from eventsapp.services.errors import DomainError
@@ -178,11 +179,11 @@ def request_reset(email: str, now: datetime) -> None:
         return
     user.reset_requested_at = now
     outbox.enqueue(
-        "password_reset",
+        EmailKind.PASSWORD_RESET,
         recipient=user.email,
-        dedupe_key=f"password_reset:user{user.id}:{now.isoformat()}",
         now=now,
         context={"user_id": user.id},
+        user_id=user.id,
     )
 
 

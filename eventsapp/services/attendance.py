@@ -9,7 +9,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from eventsapp.extensions import db
-from eventsapp.models import Attendance, AttendanceImport, Registration, User, Webinar
+from eventsapp.models import (
+    Attendance,
+    AttendanceImport,
+    AttendanceSource,
+    Registration,
+    RegistrationStatus,
+    User,
+    Webinar,
+)
 from eventsapp.services import access, attendance_reports, audit
 from eventsapp.services.errors import DomainError
 from eventsapp.services.registrants import name_or_email_contains, registration_in
@@ -30,7 +38,7 @@ def attended(record: Attendance | None, webinar: Webinar) -> bool:
     """A check-in by hand counts; a report counts from the webinar's minimum minutes."""
     if record is None:
         return False
-    if record.source == "manual":
+    if record.source == AttendanceSource.MANUAL:
         return True
     return (record.minutes or 0) >= webinar.attendance_threshold_minutes
 
@@ -39,7 +47,8 @@ def check_in_list(webinar: Webinar, search: str = "") -> list[CheckInRow]:
     query = (
         select(Registration, Attendance)
         .outerjoin(Attendance, Attendance.registration_id == Registration.id)
-        .where(Registration.webinar_id == webinar.id, Registration.status == "confirmed")
+        .where(Registration.webinar_id == webinar.id)
+        .where(Registration.status == RegistrationStatus.CONFIRMED)
         .order_by(func.lower(Registration.full_name), Registration.id)
     )
     if search.strip():
@@ -58,9 +67,9 @@ def check_in(webinar: Webinar, registration_id: int, actor: User, now: datetime)
     record = _record(registration)
     if record is None:
         db.session.add(
-            Attendance(registration=registration, minutes=None, source="manual", updated_at=now)
+            Attendance(registration=registration, source=AttendanceSource.MANUAL, updated_at=now)
         )
-    elif record.source != "manual":
+    elif record.source != AttendanceSource.MANUAL:
         raise AttendanceError("Their attendance already comes from the platform's report")
     audit.record(
         "attendance.checked_in", actor=actor, now=now, webinar=webinar, registration=registration.id
@@ -70,7 +79,7 @@ def check_in(webinar: Webinar, registration_id: int, actor: User, now: datetime)
 def undo_check_in(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> None:
     registration = registration_in(webinar, registration_id)
     record = _record(registration)
-    if record is None or record.source != "manual":
+    if record is None or record.source != AttendanceSource.MANUAL:
         raise AttendanceError("There is no check-in by hand to undo")
     db.session.delete(record)
     audit.record(
@@ -190,7 +199,8 @@ def registrants_for_matching(webinar: Webinar) -> list[Registration]:
     return list(
         db.session.scalars(
             select(Registration)
-            .where(Registration.webinar_id == webinar.id, Registration.status != "cancelled")
+            .where(Registration.webinar_id == webinar.id)
+            .where(Registration.status != RegistrationStatus.CANCELLED)
             .order_by(func.lower(Registration.full_name))
         )
     )

@@ -13,6 +13,8 @@ import io
 import re
 from dataclasses import dataclass
 
+from eventsapp.models import AttendanceSource
+
 
 class ReportError(ValueError):
     """The file is not a report we can read; the message names the line."""
@@ -133,14 +135,14 @@ def parse_teams(text: str) -> list[ReportRow]:
     return list(found.values())
 
 
-def parse(data: bytes) -> tuple[str, list[ReportRow]]:
-    """Recognise the format and read it: ("zoom" | "teams", rows)."""
+def parse(data: bytes) -> tuple[AttendanceSource, list[ReportRow]]:
+    """Recognise the format and read it: (its source, rows)."""
     text = decode(data)
     lowered = text.lower()
     if "attendee details" in lowered:
-        return "zoom", parse_zoom(text)
+        return AttendanceSource.ZOOM, parse_zoom(text)
     if "participants" in lowered:
-        return "teams", parse_teams(text)
+        return AttendanceSource.TEAMS, parse_teams(text)
     raise ReportError(
         "This is neither a Zoom attendee report nor a Teams attendance report. "
         "Download the report from the platform as CSV and upload it unchanged"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from eventsapp import uktime
 from eventsapp.extensions import db
-from eventsapp.models import Attendance, Certificate, Registration
+from eventsapp.models import Attendance, Certificate, PanelRole, Registration, RegistrationStatus
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -26,7 +26,8 @@ def _new_number() -> str:
 
 def certified_minutes(registration: Registration) -> int | None:
     """Minutes to certify, or None when not eligible."""
-    if registration.status != "confirmed" or registration.audience != "healthcare_professional":
+    professional = registration.audience == "healthcare_professional"
+    if registration.status != RegistrationStatus.CONFIRMED or not professional:
         return None
     record = db.session.scalars(
         select(Attendance).where(Attendance.registration_id == registration.id)
@@ -104,7 +105,7 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
     doc.set_font("Helvetica", "", 11)
     for member in webinar.panel:
         line = f"{member.speaker.name}, {member.speaker.professional_title}"
-        if member.role != "panellist":
+        if member.role != PanelRole.PANELLIST:
             line += f" ({member.role})"
         doc.cell(0, 6, _text(line), align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_y(178)

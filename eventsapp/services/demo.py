@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from eventsapp.extensions import db
-from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
+from eventsapp.models import Organisation, PanelMember, PanelRole, Speaker, Webinar, WebinarStatus
 from eventsapp.services import accounts
 from eventsapp.uktime import to_uk, uk_to_utc
 
@@ -36,7 +36,7 @@ SPEAKERS = [
         "Helen has led NHS and private pain services for 18 years and chairs the clinic's "
         "multidisciplinary team. She is interested in how people can combine medicines with "
         "movement and pacing.",
-        "chair",
+        PanelRole.CHAIR,
     ),
     (
         "Dr Rajiv Anand",
@@ -44,7 +44,7 @@ SPEAKERS = [
         "Northgate Hospital",
         "Rajiv treats people with long-term back and neck pain and teaches pain management "
         "to junior doctors.",
-        "panellist",
+        PanelRole.PANELLIST,
     ),
     (
         "Claire Okafor",
@@ -52,7 +52,7 @@ SPEAKERS = [
         CLINIC["name"],
         "Claire supports patients starting and reviewing prescribed cannabis medicines, "
         "including side effects, driving and work.",
-        "panellist",
+        PanelRole.PANELLIST,
     ),
     (
         "Tom Whitfield",
@@ -60,7 +60,7 @@ SPEAKERS = [
         CHARITY["name"],
         "Tom is a physiotherapist who runs the charity's helpline training and writes its "
         "self-management guides.",
-        "panellist",
+        PanelRole.PANELLIST,
     ),
 ]
 
@@ -162,7 +162,7 @@ def load(now: datetime) -> int:
         members = spec.pop("panel")
         webinar = Webinar(
             **spec,
-            status="published",
+            status=WebinarStatus.PUBLISHED,
             seats_taken=0,
             waitlist_enabled=True,
             registration_open=True,

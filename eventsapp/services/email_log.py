@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from eventsapp.extensions import db
-from eventsapp.models import OutboxMessage, User, Webinar
+from eventsapp.models import OutboxMessage, OutboxStatus, User, Webinar
 from eventsapp.services import access, audit
 from eventsapp.services.errors import DomainError
 
@@ -39,9 +39,9 @@ def message_in(webinar: Webinar, message_id: int) -> OutboxMessage:
 def resend(webinar: Webinar, message_id: int, actor: User, now: datetime) -> None:
     """Queue a failed email again, with a fresh set of attempts (same Message-ID)."""
     row = message_in(webinar, message_id)
-    if row.status != "failed":
+    if row.status != OutboxStatus.FAILED:
         raise EmailLogError("Only a failed email can be sent again")
-    row.status = "queued"
+    row.status = OutboxStatus.QUEUED
     row.attempts = 0
     row.due_at = now
     row.last_error = None

@@ -9,7 +9,13 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from eventsapp.extensions import db
-from eventsapp.models import FeedbackResponse, Registration, Webinar
+from eventsapp.models import (
+    FeedbackResponse,
+    Registration,
+    RegistrationStatus,
+    Webinar,
+    WebinarStatus,
+)
 
 
 class SurveyState(StrEnum):
@@ -38,7 +44,8 @@ class Summary:
 
 def state(registration: Registration, now: datetime) -> SurveyState:
     webinar = registration.webinar
-    if registration.status != "confirmed" or webinar.status != "published":
+    booked = registration.status == RegistrationStatus.CONFIRMED
+    if not booked or webinar.status != WebinarStatus.PUBLISHED:
         return SurveyState.NOT_BOOKED
     if now < webinar.ends_at:
         return SurveyState.NOT_YET

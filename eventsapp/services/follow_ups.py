@@ -10,12 +10,18 @@ from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
-from eventsapp.models import Attendance, Registration, User, Webinar
+from eventsapp.mail.outbox import EmailKind
+from eventsapp.models import (
+    Attendance,
+    Registration,
+    RegistrationStatus,
+    User,
+    Webinar,
+    WebinarStatus,
+)
 from eventsapp.services import audit
 from eventsapp.services.attendance import attended
 from eventsapp.services.errors import DomainError
-
-ATTENDED, MISSED = "follow_up_attended", "follow_up_missed"
 
 
 class FollowUpError(DomainError):
@@ -24,27 +30,26 @@ class FollowUpError(DomainError):
 
 def send(webinar: Webinar, actor: User | None, now: datetime) -> int:
     """Queue follow-ups for everyone with a place; returns how many were new."""
-    if webinar.status != "published" or now < webinar.ends_at:
+    if webinar.status != WebinarStatus.PUBLISHED or now < webinar.ends_at:
         raise FollowUpError("Follow-ups can be sent once the webinar has ended")
     rows = db.session.execute(
         select(Registration, Attendance)
         .outerjoin(Attendance, Attendance.registration_id == Registration.id)
         .where(
             Registration.webinar_id == webinar.id,
-            Registration.status == "confirmed",
+            Registration.status == RegistrationStatus.CONFIRMED,
             Registration.reminders_opt_out.is_(False),
         )
     ).all()
     queued = 0
     for registration, record in rows:
-        kind = ATTENDED if attended(record, webinar) else MISSED
-        # One follow-up per person, whichever kind: the key does not include it.
+        kind = (
+            EmailKind.FOLLOW_UP_ATTENDED
+            if attended(record, webinar)
+            else EmailKind.FOLLOW_UP_MISSED
+        )
         queued += outbox.enqueue(
-            kind,
-            recipient=registration.email,
-            dedupe_key=f"follow_up:reg{registration.id}",
-            now=now,
-            registration=registration,
+            kind, recipient=registration.email, now=now, registration=registration
         )
     audit.record("follow_ups.sent", actor=actor, now=now, webinar=webinar, emails=queued)
     return queued

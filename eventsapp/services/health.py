@@ -1,9 +1,7 @@
 """What /healthz reports: can we reach the database, and is the mail queue moving?
 
 Counts and ages only, never an address or a name. The oldest due email's age is the figure
-to alert on: it grows when no worker is running or the mail server refuses us. On
-PostgreSQL, how full the notification queue is (the web processes' change feed; see
-docs/design.md): commits that notify fail when it is full.
+to alert on: it grows when no worker is running or the mail server refuses us.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from eventsapp.extensions import db
-from eventsapp.models import OutboxMessage
+from eventsapp.models import OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,6 @@ class Health:
     queued_due: int = 0
     oldest_due_seconds: int = 0
     failed_last_day: int = 0
-    notification_queue_usage: float = 0.0  # PostgreSQL's pg_notification_queue_usage()
     status: str = "ok"
 
     def as_json(self) -> dict[str, object]:
@@ -36,15 +33,13 @@ def check(now: datetime, max_queue_age: timedelta) -> Health:
         db.session.execute(text("SELECT 1"))
         queued_due, oldest = db.session.execute(
             select(func.count(), func.min(OutboxMessage.due_at)).where(
-                OutboxMessage.status.in_(("queued", "sending")), OutboxMessage.due_at <= now
+                OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING)),
+                OutboxMessage.due_at <= now,
             )
         ).one()
-        notices = 0.0
-        if db.engine.dialect.name == "postgresql":
-            notices = db.session.scalar(text("SELECT pg_notification_queue_usage()")) or 0.0
         failed = db.session.scalar(
             select(func.count()).where(
-                OutboxMessage.status == "failed",
+                OutboxMessage.status == OutboxStatus.FAILED,
                 OutboxMessage.created_at >= now - timedelta(days=1),
             )
         )
@@ -57,6 +52,5 @@ def check(now: datetime, max_queue_age: timedelta) -> Health:
         queued_due=queued_due,
         oldest_due_seconds=age,
         failed_last_day=failed or 0,
-        notification_queue_usage=round(notices, 4),
-        status="degraded" if age > max_queue_age.total_seconds() or notices > 0.5 else "ok",
+        status="degraded" if age > max_queue_age.total_seconds() else "ok",
     )

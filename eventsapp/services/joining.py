@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import update
 
 from eventsapp.extensions import db
-from eventsapp.models import Registration
+from eventsapp.models import Registration, RegistrationStatus, WebinarStatus
 
 
 class JoinState(StrEnum):
@@ -23,11 +23,11 @@ class JoinState(StrEnum):
 
 def state(registration: Registration, now: datetime) -> JoinState:
     webinar = registration.webinar
-    if webinar.status == "cancelled":
+    if webinar.status == WebinarStatus.CANCELLED:
         return JoinState.WEBINAR_CANCELLED
-    if registration.status == "cancelled":
+    if registration.status == RegistrationStatus.CANCELLED:
         return JoinState.REGISTRATION_CANCELLED
-    if registration.status != "confirmed":
+    if registration.status != RegistrationStatus.CONFIRMED:
         return JoinState.NOT_CONFIRMED
     if now >= webinar.ends_at:
         return JoinState.ENDED

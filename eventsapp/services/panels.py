@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from eventsapp.extensions import db
 from eventsapp.models import (
-    PANEL_ROLES,
-    QUESTION_STATUSES,
     PanelMember,
+    PanelRole,
+    QuestionStatus,
     Registration,
     Speaker,
     User,
@@ -101,7 +101,7 @@ def save_speaker(
 
 
 def add_to_panel(webinar: Webinar, speaker: Speaker, role: str, actor: User, now: datetime) -> None:
-    if role not in PANEL_ROLES:
+    if role not in list(PanelRole):
         raise PanelError("Choose a role", "role")
     if any(m.speaker_id == speaker.id for m in webinar.panel):
         raise PanelError(f"{speaker.name} is already on this panel", "speaker")
@@ -146,7 +146,7 @@ def questions(webinar: Webinar, status: str | None = None) -> list[Registration]
 def set_question_status(
     webinar: Webinar, registration_id: int, status: str, actor: User, now: datetime
 ) -> None:
-    if status not in QUESTION_STATUSES:
+    if status not in list(QuestionStatus):
         raise PanelError("Choose a status")
     registration = access.row_of(
         webinar, Registration, registration_id, PanelError("That question is not on this webinar")

@@ -1,32 +1,62 @@
-"""UK GDPR in practice: erasing a registrant's details, and the retention sweep.
+"""UK GDPR in practice: erasing a registrant's details, the retention sweep, subject access.
 
-Erasing keeps the registration row (so counts for reports stay right) and removes what
-identifies the person or reveals their health: name, email, audience, question, access
-needs, marketing choices, feedback comments, certificates, and queued emails to them.
+What is personal is marked where each column is declared (models/personal.py). Erasing keeps
+the registration row (so counts for reports stay right), writes each marked column's erased
+value in it and in every row about it, revokes its personal links and skips its queued
+emails. The export shows every marked column, with what makes it readable.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import String, cast, delete, literal, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Column, ColumnElement, Table, delete, select, update
+from sqlalchemy.orm import joinedload
 
 from eventsapp.extensions import db
 from eventsapp.models import (
+    AttendanceImport,
     Certificate,
     FeedbackResponse,
     MarketingConsent,
+    Organisation,
     OutboxMessage,
+    OutboxStatus,
     Registration,
+    RegistrationStatus,
     User,
     Webinar,
 )
+from eventsapp.models.personal import DELETE_ROW, ListOfPeople, PersonalColumn, personal_columns
 from eventsapp.services import audit
 from eventsapp.services import registration as registrations
 
-ERASED_NAME = "(details deleted)"
+_REGISTRATIONS: Table = Registration.__table__
+_WEBINAR_ID = Webinar.__table__.c.id
+
+
+def _whose(table: Table) -> Column[Any]:
+    """The column saying which registration a row is about; for a table whose rows hold
+    several people of one webinar (a report's unmatched rows), which webinar."""
+    if table is _REGISTRATIONS:
+        return table.c.id
+    for target in (_REGISTRATIONS.c.id, _WEBINAR_ID):
+        for fk in table.foreign_keys:
+            if fk.column is target:
+                return fk.parent
+    raise LookupError(f"{table.name} holds personal data, but no column says whose")
+
+
+def _shared(table: Table, marked: tuple[PersonalColumn, ...]) -> list[PersonalColumn]:
+    """A webinar's table holding several people's data: its lists, each entry someone's."""
+    if not _whose(table).references(_WEBINAR_ID):
+        return []
+    if not marked or not all(isinstance(m.erased, ListOfPeople) for m in marked):
+        # Erasing or exporting by webinar would reach everyone's: each entry must say whose.
+        raise LookupError(f"{table.name}: a webinar's personal data must be a ListOfPeople")
+    return list(marked)
 
 
 def erase(registration: Registration, now: datetime) -> None:
@@ -37,50 +67,73 @@ def erase(registration: Registration, now: datetime) -> None:
 
 
 def _erase(ids: list[int], now: datetime) -> None:
-    """Erase many registrations in a fixed number of statements, however many they are."""
+    """Erase many registrations in a fixed number of statements, however many they are
+    (and one per webinar's list that held some of them)."""
     if not ids:
         return
-    # Unique per row, as the webinar-and-address constraint needs.
-    erased_address = literal("erased-") + cast(Registration.id, String) + literal("@invalid")
-    db.session.execute(
-        update(Registration)
-        .where(Registration.id.in_(ids), Registration.erased_at.is_(None))
-        .values(
-            full_name=ERASED_NAME,
-            email=erased_address,
-            email_normalised=erased_address,
-            audience=None,
-            question="",
-            access_needs="",
-            manage_token_hash=None,
-            join_token_hash=None,
-            erased_at=now,
+    # Read before the addresses are overwritten: entries in webinars' lists are found by them.
+    people = {
+        (row.webinar_id, row.email_normalised)
+        for row in db.session.execute(
+            select(Registration.webinar_id, Registration.email_normalised).where(
+                Registration.id.in_(ids)
+            )
         )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(delete(MarketingConsent).where(MarketingConsent.registration_id.in_(ids)))
-    db.session.execute(delete(Certificate).where(Certificate.registration_id.in_(ids)))
-    db.session.execute(
-        update(FeedbackResponse)
-        .where(FeedbackResponse.registration_id.in_(ids))
-        .values(comments="")
-    )
+    }
+    for table, marked in personal_columns().items():
+        whose = _whose(table)
+        if lists := _shared(table, marked):
+            _drop_entries(table, lists, people)
+        elif any(m.erased is DELETE_ROW for m in marked):
+            db.session.execute(delete(table).where(whose.in_(ids)))
+        elif table is _REGISTRATIONS:
+            db.session.execute(
+                update(table)
+                .where(whose.in_(ids), table.c.erased_at.is_(None))
+                .values(
+                    {m.column: m.erased_value() for m in marked}
+                    # Every personal link stops working, even one issued before a cancel.
+                    | {table.c.manage_token_hash: None, table.c.join_token_hash: None}
+                    | {table.c.erased_at: now}
+                )
+            )
+        else:
+            db.session.execute(
+                update(table)
+                .where(whose.in_(ids))
+                .values({m.column: m.erased_value() for m in marked})
+            )
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.registration_id.in_(ids))
-        .values(recipient="erased@invalid", context={}, subject=None)
+        .where(OutboxMessage.registration_id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.SKIPPED)
     )
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.registration_id.in_(ids), OutboxMessage.status == "queued")
-        .values(status="skipped")
-    )
+
+
+def _drop_entries(table: Table, lists: list[PersonalColumn], people: set[tuple[int, str]]) -> None:
+    """Remove these people's entries from their webinars' lists; everyone else's stay."""
+    whose = _whose(table)
+    rows = db.session.execute(
+        select(table.c.id, whose.label("webinar_id"), *(m.column for m in lists)).where(
+            whose.in_(sorted({webinar_id for webinar_id, _ in people}))
+        )
+    ).all()
+    for row in rows:
+        entries = {m: row._mapping[m.column] for m in lists}
+        kept = {
+            m: [e for e in entries[m] if (row.webinar_id, m.erased.whose(e)) not in people]
+            for m in lists
+        }
+        if kept != entries:
+            db.session.execute(
+                update(table).where(table.c.id == row.id).values({m.column: kept[m] for m in lists})
+            )
 
 
 def erase_on_request(registration: Registration, now: datetime) -> None:
     """The registrant's own request: give up any place quietly, then erase."""
     webinar = registration.webinar
-    if registration.status != "cancelled":
+    if registration.status != RegistrationStatus.CANCELLED:
         registrations.cancel(registration, now, notify=False)
     erase(registration, now)
     audit.record(
@@ -117,81 +170,118 @@ def find_by_email(email: str) -> list[Registration]:
             select(Registration)
             .where(Registration.email_normalised == email.strip().lower())
             .order_by(Registration.created_at.desc())
-            .options(
-                joinedload(Registration.webinar),
-                selectinload(Registration.marketing_consents).joinedload(
-                    MarketingConsent.organisation
-                ),
-            )
+            .options(joinedload(Registration.webinar))
         )
     )
 
 
+# Each kind of record about a registration in the export: its name there, and what is shown
+# beside its marked columns to make it readable. A table with marked columns is exported even
+# if not listed (under its own name); one listed without marks is exported too, so another
+# kind of record (attendance, say) is one more line here.
+_READABLE: dict[str, tuple[str, tuple[ColumnElement[Any], ...]]] = {
+    "marketing_consents": (
+        "marketing",
+        (
+            select(Organisation.name)
+            .where(Organisation.id == MarketingConsent.organisation_id)
+            .scalar_subquery()
+            .label("organisation"),
+            MarketingConsent.recorded_at,
+        ),
+    ),
+    "feedback_responses": (
+        "feedback",
+        (FeedbackResponse.overall, FeedbackResponse.usefulness, FeedbackResponse.would_recommend),
+    ),
+    "certificates": ("certificates", (Certificate.issued_at,)),
+    "outbox": ("emails", (OutboxMessage.kind, OutboxMessage.status, OutboxMessage.sent_at)),
+    "attendance_imports": (
+        "attendance_reports",
+        (AttendanceImport.source, AttendanceImport.imported_at),
+    ),
+}
+
+
 def export(registrations_: list[Registration]) -> dict[str, object]:
-    """What we hold, as JSON-ready data for a subject access request."""
-    ids = [reg.id for reg in registrations_]
-    # Two queries for all of them, not two per registration.
-    emails_of: dict[int, list[OutboxMessage]] = defaultdict(list)
-    for message in db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.registration_id.in_(ids))
-        .order_by(OutboxMessage.id)
-    ):
-        emails_of[message.registration_id].append(message)
-    feedback_of = {
-        f.registration_id: f
-        for f in db.session.scalars(
-            select(FeedbackResponse).where(FeedbackResponse.registration_id.in_(ids))
+    """What we hold, as JSON-ready data for a subject access request: every marked column of
+    each registration and of every row about it. One query per table, not per registration."""
+    marked = personal_columns()
+    sections = {
+        _READABLE.get(table.name, (table.name, ()))[0]: _held_in(
+            table, marked.get(table, ()), registrations_
         )
+        for table in db.metadata.sorted_tables
+        if table is not _REGISTRATIONS and (table in marked or table.name in _READABLE)
     }
     items = []
     for reg in registrations_:
         webinar = reg.webinar
-        emails = emails_of[reg.id]
-        feedback = feedback_of.get(reg.id)
         items.append(
             {
                 "webinar": webinar.title,
                 "webinar_starts_at": webinar.starts_at.isoformat(),
-                "name": reg.full_name,
-                "email": reg.email,
                 "status": reg.status,
                 "registered_at": reg.created_at.isoformat(),
-                "i_am": reg.audience,
-                "question": reg.question,
-                "accessibility_needs": reg.access_needs,
+                **{
+                    m.exported_as: _plain(getattr(reg, m.column.key))
+                    for m in marked[_REGISTRATIONS]
+                },
                 "consent": {
                     "given_at": reg.consent_given_at.isoformat(),
                     "privacy_notice_version": reg.consent_notice_version,
                 },
-                "marketing": {c.organisation.name: c.given for c in reg.marketing_consents},
                 "joined_link_clicks": reg.join_clicks,
-                "feedback": None
-                if feedback is None
-                else {
-                    "overall": feedback.overall,
-                    "usefulness": feedback.usefulness,
-                    "would_recommend": feedback.would_recommend,
-                    "comments": feedback.comments,
-                },
-                "emails": [
-                    {
-                        "kind": m.kind,
-                        "status": m.status,
-                        "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-                    }
-                    for m in emails
-                ],
+                **{name: held[reg.id] for name, held in sections.items()},
             }
         )
     return {"registrations": items}
+
+
+def _held_in(
+    table: Table, marked: tuple[PersonalColumn, ...], regs: list[Registration]
+) -> dict[int, list[dict[str, object]]]:
+    """The rows of `table` about each registration: marked columns, then readable ones."""
+    whose = _whose(table)
+    lists = _shared(table, marked)
+    shown = [
+        *(m.column.label(m.exported_as) for m in marked),
+        *_READABLE.get(table.name, ("", ()))[1],
+    ]
+    keys = sorted({reg.webinar_id for reg in regs} if lists else {reg.id for reg in regs})
+    rows = db.session.execute(
+        select(whose.label("whose"), *shown)
+        .where(whose.in_(keys))
+        .order_by(*table.primary_key.columns)
+    ).all()
+    held: dict[int, list[dict[str, object]]] = defaultdict(list)
+    for row in rows:
+        record = {key: _plain(value) for key, value in row._mapping.items() if key != "whose"}
+        if not lists:
+            held[row.whose].append(record)
+            continue
+        # A webinar's list: each registrant sees only the entries carrying their address.
+        for reg in regs:
+            if reg.webinar_id != row.whose:
+                continue
+            theirs = {
+                m.exported_as: m.erased.of(record[m.exported_as], reg.email_normalised)
+                for m in lists
+            }
+            if any(theirs.values()):
+                held[reg.id].append(record | theirs)
+    return held
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def erase_all(email: str, actor: User, now: datetime) -> int:
     """An erasure request by email: every registration, places given up without email."""
     found = find_by_email(email)
     for registration in found:
-        if registration.status != "cancelled":
+        if registration.status != RegistrationStatus.CANCELLED:
             registrations.cancel(registration, now, notify=False)
     _erase([registration.id for registration in found if registration.erased_at is None], now)
     db.session.expire_all()

@@ -10,7 +10,14 @@ from sqlalchemy.orm import selectinload
 
 from eventsapp import uktime
 from eventsapp.extensions import db
-from eventsapp.models import AUDIENCES, MarketingConsent, Registration, User, Webinar
+from eventsapp.models import (
+    AUDIENCES,
+    MarketingConsent,
+    Registration,
+    RegistrationStatus,
+    User,
+    Webinar,
+)
 from eventsapp.services import access, audit
 from eventsapp.services import registration as registrations
 from eventsapp.services.errors import DomainError
@@ -54,9 +61,9 @@ def counts(webinar: Webinar) -> Counts:
         ).all()
     )
     return Counts(
-        confirmed=rows.get("confirmed", 0),
-        waitlisted=rows.get("waitlisted", 0),
-        cancelled=rows.get("cancelled", 0),
+        confirmed=rows.get(RegistrationStatus.CONFIRMED, 0),
+        waitlisted=rows.get(RegistrationStatus.WAITLISTED, 0),
+        cancelled=rows.get(RegistrationStatus.CANCELLED, 0),
         capacity=webinar.capacity,
     )
 
@@ -148,7 +155,7 @@ def registration_in(webinar: Webinar, registration_id: int) -> Registration:
 def promote(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> Registration:
     """Give a specific person on the waiting list a free seat."""
     registration = registration_in(webinar, registration_id)
-    if registration.status != "waitlisted":
+    if registration.status != RegistrationStatus.WAITLISTED:
         raise RegistrantError("Only someone on the waiting list can be given a place")
     if not registrations.confirm_waitlisted(registration, now):
         raise RegistrantError("There are no free places. Raise the capacity first, then move them.")
@@ -160,7 +167,7 @@ def promote(webinar: Webinar, registration_id: int, actor: User, now: datetime) 
 
 def cancel_for(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> None:
     registration = registration_in(webinar, registration_id)
-    if registration.status == "cancelled":
+    if registration.status == RegistrationStatus.CANCELLED:
         raise RegistrantError("That registration is already cancelled")
     registrations.cancel(registration, now, by="organiser")
     audit.record(

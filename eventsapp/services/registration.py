@@ -8,27 +8,20 @@ never commits: the caller's single transaction carries the change and its outbox
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm.util import identity_key
 
-from eventsapp.change_feed import SeatsTaken
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
-from eventsapp.models import MarketingConsent, Registration, Webinar, registration_statement
+from eventsapp.mail.outbox import EmailKind
+from eventsapp.models import MarketingConsent, Registration, RegistrationStatus, Webinar
 from eventsapp.models.inserts import insert_unless_exists
-from eventsapp.services import privacy_notices, tokens, webinars
-from eventsapp.services.webinars import Availability, RegistrationTarget, availability
-
-MANAGE = "manage"
-JOIN = "join"
-STOP_REMINDERS = "stop-reminders"
-FEEDBACK = "feedback"
+from eventsapp.services import privacy_notices, tokens
+from eventsapp.services.webinars import Availability, availability
 
 
 class RegistrationError(Exception):
@@ -69,79 +62,6 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _derive(purpose: str, registration_id: int | None, salt: str) -> str:
-    return tokens.derive(current_app.config["SECRET_KEY"], purpose, registration_id, salt)
-
-
-def _stored_link_hash(purpose: str, salt: str) -> str:
-    """The hash stored for a new manage or join link: derived from the salt alone, so it
-    is written with the registration's row (the id does not exist yet)."""
-    return tokens.digest(_derive(purpose, None, salt))
-
-
-def _stored_link(purpose: str, registration: Registration, salt: str, stored: str | None) -> str:
-    """The link whose hash is stored. Links issued before 2026-11-22 were derived from the
-    id and the salt; they keep working, so whichever matches the stored hash is the link."""
-    token = _derive(purpose, None, salt)
-    if stored is None or tokens.digest(token) == stored:
-        return token
-    return _derive(purpose, registration.id, salt)
-
-
-def manage_token(registration: Registration) -> str:
-    return _stored_link(
-        MANAGE, registration, registration.token_salt, registration.manage_token_hash
-    )
-
-
-def join_token(registration: Registration) -> str:
-    assert registration.join_salt is not None
-    return _stored_link(JOIN, registration, registration.join_salt, registration.join_token_hash)
-
-
-def stop_reminders_token(registration: Registration) -> str:
-    """For the List-Unsubscribe link: checked by recomputing it, so nothing is stored."""
-    return _derive(STOP_REMINDERS, registration.id, registration.join_salt or "")
-
-
-def feedback_token(registration: Registration) -> str:
-    return _derive(FEEDBACK, registration.id, registration.join_salt or "")
-
-
-def _find_by_id_and_token(
-    registration_id: int, token: str, make: Callable[[Registration], str]
-) -> Registration | None:
-    """For links that carry the id and a token recomputed to check it (nothing stored)."""
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or not tokens.equal(make(registration), token):
-        return None
-    return registration
-
-
-def find_for_stop_reminders(registration_id: int, token: str) -> Registration | None:
-    return _find_by_id_and_token(registration_id, token, stop_reminders_token)
-
-
-def find_for_feedback(registration_id: int, token: str) -> Registration | None:
-    return _find_by_id_and_token(registration_id, token, feedback_token)
-
-
-def find_by_join_token(token: str) -> Registration | None:
-    if not tokens.looks_valid(token):
-        return None
-    return db.session.scalars(
-        select(Registration).where(Registration.join_token_hash == tokens.digest(token))
-    ).one_or_none()
-
-
-def find_by_manage_token(token: str) -> Registration | None:
-    if not tokens.looks_valid(token):
-        return None
-    return db.session.scalars(
-        select(Registration).where(Registration.manage_token_hash == tokens.digest(token))
-    ).one_or_none()
-
-
 _webinars = Webinar.__table__
 # Built once (this is the hot path): the conditional UPDATEs that take and give back a seat.
 _TAKE_SEAT = (
@@ -168,33 +88,21 @@ def _release_seat(webinar_id: int) -> None:
     db.session.execute(_RELEASE_SEAT, {"webinar_id": webinar_id})
 
 
-def _set_status(registration: Registration, status: str, now: datetime) -> None:
+def _set_status(registration: Registration, status: RegistrationStatus, now: datetime) -> None:
     registration.status = status
     registration.status_changed_at = now
     registration.version += 1
 
 
-def _status_key(kind: str, registration_id: int | str, version: int) -> str:
-    """One email per kind per status change: the version rises with every change."""
-    return f"{kind}:reg{registration_id}:v{version}"
-
-
 def _enqueue_status_email(
-    registration: Registration, kind: str, now: datetime, **context: object
+    registration: Registration, kind: EmailKind, now: datetime, **context: object
 ) -> None:
     outbox.enqueue(
-        kind,
-        recipient=registration.email,
-        dedupe_key=_status_key(kind, registration.id, registration.version),
-        now=now,
-        registration=registration,
-        context=dict(context),
+        kind, recipient=registration.email, now=now, registration=registration, context=context
     )
 
 
-def register(
-    webinar: Webinar | RegistrationTarget, data: RegistrationInput, now: datetime
-) -> RegistrationResult:
+def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> RegistrationResult:
     """Register `data` for the webinar: a seat, else the waiting list, else RegistrationError.
 
     Written in a handful of Core statements, because this is the hot path when an
@@ -204,16 +112,19 @@ def register(
     webinar's row lock (PostgreSQL) is held only until the commit just after it. On
     RegistrationError the caller rolls back (the registration row is already written).
     """
-    target = webinar if isinstance(webinar, RegistrationTarget) else RegistrationTarget.of(webinar)
-    state = availability(target, now)
+    state = availability(webinar, now)
     if not state.accepts_registrations:
         # Before looking the address up: a registered address and a new one get the same answer.
         raise RegistrationError(state)
     email_normalised = normalise_email(data.email)
     # What the seat will most likely give, so the usual case writes the status once.
-    expected = "confirmed" if state is Availability.OPEN else "waitlisted"
+    expected = (
+        RegistrationStatus.CONFIRMED
+        if state is Availability.OPEN
+        else RegistrationStatus.WAITLISTED
+    )
     notice = privacy_notices.current().version
-    registration_id = _insert(target.id, data, email_normalised, expected, now, notice)
+    registration_id = _insert(webinar.id, data, email_normalised, expected, now, notice)
     if registration_id is None:
         existing = db.session.execute(
             select(
@@ -223,94 +134,31 @@ def register(
                 _registrations.c.email,
                 _registrations.c.join_salt,
             ).where(
-                _registrations.c.webinar_id == target.id,
+                _registrations.c.webinar_id == webinar.id,
                 _registrations.c.email_normalised == email_normalised,
             )
         ).one()
-        if existing.status != "cancelled":
-            return _already_registered(target.id, existing.id, existing.email, state, now)
+        if existing.status != RegistrationStatus.CANCELLED:
+            return _already_registered(webinar.id, existing.id, existing.email, state, now)
         registration_id = existing.id
         version = existing.version + 1
         _renew(existing, version, data, expected, now, notice)
     else:
         version = 1
-    _record_marketing(registration_id, target, data.marketing_organisation_ids, now, notice)
-    status = _take_place(target)
+    _record_marketing(registration_id, webinar, data.marketing_organisation_ids, now, notice)
+    status = _take_place(webinar)
     if status != expected:  # the last seat went (or one came free) since the page was read
         db.session.execute(_SET_STATUS, {"registration_id": registration_id, "status": status})
-    kind = "confirmation" if status == "confirmed" else "waitlisted"
     outbox.enqueue_by_id(
-        kind,
+        EmailKind.CONFIRMATION if status == RegistrationStatus.CONFIRMED else EmailKind.WAITLISTED,
         recipient=data.email.strip(),
-        dedupe_key=_status_key(kind, registration_id, version),
         now=now,
         registration_id=registration_id,
-        webinar_id=target.id,
+        webinar_id=webinar.id,
+        version=version,
     )
-    if isinstance(webinar, Webinar):
-        db.session.expire(webinar, ["seats_taken"])
+    db.session.expire(webinar, ["seats_taken"])
     return RegistrationResult(_place_label(status), registration_id)
-
-
-def register_and_commit(
-    target: RegistrationTarget, data: RegistrationInput, now: datetime
-) -> RegistrationResult:
-    """register() and commit: the whole write of the registration form.
-
-    On PostgreSQL a new address is registered by one statement on its own (see
-    models/registration_statement.py); anything else (an address registered before, a full
-    webinar) goes the general way. On RegistrationError nothing is saved.
-    """
-    if db.engine.dialect.name == "postgresql" and availability(target, now).accepts_registrations:
-        result = _register_in_one_statement(target, data, now)
-        if result is not None:
-            return result
-    try:
-        result = register(target, data, now)
-    except RegistrationError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return result
-
-
-_ID_SLOT = "\x00"
-# The email's dedupe key around the registration's id, which the statement puts in.
-_KEY_HEAD_CONFIRMED, _KEY_TAIL = _status_key("confirmation", _ID_SLOT, 1).split(_ID_SLOT)
-_KEY_HEAD_WAITLISTED = _status_key("waitlisted", _ID_SLOT, 1).split(_ID_SLOT)[0]
-
-
-def _register_in_one_statement(
-    target: RegistrationTarget, data: RegistrationInput, now: datetime
-) -> RegistrationResult | None:
-    """None when the statement did nothing: the caller goes the general way."""
-    notice = privacy_notices.current().version
-    values = _new_registration(target.id, data, normalise_email(data.email), now, notice)
-    prefix = registration_statement.PREFIX
-    chosen = data.marketing_organisation_ids
-    with db.engine.connect() as connection:
-        row = (
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-            .execute(
-                registration_statement.statement(tuple(values)),
-                {
-                    **{prefix + name: value for name, value in values.items()},
-                    "host_ids": [host.id for host in target.hosts],
-                    "host_given": [host.id in chosen for host in target.hosts],
-                    "now": now,
-                    "message_id": outbox.new_message_id(),
-                    "key_head_confirmed": _KEY_HEAD_CONFIRMED,
-                    "key_head_waitlisted": _KEY_HEAD_WAITLISTED,
-                    "key_tail": _KEY_TAIL,
-                },
-            )
-            .first()
-        )
-    if row is None:
-        return None
-    taken = row.seats_taken
-    webinars.committed_page_changes([] if taken is None else [SeatsTaken(target.id, taken)])
-    return RegistrationResult(_place_label(row.status), row.id)
 
 
 _registrations = Registration.__table__
@@ -348,9 +196,9 @@ def _new_registration(
         "ical_sequence_offset": 0,
         "created_at": now,
         "token_salt": salt,
-        "manage_token_hash": _stored_link_hash(MANAGE, salt),
+        "manage_token_hash": tokens.stored_link_hash(tokens.Purpose.MANAGE, salt),
         "join_salt": join_salt,
-        "join_token_hash": _stored_link_hash(JOIN, join_salt),
+        "join_token_hash": tokens.stored_link_hash(tokens.Purpose.JOIN, join_salt),
         **_personal_details(data, now, notice),
     }
 
@@ -359,7 +207,7 @@ def _insert(
     webinar_id: int,
     data: RegistrationInput,
     email_normalised: str,
-    status: str,
+    status: RegistrationStatus,
     now: datetime,
     notice: str,
 ) -> int | None:
@@ -378,7 +226,7 @@ def _renew(
     existing: Row[Any],
     version: int,
     data: RegistrationInput,
-    status: str,
+    status: RegistrationStatus,
     now: datetime,
     notice: str,
 ) -> None:
@@ -391,12 +239,12 @@ def _renew(
         "version": version,
         "ical_sequence_offset": _registrations.c.ical_sequence_offset + 1,
         "token_salt": salt,
-        "manage_token_hash": _stored_link_hash(MANAGE, salt),
+        "manage_token_hash": tokens.stored_link_hash(tokens.Purpose.MANAGE, salt),
     }
     if existing.join_salt is None:
         join_salt = tokens.new_salt()
         values["join_salt"] = join_salt
-        values["join_token_hash"] = _stored_link_hash(JOIN, join_salt)
+        values["join_token_hash"] = tokens.stored_link_hash(tokens.Purpose.JOIN, join_salt)
     db.session.execute(
         update(_registrations).where(_registrations.c.id == existing.id).values(**values)
     )
@@ -408,13 +256,13 @@ def _renew(
 
 def _record_marketing(
     registration_id: int,
-    target: RegistrationTarget,
+    webinar: Webinar,
     chosen: frozenset[int],
     now: datetime,
     notice: str,
 ) -> None:
     """One record per host organisation, yes or no: each is a separate controller."""
-    if target.hosts:
+    if webinar.hosts:
         db.session.execute(
             _INSERT_CONSENTS,
             [
@@ -425,19 +273,16 @@ def _record_marketing(
                     "recorded_at": now,
                     "notice_version": notice,
                 }
-                for host in target.hosts
+                for host in webinar.hosts
             ],
         )
 
 
-def _take_place(target: RegistrationTarget) -> str:
-    taken = _take_seat(target.id)
-    # All register() writes is this count and rows no public page shows.
-    webinars.declare_page_changes([] if taken is None else [SeatsTaken(target.id, taken)])
-    if taken is not None:
-        return "confirmed"
-    if target.waitlist_enabled:
-        return "waitlisted"
+def _take_place(webinar: Webinar) -> RegistrationStatus:
+    if _take_seat(webinar.id) is not None:
+        return RegistrationStatus.CONFIRMED
+    if webinar.waitlist_enabled:
+        return RegistrationStatus.WAITLISTED
     raise RegistrationError(Availability.FULL)
 
 
@@ -446,11 +291,9 @@ def _already_registered(
 ) -> RegistrationResult:
     """Tell the owner by email (at most once an hour), change nothing; the page says what a
     newcomer would be told (`state`: what the webinar offers now)."""
-    webinars.declare_page_changes([])
     outbox.enqueue_by_id(
-        "already_registered",
+        EmailKind.ALREADY_REGISTERED,
         recipient=email,
-        dedupe_key=f"already_registered:reg{registration_id}:{now:%Y%m%d%H}",
         now=now,
         registration_id=registration_id,
         webinar_id=webinar_id,
@@ -460,8 +303,8 @@ def _already_registered(
     )
 
 
-def _place_label(status: str) -> str:
-    return "confirmed" if status == "confirmed" else "waitlist"
+def _place_label(status: RegistrationStatus) -> str:
+    return "confirmed" if status == RegistrationStatus.CONFIRMED else "waitlist"
 
 
 def cancel(
@@ -471,17 +314,19 @@ def cancel(
 
     The manage link is revoked: a used link then reveals nothing.
     """
-    if registration.status == "cancelled":
+    if registration.status == RegistrationStatus.CANCELLED:
         return False
-    had_seat = registration.status == "confirmed"
-    _set_status(registration, "cancelled", now)
+    had_seat = registration.status == RegistrationStatus.CONFIRMED
+    _set_status(registration, RegistrationStatus.CANCELLED, now)
     registration.token_salt = tokens.new_salt()
     registration.manage_token_hash = None
     if had_seat:
         registration.ical_sequence_offset += 1  # their copy gets METHOD:CANCEL
         _release_seat(registration.webinar_id)
     if notify:
-        _enqueue_status_email(registration, "registration_cancelled", now, had_seat=had_seat, by=by)
+        _enqueue_status_email(
+            registration, EmailKind.REGISTRATION_CANCELLED, now, had_seat=had_seat, by=by
+        )
     if had_seat:
         promote_from_waitlist(registration.webinar, now)
     db.session.expire(registration.webinar, ["seats_taken"])
@@ -498,7 +343,8 @@ def promote_from_waitlist(webinar: Webinar, now: datetime) -> list[Registration]
     while _take_seat(webinar.id) is not None:
         nxt = db.session.scalars(
             select(Registration)
-            .where(Registration.webinar_id == webinar.id, Registration.status == "waitlisted")
+            .where(Registration.webinar_id == webinar.id)
+            .where(Registration.status == RegistrationStatus.WAITLISTED)
             .order_by(Registration.status_changed_at, Registration.id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -513,13 +359,14 @@ def promote_from_waitlist(webinar: Webinar, now: datetime) -> list[Registration]
 
 
 def _confirm_promoted(registration: Registration, now: datetime) -> None:
-    _set_status(registration, "confirmed", now)
-    _enqueue_status_email(registration, "confirmation", now, promoted=True)
+    _set_status(registration, RegistrationStatus.CONFIRMED, now)
+    _enqueue_status_email(registration, EmailKind.CONFIRMATION, now, promoted=True)
 
 
 def confirm_waitlisted(registration: Registration, now: datetime) -> bool:
     """Give this waiting person a seat if one is free (an organiser's choice of who)."""
-    if registration.status != "waitlisted" or _take_seat(registration.webinar_id) is None:
+    waiting = registration.status == RegistrationStatus.WAITLISTED
+    if not waiting or _take_seat(registration.webinar_id) is None:
         return False
     _confirm_promoted(registration, now)
     db.session.expire(registration.webinar, ["seats_taken"])

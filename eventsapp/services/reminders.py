@@ -10,19 +10,17 @@ webinar has new due times, so its reminders follow it. Nothing is held in memory
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, String, cast, func, insert, literal, select
+from sqlalchemy import select
 
 from eventsapp.extensions import db
-from eventsapp.mail.outbox import sender_domain
-from eventsapp.models import OutboxMessage, Registration, ReminderPlan, Webinar
+from eventsapp.mail import outbox
+from eventsapp.mail.outbox import EmailKind
+from eventsapp.models import Registration, RegistrationStatus, ReminderPlan, Webinar, WebinarStatus
 from eventsapp.models.inserts import insert_unless_exists
-from eventsapp.models.outbox import FROM_SELECT_COLUMNS
 
-KIND = "reminder"
 _LONGEST_OFFSET = timedelta(days=8)  # the longest offset organisers can choose is a week
 
 
@@ -34,10 +32,6 @@ class PlanReport:
 
 def due_time(webinar: Webinar, offset_minutes: int) -> datetime:
     return webinar.starts_at - timedelta(minutes=offset_minutes)
-
-
-def dedupe_key_prefix(offset_minutes: int, due_at: datetime) -> str:
-    return f":{offset_minutes}:{due_at:%Y%m%dT%H%MZ}"
 
 
 def _claim_plan(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> bool:
@@ -56,40 +50,26 @@ def _claim_plan(webinar: Webinar, offset: int, due_at: datetime, now: datetime) 
 
 
 def _queue(webinar: Webinar, offset: int, due_at: datetime, now: datetime) -> int:
-    """One statement for all recipients: the rows never pass through Python.
-
-    Core (Table) inserts, not ORM ones: the ORM path reports rowcount -1 on psycopg.
-    """
-    nonce = secrets.token_hex(6)
-    reg_id = cast(Registration.id, String)
-    rows = select(
-        literal(f"{KIND}:reg") + reg_id + literal(dedupe_key_prefix(offset, due_at)),
-        literal(KIND),
-        Registration.email,
-        Registration.id,
-        literal(webinar.id),
-        literal({"offset": offset, "due_at": due_at.isoformat()}, type_=JSON),
-        literal("queued"),
-        literal(0),
-        literal(now, type_=OutboxMessage.__table__.c.due_at.type),
-        literal(f"<reminder.{nonce}.") + reg_id + literal(f"@{sender_domain()}>"),
-        literal(now, type_=OutboxMessage.__table__.c.created_at.type),
-    ).where(
+    """One reminder to each person booked by the due time who has not stopped them."""
+    return outbox.enqueue_each(
+        EmailKind.REMINDER,
         Registration.webinar_id == webinar.id,
-        Registration.status == "confirmed",
+        Registration.status == RegistrationStatus.CONFIRMED,
         Registration.status_changed_at <= due_at,
         Registration.reminders_opt_out.is_(False),
+        webinar_id=webinar.id,
+        now=now,
+        context={"offset": offset, "due_at": due_at.isoformat()},
+        offset=offset,
+        due=due_at,
     )
-    db.session.execute(insert(OutboxMessage.__table__).from_select(FROM_SELECT_COLUMNS, rows))
-    # Counted separately: psycopg reports rowcount -1 for INSERT ... SELECT.
-    return db.session.scalar(select(func.count()).select_from(rows.subquery())) or 0
 
 
 def plan(now: datetime) -> PlanReport:
     """Queue every reminder that has fallen due. The caller commits."""
     webinars = db.session.scalars(
         select(Webinar).where(
-            Webinar.status == "published",
+            Webinar.status == WebinarStatus.PUBLISHED,
             Webinar.starts_at > now,
             Webinar.starts_at <= now + _LONGEST_OFFSET,
         )

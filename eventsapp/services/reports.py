@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from eventsapp import uktime
 from eventsapp.extensions import db
-from eventsapp.models import AUDIENCES, Attendance, Registration, Webinar
+from eventsapp.models import AUDIENCES, Attendance, Registration, RegistrationStatus, Webinar
 from eventsapp.services.attendance import attended
 from eventsapp.services.spreadsheets import csv_text
 
@@ -53,7 +53,7 @@ def _figures(
     webinar: Webinar, rows: list[tuple[Registration, Attendance | None]]
 ) -> WebinarFigures:
     status = Counter(reg.status for reg, _ in rows)
-    confirmed = [(reg, rec) for reg, rec in rows if reg.status == "confirmed"]
+    confirmed = [(reg, rec) for reg, rec in rows if reg.status == RegistrationStatus.CONFIRMED]
     came = [(reg, rec) for reg, rec in confirmed if attended(rec, webinar)]
     minutes = [rec.minutes for _, rec in came if rec is not None and rec.minutes is not None]
     by_day = Counter(uktime.to_uk(reg.created_at).date() for reg, _ in rows)
@@ -63,9 +63,9 @@ def _figures(
     return WebinarFigures(
         webinar=webinar,
         registered=len(rows),
-        confirmed=status["confirmed"],
-        waitlisted=status["waitlisted"],
-        cancelled=status["cancelled"],
+        confirmed=status[RegistrationStatus.CONFIRMED],
+        waitlisted=status[RegistrationStatus.WAITLISTED],
+        cancelled=status[RegistrationStatus.CANCELLED],
         joined=sum(1 for reg, _ in confirmed if reg.join_clicks),
         attended=len(came),
         median_minutes=statistics.median(minutes) if minutes else None,

@@ -1,4 +1,5 @@
-"""Tokens for personal links (manage, join, stop reminders, feedback).
+"""Personal links (manage, join, stop reminders, feedback): their tokens, and finding the
+registration a link names. Used by the services and by the mail worker alike.
 
 A token is HMAC-SHA256(SECRET_KEY, purpose|id|salt), or purpose|salt for links whose hash
 is stored (the salt is 128 random bits, unique on its own, so the row can be written with
@@ -14,6 +15,21 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from enum import StrEnum
+
+from flask import current_app
+from sqlalchemy import select
+
+from eventsapp.extensions import db
+from eventsapp.models import Registration
+
+
+class Purpose(StrEnum):
+    MANAGE = "manage"
+    JOIN = "join"
+    STOP_REMINDERS = "stop-reminders"
+    FEEDBACK = "feedback"
 
 
 def new_salt() -> str:
@@ -38,3 +54,80 @@ def looks_valid(token: str) -> bool:
 def equal(expected: str, given: str) -> bool:
     """Constant-time comparison, for tokens checked against a known value."""
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _for_app(purpose: Purpose, registration_id: int | None, salt: str) -> str:
+    return derive(current_app.config["SECRET_KEY"], purpose, registration_id, salt)
+
+
+def stored_link_hash(purpose: Purpose, salt: str) -> str:
+    """The hash stored for a new manage or join link: derived from the salt alone, so it
+    is written with the registration's row (the id does not exist yet)."""
+    return digest(_for_app(purpose, None, salt))
+
+
+def _stored_link(
+    purpose: Purpose, registration: Registration, salt: str, stored: str | None
+) -> str:
+    """The link whose hash is stored. Links issued before 2026-11-22 were derived from the
+    id and the salt; they keep working, so whichever matches the stored hash is the link."""
+    token = _for_app(purpose, None, salt)
+    if stored is None or digest(token) == stored:
+        return token
+    return _for_app(purpose, registration.id, salt)
+
+
+def manage_token(registration: Registration) -> str:
+    return _stored_link(
+        Purpose.MANAGE, registration, registration.token_salt, registration.manage_token_hash
+    )
+
+
+def join_token(registration: Registration) -> str:
+    assert registration.join_salt is not None
+    return _stored_link(
+        Purpose.JOIN, registration, registration.join_salt, registration.join_token_hash
+    )
+
+
+def stop_reminders_token(registration: Registration) -> str:
+    """For the List-Unsubscribe link: checked by recomputing it, so nothing is stored."""
+    return _for_app(Purpose.STOP_REMINDERS, registration.id, registration.join_salt or "")
+
+
+def feedback_token(registration: Registration) -> str:
+    return _for_app(Purpose.FEEDBACK, registration.id, registration.join_salt or "")
+
+
+def _find_by_id_and_token(
+    registration_id: int, token: str, make: Callable[[Registration], str]
+) -> Registration | None:
+    """For links that carry the id and a token recomputed to check it (nothing stored)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not equal(make(registration), token):
+        return None
+    return registration
+
+
+def find_for_stop_reminders(registration_id: int, token: str) -> Registration | None:
+    return _find_by_id_and_token(registration_id, token, stop_reminders_token)
+
+
+def find_for_feedback(registration_id: int, token: str) -> Registration | None:
+    return _find_by_id_and_token(registration_id, token, feedback_token)
+
+
+def find_by_join_token(token: str) -> Registration | None:
+    if not looks_valid(token):
+        return None
+    return db.session.scalars(
+        select(Registration).where(Registration.join_token_hash == digest(token))
+    ).one_or_none()
+
+
+def find_by_manage_token(token: str) -> Registration | None:
+    if not looks_valid(token):
+        return None
+    return db.session.scalars(
+        select(Registration).where(Registration.manage_token_hash == digest(token))
+    ).one_or_none()

@@ -18,7 +18,16 @@ from sqlalchemy import func, select
 from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
-from eventsapp.models import Organisation, PanelMember, Registration, User, Webinar
+from eventsapp.mail.outbox import EmailKind
+from eventsapp.models import (
+    Organisation,
+    PanelMember,
+    Registration,
+    RegistrationStatus,
+    User,
+    Webinar,
+    WebinarStatus,
+)
 from eventsapp.services import audit, follow_ups
 from eventsapp.services.errors import DomainError
 from eventsapp.services.registration import promote_from_waitlist
@@ -92,7 +101,8 @@ def confirmed_count(webinar: Webinar) -> int:
     return (
         db.session.scalar(
             select(func.count()).where(
-                Registration.webinar_id == webinar.id, Registration.status == "confirmed"
+                Registration.webinar_id == webinar.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
             )
         )
         or 0
@@ -115,7 +125,7 @@ def create(data: WebinarInput, actor: User, now: datetime) -> Webinar:
         waitlist_enabled=data.waitlist_enabled,
         registration_open=True,
         registration_closes_at=data.registration_closes_at,
-        status="draft",
+        status=WebinarStatus.DRAFT,
         join_url=data.join_url or None,
         recording_url=data.recording_url or None,
         reminder_offsets=sorted(set(data.reminder_offsets), reverse=True),
@@ -150,7 +160,7 @@ def _describe_changes(webinar: Webinar, data: WebinarInput) -> list[str]:
 
 def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> list[str]:
     """Apply an edit; returns the names of the fields that changed."""
-    if webinar.status == "cancelled":
+    if webinar.status == WebinarStatus.CANCELLED:
         raise WebinarError("A cancelled webinar cannot be changed")
     slug = data.slug.strip() or webinar.slug
     if slug != webinar.slug and _slug_taken(slug, webinar.id):
@@ -190,20 +200,21 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     for name, value in new_values.items():
         setattr(webinar, name, value)
     webinar.updated_at = now
+    published = webinar.status == WebinarStatus.PUBLISHED
     # Calendars matter until it is over; correcting a past webinar's times emails no one.
     notify = (
-        webinar.status == "published"
+        published
         and any(f in changed for f in _CALENDAR_FIELDS)
         and now < max(old_end, webinar.ends_at)
     )
     if notify:
         webinar.sequence += 1
         db.session.flush()
-        _notify_confirmed(webinar, "webinar_updated", now, changes=calendar_changes)
+        _notify(webinar, EmailKind.WEBINAR_UPDATED, now, changes=calendar_changes)
     if raised_capacity:
         db.session.flush()
         promote_from_waitlist(webinar, now)
-    if "recording_url" in changed and webinar.recording_url and webinar.status == "published":
+    if "recording_url" in changed and webinar.recording_url and published:
         if now >= webinar.ends_at:
             # Publishing the recording is what sends the follow-ups (each person once).
             db.session.flush()
@@ -219,16 +230,12 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     return changed
 
 
-def _notify_confirmed(webinar: Webinar, kind: str, now: datetime, **context: object) -> int:
-    return _notify(webinar, kind, now, ("confirmed",), **context)
-
-
-def _notify(
-    webinar: Webinar, kind: str, now: datetime, statuses: tuple[str, ...], **context: object
-) -> int:
+def _notify(webinar: Webinar, kind: EmailKind, now: datetime, **context: object) -> int:
+    """Email everyone registered whom `kind` is for (its statuses)."""
     registrations = db.session.scalars(
         select(Registration).where(
-            Registration.webinar_id == webinar.id, Registration.status.in_(statuses)
+            Registration.webinar_id == webinar.id,
+            Registration.status.in_(sorted(kind.rules.statuses)),
         )
     )
     sent = 0
@@ -236,20 +243,20 @@ def _notify(
         sent += outbox.enqueue(
             kind,
             recipient=registration.email,
-            dedupe_key=f"{kind}:reg{registration.id}:seq{webinar.sequence}",
             now=now,
             registration=registration,
             context=dict(context),
+            sequence=webinar.sequence,
         )
     return sent
 
 
 def publish(webinar: Webinar, actor: User, now: datetime) -> None:
-    if webinar.status != "draft":
+    if webinar.status != WebinarStatus.DRAFT:
         raise WebinarError("Only a draft can be published")
     if webinar.ends_at <= now:
         raise WebinarError("This webinar's time has passed. Change the start before publishing")
-    webinar.status = "published"
+    webinar.status = WebinarStatus.PUBLISHED
     webinar.updated_at = now
     audit.record("webinar.published", actor=actor, now=now, webinar=webinar)
 
@@ -265,18 +272,16 @@ def set_registration_open(webinar: Webinar, is_open: bool, actor: User, now: dat
 
 def cancel(webinar: Webinar, message: str, actor: User, now: datetime) -> int:
     """Cancel and tell everyone registered or waiting; returns how many emails were queued."""
-    if webinar.status == "cancelled":
+    if webinar.status == WebinarStatus.CANCELLED:
         return 0
-    was_published = webinar.status == "published"
-    webinar.status = "cancelled"
+    was_published = webinar.status == WebinarStatus.PUBLISHED
+    webinar.status = WebinarStatus.CANCELLED
     webinar.sequence += 1
     webinar.updated_at = now
     db.session.flush()
     queued = 0
     if was_published:
-        queued = _notify(
-            webinar, "webinar_cancelled", now, ("confirmed", "waitlisted"), message=message
-        )
+        queued = _notify(webinar, EmailKind.WEBINAR_CANCELLED, now, message=message)
     audit.record("webinar.cancelled", actor=actor, now=now, webinar=webinar, emails=queued)
     return queued
 
@@ -294,7 +299,7 @@ def duplicate(webinar: Webinar, actor: User, now: datetime) -> Webinar:
         seats_taken=0,
         waitlist_enabled=webinar.waitlist_enabled,
         registration_open=True,
-        status="draft",
+        status=WebinarStatus.DRAFT,
         reminder_offsets=list(webinar.reminder_offsets),
         sequence=0,
         created_at=now,
@@ -314,7 +319,7 @@ def delete(webinar: Webinar, actor: User, now: datetime) -> None:
     has_registrations = db.session.scalar(
         select(func.count()).where(Registration.webinar_id == webinar.id)
     )
-    if webinar.status != "draft" or has_registrations:
+    if webinar.status != WebinarStatus.DRAFT or has_registrations:
         raise WebinarError("Only a draft with no registrations can be deleted. Cancel it instead")
     audit.record("webinar.deleted", actor=actor, now=now, title=webinar.title, id=webinar.id)
     db.session.delete(webinar)
