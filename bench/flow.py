@@ -98,8 +98,11 @@ def prepare(tree: Path, env: dict[str, str], capacity: int) -> None:
 from eventsapp import create_app
 from eventsapp.extensions import db
 with create_app().app_context():
-    db.drop_all()
-    db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+    if db.engine.dialect.name == "postgresql":  # whatever another checkout left there too
+        db.session.execute(db.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
     db.session.commit()
 """,
     )
