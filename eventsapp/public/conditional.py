@@ -16,19 +16,7 @@ import hashlib
 from flask import Response, g, request, session
 
 from eventsapp.public import bp
-
-# Personal pages are never cached at all (see views.TOKEN_ENDPOINTS).
-CONDITIONAL_ENDPOINTS = {
-    "public.home",
-    "public.past",
-    "public.privacy",
-    "public.privacy_version",
-    "public.webinar",
-    "public.registered",
-    "public.webinar_ics",
-    "public.calendar_feed",
-    "public.certificate_lookup",
-}
+from eventsapp.public.views import TOKEN_ENDPOINTS
 
 
 @bp.after_request
@@ -36,7 +24,7 @@ def make_conditional(response: Response) -> Response:
     if (
         request.method not in ("GET", "HEAD")
         or response.status_code != 200
-        or request.endpoint not in CONDITIONAL_ENDPOINTS
+        or request.endpoint in TOKEN_ENDPOINTS  # personal pages are never cached at all
         or response.direct_passthrough
     ):
         return response

@@ -34,10 +34,6 @@ def webinar_for(user: User, webinar_id: int) -> Webinar | None:
     ).one_or_none()
 
 
-def can_manage(user: User, webinar: Webinar) -> bool:
-    return user.is_admin or any(org.id == user.organisation_id for org in webinar.hosts)
-
-
 class _HasWebinar(Protocol):
     webinar_id: Any
 

@@ -17,6 +17,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -117,17 +118,16 @@ def find_for_feedback(registration_id: int, token: str) -> Registration | None:
     return _find_by_id_and_token(registration_id, token, feedback_token)
 
 
-def find_by_join_token(token: str) -> Registration | None:
+def _find_by_stored(column: Any, token: str) -> Registration | None:
+    """For links whose hash is stored: an index probe by the hash."""
     if not looks_valid(token):
         return None
-    return db.session.scalars(
-        select(Registration).where(Registration.join_token_hash == digest(token))
-    ).one_or_none()
+    return db.session.scalars(select(Registration).where(column == digest(token))).one_or_none()
+
+
+def find_by_join_token(token: str) -> Registration | None:
+    return _find_by_stored(Registration.join_token_hash, token)
 
 
 def find_by_manage_token(token: str) -> Registration | None:
-    if not looks_valid(token):
-        return None
-    return db.session.scalars(
-        select(Registration).where(Registration.manage_token_hash == digest(token))
-    ).one_or_none()
+    return _find_by_stored(Registration.manage_token_hash, token)
