@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	APP_ENV=development $(FLASK) db upgrade
 	APP_ENV=development $(FLASK) demo load
 	@echo "Web server: http://127.0.0.1:$(PORT)  (emails are written to instance/mail/)"
-	@APP_ENV=development bash -c '$(FLASK) worker & worker=$$!; \
+	@APP_ENV=development PORT=$(PORT) bash -c '$(FLASK) worker & worker=$$!; \
 	  trap "kill $$worker 2>/dev/null; wait $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(FLASK) run --host 127.0.0.1 --port $(PORT)'
 

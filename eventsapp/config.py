@@ -76,6 +76,8 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'eventsapp.db'}"
     mail_server = env.get("MAIL_SERVER") or None
+    # In development the links in emails follow the port `make run` serves on (PORT).
+    port = env.get("PORT", "5000") if app_env == "development" else "5000"
 
     return {
         "APP_ENV": app_env,
@@ -84,7 +86,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         # No pool_pre_ping: PostgreSQL connections are pinged after idleness (transactions.py).
         "SQLALCHEMY_ENGINE_OPTIONS": {},
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
         # Mail: with no MAIL_SERVER the worker writes .eml files under instance/mail/.
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": _number(env, "MAIL_PORT", 25),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from math import ceil
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -46,12 +47,26 @@ def format_datetime(moment: datetime) -> str:
 
 def format_duration(minutes: int) -> str:
     hours, mins = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
-    if mins:
-        parts.append(f"{mins} minute" + ("s" if mins != 1 else ""))
+    parts = [_plural(n, word) for n, word in ((hours, "hour"), (mins, "minute")) if n]
     return " ".join(parts) or "0 minutes"
+
+
+def format_wait(wait: timedelta) -> str:
+    """How long until something, as people say it: "15 days", "2 hours and 5 minutes"."""
+    minutes = max(ceil(wait.total_seconds() / 60), 0)
+    days, hours = minutes // 1440, minutes % 1440 // 60
+    if days:
+        return _plural(days, "day") + (
+            f" and {_plural(hours, 'hour')}" if days < 2 and hours else ""
+        )
+    if hours:
+        rest = minutes % 60
+        return _plural(hours, "hour") + (f" and {_plural(rest, 'minute')}" if rest else "")
+    return _plural(minutes, "minute")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def uk_to_utc(day: date, wall: time) -> datetime:

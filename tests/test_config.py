@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from eventsapp import create_app
 from eventsapp.config import ConfigError, load
+from eventsapp.extensions import db
+from eventsapp.mail import worker
+from tests.conftest import IsolatedClient
+from tests.support import create_webinar, register_via
 
 
 @pytest.mark.parametrize("secret", [None, "", "dev", "changeme", "short-but-not-placeholder"])
@@ -33,3 +38,25 @@ def test_development_keeps_a_generated_key_under_instance(tmp_path):
 def test_a_malformed_number_names_the_variable():
     with pytest.raises(ConfigError, match="MAIL_PORT"):
         load({"APP_ENV": "development", "SECRET_KEY": "k" * 40, "MAIL_PORT": "twenty-five"})
+
+
+def test_in_development_emailed_links_follow_the_port_make_run_serves_on(tmp_path, monkeypatch):
+    """`PORT=8000 make run`: the confirmation written to instance/mail/ links to port 8000."""
+    for name in ("APP_ENV", "PORT", "INSTANCE_PATH", "DATABASE_URL", "MAIL_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.setenv("PORT", "8000")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    app = create_app({"RATELIMIT_ENABLED": False})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        db.create_all()
+        register_via(app.test_client(), create_webinar().slug)
+        worker.run_once()
+    (written,) = (tmp_path / "mail").glob("*.eml")
+    body = written.read_text()
+    assert "http://127.0.0.1:8000/manage/" in body and ":5000" not in body
+    assert (
+        load({"APP_ENV": "production", "SECRET_KEY": "x" * 48, "PORT": "8000"})["PUBLIC_BASE_URL"]
+        == "http://127.0.0.1:5000"
+    )  # production's address is set, never guessed from a port

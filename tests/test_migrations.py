@@ -10,7 +10,7 @@ from sqlalchemy import MetaData, text
 
 from eventsapp import create_app
 from eventsapp.extensions import db
-from tests.support import TEST_DATABASE_URL, require
+from tests.support import TEST_DATABASE_URL, create_webinar, require
 
 
 def _empty(engine) -> None:  # type: ignore[no-untyped-def]
@@ -50,8 +50,17 @@ def _upgrade_from_empty_matches_models(database_url: str, tmp_path) -> None:  # 
                     text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
                 ).all()
         assert triggers == []
-        downgrade(revision="0009")  # the feed's triggers come back, and go again
+        # Down to 0009 (the feed's triggers come back) and up again, keeping what is there.
+        create_webinar()
+        db.session.remove()
+        downgrade(revision="0009")
         upgrade()
+        with db.engine.connect() as conn:
+            kept = [
+                conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
+                for table in ("webinars", "webinar_hosts", "panel_members")
+            ]
+        assert kept == [1, 2, 1]
         upgrade()  # a second run is a no-op
         _empty(db.engine)
         db.engine.dispose()

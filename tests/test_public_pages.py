@@ -197,6 +197,8 @@ def test_the_webinar_page_shows_every_change_at_once(any_app):
         waiting = client.get("/webinars/panel/registered?place=waitlist").get_data(True)
         assert "waiting list" not in confirmed and "confirming your place" in confirmed
         assert "waiting list" in waiting and "confirming your place" not in waiting
+        # Waiting is not a success: not shown in the green confirmation panel.
+        assert "panel-confirmation" in confirmed and "panel-confirmation" not in waiting
         _changes_show_at_once(client, webinar)
 
 

@@ -301,3 +301,16 @@ def test_links_issued_before_the_link_format_changed_keep_working(app, client, c
     (sent,) = smtp.to("ann@example.com")
     text = sent.message.get_body(preferencelist=("plain",)).get_content()
     assert f"/manage/{old_manage}" in text and f"/join/{old_join}" in text
+
+
+def test_the_cancel_page_mentions_the_waiting_list_only_when_someone_is_waiting(client, ctx):
+    webinar = create_webinar(capacity=1)
+    register_via(client, webinar.slug, email="ann@example.com")
+    ann = db.session.scalars(select(Registration)).one()
+    cancel_page = f"/manage/{tokens.manage_token(ann)}/cancel"
+    alone = client.get(cancel_page).get_data(as_text=True)
+    assert "Are you sure you want to cancel?" in alone and "waiting list" not in alone
+    register_via(client, webinar.slug, email="ben@example.com")  # full: Ben waits
+    assert "offered to the next person on the waiting list" in client.get(cancel_page).get_data(
+        as_text=True
+    )

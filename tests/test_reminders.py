@@ -198,6 +198,8 @@ def test_the_join_link_waits_then_sends_people_to_the_platform(app, client, ctx,
     html = waiting.get_data(as_text=True)
     assert "has not started yet" in html
     assert re.search(r"starts at <strong>\d+:\d\d[ap]m (BST|GMT)</strong>", html)
+    # Doors open 15 minutes before a start two hours away: said as a person would.
+    assert re.search(r"You can join in 1 hour and 4\d minutes\.", html)
     assert "zoom.example.com" not in html
     assert waiting.headers["Referrer-Policy"] == "no-referrer"
 

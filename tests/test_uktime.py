@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from eventsapp import uktime
 from eventsapp.uktime import LocalTimeError, format_datetime, uk_to_utc, zone_label
 
 
@@ -31,3 +32,15 @@ def test_a_time_that_does_not_exist_is_refused():
 def test_an_ambiguous_time_is_refused():
     with pytest.raises(LocalTimeError, match="happens twice"):
         uk_to_utc(date(2026, 10, 25), time(1, 30))
+
+
+def test_waits_are_said_as_people_say_them():
+    said = {
+        timedelta(days=15, hours=2): "15 days",
+        timedelta(days=1, hours=3): "1 day and 3 hours",
+        timedelta(hours=2, minutes=5): "2 hours and 5 minutes",
+        timedelta(hours=1): "1 hour",
+        timedelta(minutes=1, seconds=1): "2 minutes",
+        timedelta(seconds=-5): "0 minutes",
+    }
+    assert {wait: uktime.format_wait(wait) for wait in said} == said

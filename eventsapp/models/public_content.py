@@ -60,6 +60,8 @@ def _bump_content_versions(session: Session, _context: Any, _instances: Any) -> 
         for webinar in _pages_showing(session, obj):
             touched[id(webinar)] = webinar
     for webinar in touched.values():
-        if webinar in session.deleted:
-            continue
-        webinar.content_version = (webinar.content_version or 0) + 1
+        if webinar in session.deleted or webinar in session.new:
+            continue  # a new webinar starts at version 0: no page was ever kept for it
+        # In SQL, not from the value this session read: two transactions changing the same
+        # webinar at once (on PostgreSQL) must leave it two versions on, not one.
+        webinar.content_version = Webinar.content_version + 1

@@ -18,7 +18,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from eventsapp import rate_limits
+from eventsapp import rate_limits, uktime
 from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
@@ -37,6 +37,7 @@ from eventsapp.uktime import utcnow
 # Endpoints whose URL carries a personal token: nothing may leak it onwards or cache it.
 TOKEN_ENDPOINTS = {
     "public.certificate",
+    "public.verify_certificate",  # shows the holder's name
     "public.manage",
     "public.cancel",
     "public.delete_details",
@@ -287,13 +288,21 @@ def verify_certificate(number: str) -> tuple[str, int]:
 
 
 def _confirm_then(
-    token: str, template: str, change: Callable[[Registration], object], done: str
+    token: str,
+    template: str,
+    change: Callable[[Registration], object],
+    done: str,
+    **shown: Callable[[Registration], object],
 ) -> str | BaseResponse:
-    """A personal-link action: GET shows a confirmation page, POST does it (one transaction)."""
+    """A personal-link action: GET shows a confirmation page (with `shown`, each worked out
+    from the registration), POST does it (one transaction)."""
     registration = _registration_or_404(token)
     webinar = registration.webinar
     if request.method == "GET":
-        return render_template(template, registration=registration, webinar=webinar, token=token)
+        extra = {name: work_out(registration) for name, work_out in shown.items()}
+        return render_template(
+            template, registration=registration, webinar=webinar, token=token, **extra
+        )
     slug = webinar.slug  # read before the commit expires it: no query after the commit
     change(registration)
     db.session.commit()
@@ -308,6 +317,7 @@ def cancel(token: str) -> str | BaseResponse:
         "public/cancel.html",
         lambda registration: registrations.cancel(registration, utcnow()),
         ".cancelled",
+        place_goes_to_someone_waiting=registrations.place_goes_to_someone_waiting,
     )
 
 
@@ -355,7 +365,7 @@ def join(token: str) -> str | BaseResponse:
         registration=registration,
         webinar=webinar,
         state=state,
-        seconds_to_doors=max(int((webinar.doors_open_at - now).total_seconds()), 0),
+        doors_open_in=uktime.format_wait(webinar.doors_open_at - now),
     )
 
 

@@ -138,11 +138,14 @@ def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> Regist
                 _registrations.c.email_normalised == email_normalised,
             )
         ).one()
-        if existing.status != RegistrationStatus.CANCELLED:
-            return _already_registered(webinar.id, existing.id, existing.email, state, now)
         registration_id = existing.id
         version = existing.version + 1
-        _renew(existing, version, data, expected, now, notice)
+        # Renewed only while still cancelled: of two requests at once, the second finds it
+        # registered again (PostgreSQL re-checks the condition once the first commits).
+        if existing.status != RegistrationStatus.CANCELLED or not _renew(
+            existing, version, data, expected, now, notice
+        ):
+            return _already_registered(webinar.id, existing.id, existing.email, state, now)
     else:
         version = 1
     _record_marketing(registration_id, webinar, data.marketing_organisation_ids, now, notice)
@@ -229,9 +232,10 @@ def _renew(
     status: RegistrationStatus,
     now: datetime,
     notice: str,
-) -> None:
+) -> bool:
     """Registering again after cancelling: new details, consent and manage link; the join
-    link stays (it was never revoked). The new invite must outrank the CANCEL they got."""
+    link stays (it was never revoked). The new invite must outrank the CANCEL they got.
+    False if it is no longer cancelled (renewed by another request meanwhile)."""
     salt = tokens.new_salt()
     values: dict[str, Any] = {
         **_personal_details(data, now, notice),
@@ -245,13 +249,21 @@ def _renew(
         join_salt = tokens.new_salt()
         values["join_salt"] = join_salt
         values["join_token_hash"] = tokens.stored_link_hash(tokens.Purpose.JOIN, join_salt)
-    db.session.execute(
-        update(_registrations).where(_registrations.c.id == existing.id).values(**values)
+    renewed = db.session.execute(
+        update(_registrations)
+        .where(
+            _registrations.c.id == existing.id,
+            _registrations.c.status == RegistrationStatus.CANCELLED,
+        )
+        .values(**values)
     )
+    if not renewed.rowcount:
+        return False
     db.session.execute(delete(_consents).where(_consents.c.registration_id == existing.id))
     loaded = db.session.identity_map.get(identity_key(Registration, existing.id))
     if loaded is not None:  # a caller holding the object sees the renewal
         db.session.expire(loaded)
+    return True
 
 
 def _record_marketing(
@@ -331,6 +343,17 @@ def cancel(
         promote_from_waitlist(registration.webinar, now)
     db.session.expire(registration.webinar, ["seats_taken"])
     return True
+
+
+def place_goes_to_someone_waiting(registration: Registration) -> bool:
+    """Whether cancelling this registration would give its place to someone waiting."""
+    if registration.status != RegistrationStatus.CONFIRMED:
+        return False
+    waiting = select(Registration.id).where(
+        Registration.webinar_id == registration.webinar_id,
+        Registration.status == RegistrationStatus.WAITLISTED,
+    )
+    return db.session.scalar(waiting.limit(1)) is not None
 
 
 def promote_from_waitlist(webinar: Webinar, now: datetime) -> list[Registration]:

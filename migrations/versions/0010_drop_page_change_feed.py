@@ -57,8 +57,9 @@ def _migration(prefix: str):  # type: ignore[no-untyped-def]
 
 
 def downgrade():
-    with op.batch_alter_table("webinars") as batch:
-        batch.drop_column("content_version")
+    # A plain DROP COLUMN, not batch mode: rebuilding `webinars` on SQLite with foreign keys
+    # on would cascade its DROP TABLE to every host, panel and registration row.
+    op.drop_column("webinars", "content_version")
     # What 0008 and 0009 created, from their own copies of the SQL.
     _migration("0008").upgrade()
     _migration("0009").upgrade()
