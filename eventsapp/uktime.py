@@ -26,13 +26,26 @@ def zone_label(moment: datetime) -> str:
     return to_uk(moment).tzname() or "GMT"
 
 
-def format_time(moment: datetime) -> str:
-    """'6:00pm BST' style: GOV.UK writes times in 12-hour form with am/pm."""
+def format_time(moment: datetime, *, zone: bool = True) -> str:
+    """'6:00pm BST' style: GOV.UK writes times in 12-hour form with am/pm, and 'midday' and
+    'midnight' rather than 12pm and 12am."""
     local = to_uk(moment)
-    hour = local.hour % 12 or 12
-    minute = f":{local.minute:02d}"
-    suffix = "am" if local.hour < 12 else "pm"
-    return f"{hour}{minute}{suffix} {zone_label(moment)}"
+    if local.minute == 0 and local.hour in (0, 12):
+        said = "midnight" if local.hour == 0 else "midday"
+    else:
+        said = f"{local.hour % 12 or 12}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"
+    return f"{said} {zone_label(moment)}" if zone else said
+
+
+def format_times(start: datetime, end: datetime) -> str:
+    """'6:30pm to 7:45pm GMT': the zone once, unless the clocks change in between."""
+    same_zone = zone_label(start) == zone_label(end)
+    return f"{format_time(start, zone=not same_zone)} to {format_time(end)}"
+
+
+def format_when(start: datetime, end: datetime) -> str:
+    """'Tuesday 15 December 2026, 6:30pm to 7:45pm GMT'."""
+    return f"{format_date(start)}, {format_times(start, end)}"
 
 
 def format_date(moment: datetime) -> str:

@@ -56,7 +56,7 @@ def test_create_a_draft_then_publish_it(client, ctx):
 
     preview = client.get(f"/organiser/webinars/{webinar.id}/preview").get_data(as_text=True)
     assert "Sleep and chronic pain" in preview and "<li>sleep hygiene</li>" in preview
-    assert "6:00pm BST" in preview
+    assert "6:00pm to 7:00pm BST" in preview
 
     post(client, f"/organiser/webinars/{webinar.id}/publish")
     public = client.get("/webinars/sleep-and-chronic-pain")

@@ -73,7 +73,7 @@ def test_a_reminder_carries_links_time_invite_and_one_click_unsubscribe(app, cli
     (mail,) = _reminders_to(smtp, "ann@example.com")
     message = mail.message
     text = message.get_body(("plain",)).get_content()
-    assert "starts in 1 hour" in text and "Tuesday 4 June 2030, 6:30pm BST" in text
+    assert "starts in 1 hour" in text and "Tuesday 4 June 2030, 6:30pm to 7:30pm BST" in text
     join_path = re.search(r"https://webinars\.example\.org(/join/\S+)", text).group(1)
     manage_path = re.search(r"https://webinars\.example\.org(/manage/\S+)", text).group(1)
     assert client.get(manage_path).status_code == 200

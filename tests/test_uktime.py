@@ -44,3 +44,15 @@ def test_waits_are_said_as_people_say_them():
         timedelta(seconds=-5): "0 minutes",
     }
     assert {wait: uktime.format_wait(wait) for wait in said} == said
+
+
+def test_times_are_written_as_gov_uk_does():
+    winter = datetime(2026, 12, 15, 18, 30, tzinfo=UTC)
+    assert uktime.format_when(winter, winter + timedelta(minutes=75)) == (
+        "Tuesday 15 December 2026, 6:30pm to 7:45pm GMT"
+    )
+    assert uktime.format_time(datetime(2026, 12, 15, 12, 0, tzinfo=UTC)) == "midday GMT"
+    assert uktime.format_time(datetime(2026, 7, 1, 23, 0, tzinfo=UTC)) == "midnight BST"
+    # Across the clock change the zone is said twice (01:30 BST is 00:30 UTC on 25 October).
+    change = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert uktime.format_times(change, change + timedelta(hours=1)) == "1:30am BST to 1:30am GMT"
