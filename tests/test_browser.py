@@ -34,6 +34,18 @@ def test_visitor_registers_from_the_home_page(page, live_server, ctx):
     assert (reg.full_name, reg.audience) == ("Margaret Example", "carer")
 
 
+def test_public_pages_show_a_favicon_and_log_no_console_errors(page, live_server, ctx):
+    create_webinar(slug="panel")
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    for path in ("/", "/webinars/panel", "/privacy", "/past"):
+        page.goto(live_server.url + path)
+        icon = page.locator('link[rel="icon"]').get_attribute("href")
+        assert icon and page.request.get(live_server.url + icon).ok, path
+    assert problems == []
+
+
 def test_invalid_form_shows_an_error_summary_linking_to_fields(page, live_server, ctx):
     create_webinar(slug="panel")
     page.goto(live_server.url + "/webinars/panel")

@@ -87,10 +87,13 @@ def test_past_and_cancelled_webinars_show_their_state_and_no_form(client, ctx):
     create_webinar(slug="off", status="cancelled")
     past = client.get("/webinars/done").get_data(as_text=True)
     assert "This webinar has finished" in past and "https://video.example.org/rec/1" in past
-    assert 'name="full_name"' not in past
+    # Said once, with the recording first; nothing about registering.
+    assert past.count("has finished") == 1
+    assert past.index("video.example.org/rec/1") < past.index("About this webinar")
+    assert 'name="full_name"' not in past and "Register" not in past.split("</header>")[1]
     cancelled = client.get("/webinars/off").get_data(as_text=True)
     assert "This webinar has been cancelled" in cancelled
-    assert 'name="full_name"' not in cancelled
+    assert 'name="full_name"' not in cancelled and ">Register<" not in cancelled
     listing = client.get("/past").get_data(as_text=True)
     assert "Watch the recording" in listing and "https://video.example.org/rec/1" in listing
 
