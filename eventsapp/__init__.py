@@ -108,7 +108,7 @@ def _register_template_helpers(app: Flask) -> None:
         uk_datetime=uktime.format_datetime,
         uk_date=uktime.format_date,
         uk_time=uktime.format_time,
-        uk_times=lambda webinar: uktime.format_times(webinar.starts_at, webinar.ends_at),
+        uk_when=lambda webinar: uktime.format_when(webinar.starts_at, webinar.ends_at),
         duration=uktime.format_duration,
     )
     app.jinja_env.trim_blocks = True

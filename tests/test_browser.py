@@ -95,7 +95,7 @@ def test_organiser_creates_a_webinar_with_a_panel_and_publishes_it(page, live_se
     page.get_by_text("Published: the webinar is on the public site.").wait_for()
     page.get_by_role("link", name="View on the public site").click()
     page.get_by_role("heading", name="Pacing for people with chronic pain").wait_for()
-    assert page.get_by_text("6:30pm BST to 7:30pm BST").is_visible()
+    assert page.get_by_text("6:30pm to 7:30pm BST").is_visible()
     assert page.get_by_role("heading", name="Dr Helen Marsh (Chair)").is_visible()
     assert page.get_by_role("button", name="Register for this webinar").is_visible()
 
@@ -105,3 +105,42 @@ def test_organiser_creates_a_webinar_with_a_panel_and_publishes_it(page, live_se
         page.get_by_role("link", name=name, exact=True).click()
         page.get_by_role("heading", name=name, level=1).wait_for()
         assert_accessible(page)
+
+
+def test_the_first_screen_says_what_when_who_and_how_to_register(browser, live_server, ctx):
+    """On a phone (390×844) and a desktop (1280×800) the first screen holds the title, the
+    date and time, the hosts, the places left, the panel's names and the Register control,
+    which leads to the form."""
+    create_webinar(slug="panel", capacity=20)
+    for width, height in ((390, 844), (1280, 800)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(live_server.url + "/webinars/panel")
+        for shown in (
+            page.get_by_role("heading", level=1),
+            page.get_by_text("Online · Free"),
+            page.get_by_text("Meadowbank Medical Cannabis Clinic and BackWell UK"),
+            page.get_by_text("20 places left"),
+            page.get_by_role("list", name="The panel").get_by_text("Dr Helen Marsh"),
+            page.get_by_role("link", name="Register – it's free"),
+        ):
+            box = shown.first.bounding_box()
+            assert box and box["y"] + box["height"] <= height, (width, shown)
+        assert_accessible(page, f"{width}px")
+        page.get_by_role("link", name="Register – it's free").click()
+        page.get_by_label("Full name").wait_for(state="visible")
+        assert page.get_by_label("Full name").bounding_box()["y"] < height
+        context.close()
+
+
+def test_without_javascript_a_failed_form_lands_on_its_error_summary(browser, live_server, ctx):
+    create_webinar(slug="panel")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server.url + "/webinars/panel")
+    page.get_by_role("button", name="Register for this webinar").click()
+    summary = page.get_by_text("There is a problem")
+    summary.wait_for(state="visible")
+    box = summary.bounding_box()
+    assert box and 0 <= box["y"] < 844  # in view, not 3,000 px above it
+    context.close()
