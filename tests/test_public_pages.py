@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -287,3 +289,26 @@ def test_the_page_follows_the_places_left_down_to_the_waiting_list(app, client, 
         form = registration_form(email=f"person{number}@example.com")
         client.post("/webinars/panel", data={**form, "csrf_token": csrf_token(page)})
     assert "waiting list" in page and "places left" not in page and "place left" not in page
+
+
+def test_a_shared_or_searched_webinar_page_describes_the_event(client, ctx):
+    """Link previews and search engines read a description, Open Graph tags and schema.org
+    Event data: online, free, the organisers, start and end with the UK offset."""
+    create_webinar(slug="panel", starts_at=datetime(2030, 6, 4, 17, 30, tzinfo=UTC))
+    html = client.get("/webinars/panel").get_data(as_text=True)
+    assert '<meta name="description" content="Specialists answer your questions.">' in html
+    assert '<meta property="og:url" content="https://webinars.example.org/webinars/panel">' in html
+    found = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert found
+    event = json.loads(found.group(1))
+    assert event["@type"] == "Event"
+    assert event["name"] == "Cannabis medicines and chronic back pain: a specialist panel"
+    assert event["startDate"] == "2030-06-04T18:30:00+01:00"  # BST
+    assert event["endDate"] == "2030-06-04T19:30:00+01:00"
+    assert event["eventAttendanceMode"] == "https://schema.org/OnlineEventAttendanceMode"
+    assert event["isAccessibleForFree"] is True and event["offers"]["price"] == "0"
+    assert [o["name"] for o in event["organizer"]] == [
+        "Meadowbank Medical Cannabis Clinic",
+        "BackWell UK",
+    ]
+    assert [p["name"] for p in event["performer"]] == ["Dr Helen Marsh"]

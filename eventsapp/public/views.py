@@ -23,7 +23,7 @@ from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import Registration, Speaker, Webinar
-from eventsapp.public import bp, calendar_links, page_cache
+from eventsapp.public import bp, calendar_links, page_cache, structured_data
 from eventsapp.public.forms import FeedbackForm, RegistrationForm
 from eventsapp.services import certificates, joining, privacy_notices, tokens, webinars
 from eventsapp.services import feedback as surveys
@@ -120,6 +120,8 @@ def _render_webinar(
         form=form,
         google_url=calendar_links.google(webinar, details),
         outlook_url=calendar_links.outlook(webinar, details),
+        page_url=external_url("public.webinar", slug=webinar.slug),
+        structured_data=structured_data.event(webinar, state),
     )
 
 
