@@ -40,7 +40,8 @@ class _LiveMarkup(HTMLParser):
         self._in_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._in_script = tag == "script"
+        # A script that runs: not a data block such as schema.org's application/ld+json.
+        self._in_script = tag == "script" and dict(attrs).get("type") in (None, "module")
         for name, value in attrs:
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}=...>")

@@ -14,6 +14,7 @@ from eventsapp.mail import worker
 from eventsapp.models import MarketingConsent, OutboxMessage, Registration, Webinar
 from eventsapp.services import privacy_notices, tokens
 from eventsapp.services import registration as registrations
+from eventsapp.uktime import format_date as uk_date
 from tests.support import create_webinar, csrf_token, register_via, registration_form
 
 
@@ -215,7 +216,13 @@ def test_manage_link_shows_the_registration_and_cancelling_frees_the_seat(client
         ("registration_cancelled", "first@example.com", {"had_seat": True, "by": "registrant"}),
         ("confirmation", "waiting@example.com", {"promoted": True}),
     ]
-    # The used link now reveals nothing.
+    # The link still works: it says what happened, offers to register again (the waiting
+    # list is open) and to delete the details — and is a 404 only once they are deleted.
+    after = client.get(url).get_data(as_text=True)
+    assert f"You cancelled your place on {uk_date(datetime.now(UTC))}" in after
+    assert "Register again" in after and "Cancel my registration" not in after
+    delete = client.get(f"{url}/delete").get_data(as_text=True)
+    assert client.post(f"{url}/delete", data={"csrf_token": csrf_token(delete)}).status_code == 303
     assert client.get(url).status_code == 404
     assert client.post(f"{url}/cancel", data={"csrf_token": csrf_token(confirm)}).status_code == 404
 
@@ -255,10 +262,11 @@ def test_registering_again_after_cancelling_renews_the_registration(any_ctx):
     # Their new invite must outrank the CANCEL their calendar received.
     assert again.ical_sequence_offset == 2
     assert db.session.get(Webinar, webinar.id).seats_taken == 1
-    # The new email's manage link works; the one revoked by cancelling still does not.
-    page = client.get(f"/manage/{tokens.manage_token(again)}")
+    # Cancelling revoked nothing: the link from the first email is still theirs, and shows
+    # the renewed registration.
+    assert tokens.manage_token(again) == old_link
+    page = client.get(f"/manage/{old_link}")
     assert page.status_code == 200 and "Ann Again" in page.get_data(as_text=True)
-    assert client.get(f"/manage/{old_link}").status_code == 404
     # The marketing choices are the new form's (none ticked), one per host, not added to.
     consents = db.session.scalars(select(MarketingConsent)).all()
     assert sorted((c.organisation_id, c.given) for c in consents) == sorted(

@@ -22,7 +22,7 @@ from eventsapp import rate_limits, uktime
 from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
-from eventsapp.models import Registration, Speaker, Webinar
+from eventsapp.models import Registration, RegistrationStatus, Speaker, Webinar
 from eventsapp.public import bp, calendar_links, page_cache, structured_data
 from eventsapp.public.forms import FeedbackForm, RegistrationForm
 from eventsapp.services import certificates, joining, privacy_notices, tokens, webinars
@@ -244,12 +244,16 @@ def _registration_or_404(token: str) -> Registration:
 def manage(token: str) -> str:
     registration = _registration_or_404(token)
     state = webinars.availability(registration.webinar, utcnow())
+    cancelled = registration.status == RegistrationStatus.CANCELLED
     return render_template(
         "public/manage.html",
         registration=registration,
         webinar=registration.webinar,
         token=token,
         state=state,
+        cancelled_on=registration.status_changed_at if cancelled else None,
+        can_register_again=cancelled and state.accepts_registrations,
+        can_cancel=not cancelled and state not in (Availability.PAST, Availability.CANCELLED),
         certificate_minutes=certificates.certified_minutes(registration),
     )
 

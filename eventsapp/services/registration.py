@@ -233,17 +233,14 @@ def _renew(
     now: datetime,
     notice: str,
 ) -> bool:
-    """Registering again after cancelling: new details, consent and manage link; the join
-    link stays (it was never revoked). The new invite must outrank the CANCEL they got.
-    False if it is no longer cancelled (renewed by another request meanwhile)."""
-    salt = tokens.new_salt()
+    """Registering again after cancelling: new details and consent; the manage and join
+    links stay (cancelling revokes neither). The new invite must outrank the CANCEL they
+    got. False if it is no longer cancelled (renewed by another request meanwhile)."""
     values: dict[str, Any] = {
         **_personal_details(data, now, notice),
         "status": status,
         "version": version,
         "ical_sequence_offset": _registrations.c.ical_sequence_offset + 1,
-        "token_salt": salt,
-        "manage_token_hash": tokens.stored_link_hash(tokens.Purpose.MANAGE, salt),
     }
     if existing.join_salt is None:
         join_salt = tokens.new_salt()
@@ -324,14 +321,13 @@ def cancel(
 ) -> bool:
     """Cancel; a freed seat goes to the first person waiting, in this same transaction.
 
-    The manage link is revoked: a used link then reveals nothing.
+    The manage link keeps working (to register again, or delete the details); only erasing
+    the details revokes it.
     """
     if registration.status == RegistrationStatus.CANCELLED:
         return False
     had_seat = registration.status == RegistrationStatus.CONFIRMED
     _set_status(registration, RegistrationStatus.CANCELLED, now)
-    registration.token_salt = tokens.new_salt()
-    registration.manage_token_hash = None
     if had_seat:
         registration.ical_sequence_offset += 1  # their copy gets METHOD:CANCEL
         _release_seat(registration.webinar_id)
