@@ -111,15 +111,21 @@ def test_calendar_feed_publishes_every_public_webinar_with_stable_uids(client, c
     events = cal.walk("VEVENT")
     assert len(events) == 2
     uids = {str(e["UID"]) for e in events}
-    assert f"webinar-{first.id}@webinars.example.org" in uids
-    assert {str(e["STATUS"]) for e in events} == {"CONFIRMED", "CANCELLED"}
+    # Not the personal invite's UID (webinar-N@…): a calendar holding both an accepted
+    # invite and this feed or a downloaded file shows two events that each update.
+    assert f"webinar-{first.id}-public@webinars.example.org" in uids
+    assert {str(e["STATUS"]) for e in events} == {"CONFIRMED", "CANCELLED"}  # cancelled stays
     # The same UID again on the next fetch, so subscribed calendars update in place.
     again = Calendar.from_ical(client.get("/calendar.ics").data)
     assert {str(e["UID"]) for e in again.walk("VEVENT")} == uids
     one = Calendar.from_ical(client.get("/webinars/one/calendar.ics").data)
     (event,) = one.walk("VEVENT")
     assert event.decoded("DTSTART") == datetime(2030, 3, 31, 17, 0, tzinfo=UTC)
-    assert str(event["UID"]) == f"webinar-{first.id}@webinars.example.org"
+    assert str(event["UID"]) == f"webinar-{first.id}-public@webinars.example.org"
+    # The home page offers the feed as a subscription, and the address to copy.
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="webcal://webinars.example.org/calendar.ics"' in home
+    assert "https://webinars.example.org/calendar.ics" in home
 
 
 def test_privacy_notice_names_both_controllers_and_keeps_every_version(client, app):

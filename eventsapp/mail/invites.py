@@ -24,9 +24,12 @@ from eventsapp.models import Webinar, WebinarStatus
 PRODID = "-//Back Pain Webinars//eventsapp//EN"
 
 
-def webinar_uid(webinar: Webinar) -> str:
+def webinar_uid(webinar: Webinar, *, published: bool = False) -> str:
+    """The personal invite's UID (a registrant's copy), or the published event's: the
+    webinar page's .ics and the feed. Distinct, so a calendar holding both (an accepted
+    invite and a downloaded file) shows two events that each update, not one that clashes."""
     host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or sender_domain()
-    return f"webinar-{webinar.id}@{host}"
+    return f"webinar-{webinar.id}{'-public' if published else ''}@{host}"
 
 
 def _organizer(sender: str) -> vCalAddress:
@@ -47,10 +50,16 @@ def _calendar(method: str) -> Calendar:
 
 
 def _event(
-    webinar: Webinar, *, sequence: int, url: str, cancelled: bool, dtstamp: datetime
+    webinar: Webinar,
+    *,
+    sequence: int,
+    url: str,
+    cancelled: bool,
+    dtstamp: datetime,
+    published: bool = False,
 ) -> Event:
     event = Event()
-    event.add("uid", webinar_uid(webinar))
+    event.add("uid", webinar_uid(webinar, published=published))
     event.add("dtstamp", dtstamp)
     event.add("sequence", sequence)
     event.add("dtstart", webinar.starts_at)
@@ -109,6 +118,7 @@ def published_calendar(webinars: list[tuple[Webinar, str, str]], *, name: str) -
             url=url,
             cancelled=cancelled,
             dtstamp=webinar.updated_at,
+            published=True,
         )
         event.add("description", text.lines(description))
         cal.add_component(event)

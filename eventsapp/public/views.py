@@ -67,7 +67,13 @@ def _calendar_details(webinar: Webinar) -> str:
 def home() -> str:
     now = utcnow()
     items = [(w, webinars.availability(w, now)) for w in webinars.upcoming(now)]
-    return render_template("public/home.html", items=items)
+    feed = external_url("public.calendar_feed")
+    return render_template(
+        "public/home.html",
+        items=items,
+        feed_url=feed,
+        subscribe_url="webcal://" + feed.split("://", 1)[1],
+    )
 
 
 @bp.get("/past")
