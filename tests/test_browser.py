@@ -144,3 +144,18 @@ def test_without_javascript_a_failed_form_lands_on_its_error_summary(browser, li
     box = summary.bounding_box()
     assert box and 0 <= box["y"] < 844  # in view, not 3,000 px above it
     context.close()
+
+
+def test_a_refused_form_is_accessible_at_every_width(browser, live_server, ctx):
+    """The error summary and each field's error (the consent's too, on its grey panel) pass
+    axe at 320, 390 and 1280 px."""
+    create_webinar(slug="panel")
+    for width in (320, 390, 1280):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(live_server.url + "/webinars/panel")
+        page.get_by_label("Email address").fill("not an email")
+        page.get_by_role("button", name="Register for this webinar").click()
+        page.get_by_text("Tick the box to agree").first.wait_for(state="visible")
+        assert_accessible(page, f"{width}px")
+        context.close()
