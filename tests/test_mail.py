@@ -24,6 +24,7 @@ from eventsapp.services import registration as registrations
 from eventsapp.services import tokens
 from tests.support import (
     SMTPServer,
+    create_user,
     create_webinar,
     csrf_token,
     free_port,
@@ -375,3 +376,24 @@ def test_every_kind_of_email_has_one_template_with_its_three_blocks(app):
         for kind in EmailKind:
             template = app.jinja_env.get_template(f"emails/{kind}.html")
             assert {"subject", "text", "html"} <= set(template.blocks), kind
+
+
+def test_every_email_says_it_is_not_medical_advice_who_sent_it_and_how_to_reach_them(
+    client, ctx, smtp
+):
+    """In both the plain-text and the HTML part, whatever the kind."""
+    webinar = create_webinar()
+    register_via(client, webinar.slug)
+    create_user("ada@example.org", admin=True)
+    page = client.get("/organiser/forgot-password").get_data(as_text=True)
+    client.post(
+        "/organiser/forgot-password",
+        data={"email": "ada@example.org", "csrf_token": csrf_token(page)},
+    )
+    worker.run_once()
+    assert len(smtp.messages) == 2
+    for received in smtp.messages:
+        for kind in ("plain", "html"):
+            part = received.message.get_body((kind,)).get_content()
+            assert "not medical advice" in part and "NHS 111" in part and "999" in part, kind
+            assert "Sent by" in part and "webinars@example.org" in part, kind

@@ -118,15 +118,20 @@ def _invite(registration: Registration, method: str, now: datetime, links: _Link
 def _from_template(kind: EmailKind, context: dict[str, Any]) -> RenderedEmail:
     """emails/<kind>.html: its blocks subject and text, then the whole of it (layout and
     html block) as the HTML part."""
-    template = current_app.jinja_env.get_template(f"emails/{kind}.html")
+    env = current_app.jinja_env
+    template = env.get_template(f"emails/{kind}.html")
+    context = {**context, "contact": parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]}
 
     def block(name: str) -> str:
         return "".join(template.blocks[name](template.new_context(context)))
 
     # One line, whatever a title contains: a newline in a header would split it.
     subject = text.one_line(block("subject"))
+    # Every plain-text part ends as the HTML layout does: the disclaimer, who sent it, how to
+    # reach them (emails/_footer.txt, unescaped like the text blocks).
+    with_footer = block("text") + "\n\n" + env.get_template("emails/_footer.txt").render(context)
     # Passed as a value, so the HTML escapes it.
-    return RenderedEmail(subject, block("text"), template.render(context, subject=subject))
+    return RenderedEmail(subject, with_footer, template.render(context, subject=subject))
 
 
 def _invite_method(kind: EmailKind, row: OutboxMessage, registration: Registration) -> str | None:
