@@ -221,6 +221,8 @@ def test_manage_link_shows_the_registration_and_cancelling_frees_the_seat(client
     after = client.get(url).get_data(as_text=True)
     assert f"You cancelled your place on {uk_date(datetime.now(UTC))}" in after
     assert "Register again" in after and "Cancel my registration" not in after
+    again = client.get(f"{url}/cancel")  # an old "cancel" link: nothing left to cancel
+    assert again.status_code == 303 and again.headers["Location"].endswith(url)
     delete = client.get(f"{url}/delete").get_data(as_text=True)
     assert client.post(f"{url}/delete", data={"csrf_token": csrf_token(delete)}).status_code == 303
     assert client.get(url).status_code == 404

@@ -324,6 +324,8 @@ def _confirm_then(
 @bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
 @rate_limits.token_pages
 def cancel(token: str) -> str | BaseResponse:
+    if _registration_or_404(token).status == RegistrationStatus.CANCELLED:
+        return redirect(url_for(".manage", token=token), code=303)  # nothing left to cancel
     return _confirm_then(
         token,
         "public/cancel.html",
