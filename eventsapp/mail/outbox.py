@@ -117,7 +117,7 @@ def new_message_id() -> str:
 
 
 def enqueue(
-    kind: EmailKind | str,
+    kind: EmailKind,
     *,
     recipient: str,
     now: datetime,
@@ -125,13 +125,11 @@ def enqueue(
     webinar: Webinar | None = None,
     context: dict[str, Any] | None = None,
     due_at: datetime | None = None,
-    dedupe_key: str | None = None,
     **key: Any,
 ) -> bool:
     """Queue one email; False if one with its dedupe key exists already.
 
     The key is the kind's, filled from the registration (id, version), `now` and `key`.
-    (`dedupe_key` is a ready-made one, for services/registration.py until it uses them.)
     """
     return enqueue_by_id(
         kind,
@@ -141,14 +139,13 @@ def enqueue(
         webinar_id=webinar.id if webinar else (registration.webinar_id if registration else None),
         context=context,
         due_at=due_at,
-        dedupe_key=dedupe_key,
         **({"version": registration.version} if registration else {}),
         **key,
     )
 
 
 def enqueue_by_id(
-    kind: EmailKind | str,
+    kind: EmailKind,
     *,
     recipient: str,
     now: datetime,
@@ -156,7 +153,6 @@ def enqueue_by_id(
     webinar_id: int | None,
     context: dict[str, Any] | None = None,
     due_at: datetime | None = None,
-    dedupe_key: str | None = None,
     **key: Any,
 ) -> bool:
     """enqueue() for callers that hold ids, not loaded objects.
@@ -164,10 +160,9 @@ def enqueue_by_id(
     ON CONFLICT DO NOTHING rather than a savepoint: a duplicate is an expected outcome
     (an organiser saving twice, a planning sweep running again), not an error.
     """
-    kind = EmailKind(kind)
     values = _row(
         kind,
-        dedupe_key=dedupe_key or kind.dedupe_key(registration_id=registration_id, now=now, **key),
+        dedupe_key=kind.dedupe_key(registration_id=registration_id, now=now, **key),
         recipient=recipient,
         registration_id=registration_id,
         webinar_id=webinar_id,

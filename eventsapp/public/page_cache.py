@@ -52,7 +52,9 @@ class _Pages:
 def page(key: Hashable, seats_left: int, render: Callable[[], str], *, has_form: bool) -> str:
     """The page for `key` (which must name everything it shows but the places left),
     rendered by `render` if not kept, with this view's token and places left put in."""
-    pages: _Pages = current_app.extensions.setdefault("webinar_pages", _Pages())
+    pages: _Pages | None = current_app.extensions.get("webinar_pages")
+    if pages is None:  # not setdefault(): that would build one on every view
+        pages = current_app.extensions["webinar_pages"] = _Pages()
     token = generate_csrf() if has_form else None
     kept = pages.get(key)
     if kept is None:
@@ -64,6 +66,5 @@ def page(key: Hashable, seats_left: int, render: Callable[[], str], *, has_form:
         if token:
             kept = kept.replace(token, TOKEN_SLOT)
         pages.put(key, kept)
-    g.rendering_to_keep = False
     shown = kept.replace(SEATS_SLOT, places_left(seats_left))
     return shown.replace(TOKEN_SLOT, token) if token else shown

@@ -103,8 +103,8 @@ def _privacy_notice(notice: privacy_notices.Notice) -> str:
     )
 
 
-def _webinar_or_404(slug: str) -> Webinar:
-    webinar = webinars.public_by_slug(slug)
+def _webinar_or_404(slug: str, *, with_hosts: bool = False) -> Webinar:
+    webinar = webinars.public_by_slug(slug, with_hosts=with_hosts)
     if webinar is None:
         abort(404)
     return webinar
@@ -163,9 +163,7 @@ def webinar(slug: str) -> str:
 def register(slug: str) -> tuple[str, int] | BaseResponse:
     """The registration form: checked, then one transaction that takes a place or refuses."""
     now = utcnow()
-    webinar = webinars.public_by_slug(slug, with_hosts=True)
-    if webinar is None:
-        abort(404)
+    webinar = _webinar_or_404(slug, with_hosts=True)
     state = webinars.availability(webinar, now)
     form = _registration_form(webinar)
     if not state.accepts_registrations:
@@ -183,8 +181,8 @@ def register(slug: str) -> tuple[str, int] | BaseResponse:
     try:
         result = registrations.register(webinar, data, now)
     except registrations.RegistrationError as exc:
-        db.session.rollback()
-        return _render_webinar(_webinar_or_404(slug), form, exc.state, exc.state), 409
+        db.session.rollback()  # `webinar` reads itself again, as the refusal left it
+        return _render_webinar(webinar, form, exc.state, exc.state), 409
     db.session.commit()
     return redirect(url_for(".registered", slug=slug, place=result.place), code=303)
 
@@ -300,6 +298,7 @@ def verify_certificate(number: str) -> tuple[str, int]:
 
 
 def _confirm_then(
+    registration: Registration,
     token: str,
     template: str,
     change: Callable[[Registration], object],
@@ -308,7 +307,6 @@ def _confirm_then(
 ) -> str | BaseResponse:
     """A personal-link action: GET shows a confirmation page (with `shown`, each worked out
     from the registration), POST does it (one transaction)."""
-    registration = _registration_or_404(token)
     webinar = registration.webinar
     if request.method == "GET":
         extra = {name: work_out(registration) for name, work_out in shown.items()}
@@ -324,9 +322,11 @@ def _confirm_then(
 @bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
 @rate_limits.token_pages
 def cancel(token: str) -> str | BaseResponse:
-    if _registration_or_404(token).status == RegistrationStatus.CANCELLED:
+    registration = _registration_or_404(token)
+    if registration.status == RegistrationStatus.CANCELLED:
         return redirect(url_for(".manage", token=token), code=303)  # nothing left to cancel
     return _confirm_then(
+        registration,
         token,
         "public/cancel.html",
         lambda registration: registrations.cancel(registration, utcnow()),
@@ -340,6 +340,7 @@ def cancel(token: str) -> str | BaseResponse:
 def delete_details(token: str) -> str | BaseResponse:
     """Delete my details (giving up any place, without further email)."""
     return _confirm_then(
+        _registration_or_404(token),
         token,
         "public/delete_details.html",
         lambda registration: data_protection.erase_on_request(registration, utcnow()),
