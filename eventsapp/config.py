@@ -112,6 +112,9 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # Rate-limit counters: Redis shares them across processes; memory is per process.
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        # The privacy notice names the processors that handle registrants' details for us.
+        "EMAIL_PROVIDER_NAME": env.get("EMAIL_PROVIDER_NAME", "our email delivery service"),
+        "VIDEO_PLATFORM_NAME": env.get("VIDEO_PLATFORM_NAME", "the video meeting service"),
         # Registrants' details are erased this many days after their webinar (about 12 months).
         "RETENTION_DAYS": _number(env, "RETENTION_DAYS", 365),
         # Host names this site answers to (comma-separated); others get a 400. Emails carry

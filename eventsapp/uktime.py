@@ -78,6 +78,12 @@ def format_wait(wait: timedelta) -> str:
     return _plural(minutes, "minute")
 
 
+def format_period(days: int) -> str:
+    """A retention period as people say it: 365 days is "12 months", 30 is "1 month"."""
+    months = round(days / 30.44)
+    return _plural(months, "month") if months >= 1 and days >= 28 else _plural(days, "day")
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 

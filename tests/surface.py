@@ -54,6 +54,7 @@ def one_of_everything() -> dict[str, int]:
         "speaker_id": db.session.scalars(select(Speaker.id)).first(),
         "import_id": report.id,
         "user_id": clinic_user.id,
+        "organisation_id": clinic_user.organisation_id,
         "token": "x" * 43,
     }
 
@@ -102,6 +103,7 @@ def public_routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]
         "slug": "clinic-only",
         "version": privacy_notices.current().version,
         "speaker_id": ids["speaker_id"],
+        "organisation_id": ids["organisation_id"],
         "registration_id": reg.id,
         "number": "UNKNOWN",
     }

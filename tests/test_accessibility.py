@@ -225,8 +225,8 @@ def test_registration_works_by_keyboard_alone(page, live_server, ctx):
         raise AssertionError(f"Tab never reached {label!r}")
 
     tab_to(
-        "I agree that the organisers may use the details I give here, including anything "
-        "they say about my health, to run this webinar and contact me about it."
+        "I agree that the organisers can use my details, including anything about my "
+        "health, to run this webinar and contact me about it."
     )
     page.keyboard.press("Space")
     assert page.evaluate("document.activeElement.checked")
@@ -268,7 +268,7 @@ def test_pages_reflow_at_320_pixels_and_200_percent_zoom(browser, live_server, c
         page.goto(live_server.url + "/webinars/panel")
         page.get_by_label("Full name").fill(f"Narrow {width}")
         page.get_by_label("Email address").fill(f"narrow{width}@example.com")
-        page.get_by_label("I agree that the organisers may use the details").check()
+        page.get_by_label("I agree that the organisers can use my details").check()
         button = page.get_by_role("button", name="Register for this webinar")
         box = button.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= width

@@ -24,7 +24,7 @@ def test_visitor_registers_from_the_home_page(page, live_server, ctx):
     page.get_by_label("Email address").fill("margaret@example.com")
     page.get_by_label("Carer or family member").check()
     page.get_by_label("Your question for the panel (optional)").fill("Is it safe with my tablets?")
-    page.get_by_label("I agree that the organisers may use the details").check()
+    page.get_by_label("I agree that the organisers can use my details").check()
     page.get_by_label("Send me news by email from BackWell UK").check()
     page.get_by_role("button", name="Register for this webinar").click()
     page.wait_for_url(re.compile(r"/webinars/panel/registered\?place=confirmed"))

@@ -396,4 +396,4 @@ def test_every_email_says_it_is_not_medical_advice_who_sent_it_and_how_to_reach_
         for kind in ("plain", "html"):
             part = received.message.get_body((kind,)).get_content()
             assert "not medical advice" in part and "NHS 111" in part and "999" in part, kind
-            assert "Sent by" in part and "webinars@example.org" in part, kind
+            assert "Sent by" in part and "https://webinars.example.org/contact" in part, kind

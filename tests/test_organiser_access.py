@@ -12,7 +12,7 @@ ADMIN_ENDPOINTS = {
     "organiser.subject_erase",
     "organiser.users",
     "organiser.deactivate_user",
-    "organiser.organisations",
+    "organiser.organisation_list",
     "organiser.audit_log",
 }
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
 from eventsapp.services import privacy_notices
-from tests.support import create_webinar, csrf_token, registration_form
+from tests.support import create_webinar, csrf_token, organisation, registration_form
 
 
 def test_home_lists_upcoming_webinars_in_uk_time_with_hosts_and_places(client, ctx):
@@ -128,17 +128,59 @@ def test_calendar_feed_publishes_every_public_webinar_with_stable_uids(client, c
     assert "https://webinars.example.org/calendar.ics" in home
 
 
-def test_privacy_notice_names_both_controllers_and_keeps_every_version(client, app):
+def test_privacy_notice_names_both_controllers_and_keeps_every_version(client, ctx):
+    clinic, charity = organisation("clinic"), organisation("charity")
+    clinic.contact_email, clinic.dpo_email = "help@clinic.example", "dpo@clinic.example"
+    clinic.ico_number, charity.contact_email = "ZA111111", "hello@charity.example"
+    db.session.commit()
     current = privacy_notices.current()
     html = client.get("/privacy").get_data(as_text=True)
     assert "joint controllers" in html
-    assert f"Version {current.version}, in force from Sunday 1 November 2026" in html
+    assert f"Version {current.version}, in force from Monday 30 November 2026" in html
+    # Both controllers, their contact details and the clinic's DPO, from their settings.
+    for text in (clinic.name, charity.name, "help@clinic.example", "hello@charity.example"):
+        assert text in html
+    assert 'Data protection officer: <a href="mailto:dpo@clinic.example"' in html
+    assert "ICO registration number ZA111111" in html
+    # Lawful bases, processors, retention, rights, and the ICO as a link.
+    for text in (
+        "Article 9(2)(a)",
+        "Article 6(1)(f)",
+        "our email delivery service sends our emails",
+        "for 12 months after the webinar",
+        "Withdraw your consent",
+        'href="https://ico.org.uk/make-a-complaint/"',
+    ):
+        assert text in html, text
     # Each version anyone agreed to stays readable at its own address, linked from the page.
     assert f'href="/privacy/{current.version}"' in html
     for notice in privacy_notices.NOTICES:
         page = client.get(f"/privacy/{notice.version}")
         assert page.status_code == 200 and "joint controllers" in page.get_data(as_text=True)
+    assert "This is version 2026-11, in force from Sunday 1 November 2026" in client.get(
+        "/privacy/2026-11"
+    ).get_data(as_text=True)
     assert client.get("/privacy/1999-01").status_code == 404
+
+
+def test_contact_page_shows_each_organisation_from_its_settings(client, ctx):
+    create_webinar(slug="contact")
+    clinic, charity = organisation("clinic"), organisation("charity")
+    clinic.contact_email, clinic.contact_phone = "help@clinic.example", "0161 496 0000"
+    clinic.regulator, clinic.regulator_number = "Care Quality Commission", "1-23"
+    charity.contact_email, charity.charity_number = "hello@charity.example", "1000001"
+    db.session.commit()
+    # Every page's footer leads there.
+    assert 'href="/contact">Contact us</a>' in client.get("/webinars/contact").get_data(True)
+    html = client.get("/contact").get_data(as_text=True)
+    assert 'href="mailto:help@clinic.example"' in html and 'href="tel:01614960000"' in html
+    assert 'href="mailto:hello@charity.example"' in html
+    assert "Registered with the Care Quality Commission, number 1-23" in html
+    assert "Registered charity number 1000001" in html
+    assert "NHS 111" in html and "999" in html and "GP" in html
+    # The webinar page says who runs it, from the same settings.
+    page = client.get("/webinars/contact").get_data(as_text=True)
+    assert "Who runs these webinars" in page and "Registered charity number 1000001" in page
 
 
 def test_unknown_page_is_a_calm_404_without_internals(client):
@@ -161,7 +203,7 @@ def test_panel_photos_are_served_from_instance_with_a_safe_type(client, ctx, app
     speaker.photo_filename = "helen.png"
     db.session.commit()
     html = client.get("/webinars/photo").get_data(as_text=True)
-    assert f'src="/speakers/{speaker.id}/photo"' in html
+    assert f'src="/speakers/{speaker.id}/photo?v=helen.pn"' in html
     response = client.get(f"/speakers/{speaker.id}/photo")
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert response.data == png

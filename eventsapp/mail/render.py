@@ -120,7 +120,7 @@ def _from_template(kind: EmailKind, context: dict[str, Any]) -> RenderedEmail:
     html block) as the HTML part."""
     env = current_app.jinja_env
     template = env.get_template(f"emails/{kind}.html")
-    context = {**context, "contact": parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]}
+    context = {**context, "contact_url": external_url("public.contact")}
 
     def block(name: str) -> str:
         return "".join(template.blocks[name](template.new_context(context)))

@@ -40,6 +40,7 @@ from eventsapp.organiser import (  # noqa: E402,F401  (routes register on bp)
     admin,
     attendance,
     dashboard,
+    organisations,
     panels,
     registrants,
     webinars,

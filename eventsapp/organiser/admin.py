@@ -1,4 +1,4 @@
-"""Admin only: accounts, organisations and the audit log."""
+"""Admin only: accounts, the audit log and data requests."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from eventsapp.extensions import db
 from eventsapp.models import Organisation, User, Webinar
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import audited_read, now, require_admin, show_on_form
-from eventsapp.organiser.forms import OrganisationForm, UserForm
+from eventsapp.organiser.forms import UserForm
 from eventsapp.services import accounts, audit, privacy
 from eventsapp.transactions import writes_on_get
 
@@ -62,30 +62,6 @@ def deactivate_user(user_id: int) -> Response:
         db.session.commit()
         flash("The account is deactivated and signed out everywhere.")
     return redirect(url_for(".users"))
-
-
-@bp.route("/organisations", methods=["GET", "POST"])
-def organisations() -> str | Response | tuple[str, int]:
-    admin = require_admin()
-    form = OrganisationForm()
-    if form.validate_on_submit():
-        if db.session.scalars(
-            select(Organisation).where(Organisation.slug == form.slug.data)
-        ).first():
-            form.slug.errors.append("That short name is already used")
-        else:
-            org = Organisation(
-                name=form.name.data, slug=form.slug.data, website=form.website.data or None
-            )
-            db.session.add(org)
-            db.session.flush()
-            audit.record("organisation.created", actor=admin, now=now(), organisation=org.id)
-            db.session.commit()
-            flash("Organisation added.")
-            return redirect(url_for(".organisations"))
-    rows = list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
-    status = 400 if form.is_submitted() else 200
-    return render_template("organiser/organisations.html", organisations=rows, form=form), status
 
 
 @bp.get("/audit")

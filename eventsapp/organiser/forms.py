@@ -231,3 +231,46 @@ class OrganisationForm(Form):
         ],
     )
     website = StringField("Website", filters=[one_line], validators=HTTPS_URL)
+
+
+def _optional_text(label: str, length: int) -> StringField:
+    return StringField(label, filters=[one_line], validators=[Length(max=length)])
+
+
+class OrganisationSettingsForm(Form):
+    """What the public pages, the contact page and the privacy notice say about us."""
+
+    name = StringField(
+        "Name", filters=[one_line], validators=[DataRequired("Enter a name"), Length(max=200)]
+    )
+    about = TextAreaField(
+        "What the organisation does",
+        filters=[one_line],
+        validators=[Length(max=300, message="Keep this to 300 characters or fewer")],
+    )
+    website = StringField("Website", filters=[one_line], validators=HTTPS_URL)
+    contact_email = EmailField(
+        "Contact email address",
+        filters=[one_line],
+        validators=email_validators("Enter the email address people can write to"),
+    )
+    contact_phone = _optional_text("Contact phone number (optional)", 40)
+    charity_number = _optional_text("Registered charity number (optional)", 40)
+    regulator = _optional_text("Health regulator (optional)", 200)
+    regulator_number = _optional_text("Registration number with that regulator (optional)", 60)
+    ico_number = _optional_text("ICO registration number (optional)", 20)
+    dpo_email = EmailField(
+        "Data protection officer's email address (optional)",
+        filters=[one_line],
+        validators=[Optional(), *email_validators("Enter a valid email address")],
+    )
+    marketing_description = _optional_text("What people get if they opt in to your news", 300)
+    logo = FileField(
+        "Logo (optional)",
+        validators=[
+            FileAllowed(
+                ["png", "jpg", "jpeg", "webp"], "The logo must be a PNG, JPEG or WebP image"
+            )
+        ],
+    )
+    remove_logo = BooleanField("Remove the current logo")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from eventsapp.extensions import db
@@ -20,7 +18,8 @@ from eventsapp.organiser.context import (
 )
 from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm
 from eventsapp.request_limits import allows_upload
-from eventsapp.services import panels, registrants
+from eventsapp.services import images, panels, registrants
+from eventsapp.services.errors import DomainError
 from eventsapp.transactions import writes_on_get
 
 
@@ -38,7 +37,7 @@ def _speaker_or_404(speaker_id: int) -> Speaker:
 
 @bp.route("/speakers/new", methods=["GET", "POST"], defaults={"speaker_id": None})
 @bp.route("/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
-@allows_upload(panels.PHOTO_MAX_BYTES + 64 * 1024)
+@allows_upload(images.MAX_BYTES + 64 * 1024)
 def edit_speaker(speaker_id: int | None) -> str | BaseResponse | tuple[str, int]:
     speaker = _speaker_or_404(speaker_id) if speaker_id is not None else None
     form = SpeakerForm(obj=speaker)
@@ -47,8 +46,7 @@ def edit_speaker(speaker_id: int | None) -> str | BaseResponse | tuple[str, int]
             photo_name = None
             upload = form.photo.data
             if upload:
-                photos = Path(current_app.config["INSTANCE_DIR"]) / "photos"
-                photo_name = panels.save_photo(upload.read(panels.PHOTO_MAX_BYTES + 1), photos)
+                photo_name = images.store(upload.read(images.MAX_BYTES + 1), images.Kind.PHOTO)
             data = panels.SpeakerInput(
                 name=form.name.data,
                 professional_title=form.professional_title.data or "",
@@ -63,7 +61,7 @@ def edit_speaker(speaker_id: int | None) -> str | BaseResponse | tuple[str, int]
                 photo_filename=photo_name,
                 remove_photo=form.remove_photo.data,
             )
-        except panels.PanelError as exc:
+        except DomainError as exc:
             db.session.rollback()
             form.photo.errors = [str(exc)]
         else:

@@ -16,9 +16,8 @@ from eventsapp.models import Organisation, Webinar
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.organiser.forms import CancelWebinarForm, WebinarForm
-from eventsapp.services import access, registrants, webinars
+from eventsapp.services import access, content, registrants, webinars
 from eventsapp.services import webinar_lifecycle as lifecycle
-from eventsapp.services.content import render_markdown
 
 
 def _organisations() -> list[Organisation]:
@@ -85,6 +84,15 @@ def _apply_error(form: WebinarForm, exc: ValueError) -> None:
     target.errors.append(str(exc))
 
 
+def _form_page(form: WebinarForm, webinar: Webinar | None, status: int) -> tuple[str, int]:
+    return render_template(
+        "organiser/webinar_form.html",
+        form=form,
+        webinar=webinar,
+        reading_hint=content.reading_hint(form.description.data or ""),
+    ), status
+
+
 @bp.get("/")
 def dashboard() -> str:
     user = actor()
@@ -119,7 +127,7 @@ def create_webinar() -> str | Response | tuple[str, int]:
             flash("Draft saved. Add the panel, preview it, then publish.")
             return redirect(url_for(".webinar", webinar_id=webinar.id))
     status = 400 if form.is_submitted() else 200
-    return render_template("organiser/webinar_form.html", form=form, webinar=None), status
+    return _form_page(form, None, status)
 
 
 @bp.get("/webinars/<int:webinar_id>")
@@ -152,7 +160,7 @@ def edit_webinar(webinar_id: int) -> str | Response | tuple[str, int]:
             flash("Saved." if changed else "Nothing had changed.")
             return redirect(url_for(".webinar", webinar_id=webinar_id))
     status = 400 if form.is_submitted() else 200
-    return render_template("organiser/webinar_form.html", form=form, webinar=webinar), status
+    return _form_page(form, webinar, status)
 
 
 @bp.get("/webinars/<int:webinar_id>/preview")
@@ -162,7 +170,7 @@ def preview_webinar(webinar_id: int) -> str:
     return render_template(
         "organiser/preview.html",
         webinar=webinar,
-        description_html=render_markdown(webinar.description),
+        description_html=content.render_markdown(webinar.description),
         state=webinars.availability(webinar, now()),
     )
 

@@ -51,8 +51,8 @@ class RegistrationForm(Form):
         ],
     )
     consent = BooleanField(
-        "I agree that the organisers may use the details I give here, including anything "
-        "they say about my health, to run this webinar and contact me about it.",
+        "I agree that the organisers can use my details, including anything about my "
+        "health, to run this webinar and contact me about it.",
         validators=[
             DataRequired(
                 "Tick the box to agree to us using your details for this webinar, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from flask import (
     Response,
@@ -22,10 +21,18 @@ from eventsapp import rate_limits, uktime
 from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
-from eventsapp.models import Registration, RegistrationStatus, Speaker, Webinar
+from eventsapp.models import Organisation, Registration, RegistrationStatus, Speaker, Webinar
 from eventsapp.public import bp, calendar_links, page_cache, structured_data
 from eventsapp.public.forms import FeedbackForm, RegistrationForm
-from eventsapp.services import certificates, joining, privacy_notices, tokens, webinars
+from eventsapp.services import (
+    certificates,
+    images,
+    joining,
+    organisations,
+    privacy_notices,
+    tokens,
+    webinars,
+)
 from eventsapp.services import feedback as surveys
 from eventsapp.services import privacy as data_protection
 from eventsapp.services import registration as registrations
@@ -56,6 +63,20 @@ def protect_token_pages(response: Response) -> Response:
 
 
 bp.add_app_template_filter(page_cache.places_left)
+
+
+@bp.app_template_global()
+def photo_url(speaker: Speaker) -> str:
+    return url_for("public.speaker_photo", speaker_id=speaker.id, v=speaker.photo_filename[:8])
+
+
+@bp.app_template_global()
+def logo_url(organisation: Organisation) -> str:
+    return url_for(
+        "public.organisation_logo",
+        organisation_id=organisation.id,
+        v=organisation.logo_filename[:8],
+    )
 
 
 def _calendar_details(webinar: Webinar) -> str:
@@ -100,6 +121,10 @@ def _privacy_notice(notice: privacy_notices.Notice) -> str:
         notice=notice,
         is_current=notice == privacy_notices.current(),
         history=list(reversed(privacy_notices.NOTICES)),
+        organisations=organisations.all_by_name(),
+        email_provider=current_app.config["EMAIL_PROVIDER_NAME"],
+        video_platform=current_app.config["VIDEO_PLATFORM_NAME"],
+        retention=uktime.format_period(current_app.config["RETENTION_DAYS"]),
     )
 
 
@@ -214,16 +239,31 @@ def webinar_ics(slug: str) -> Response:
     )
 
 
-@bp.get("/speakers/<int:speaker_id>/photo")
-def speaker_photo(speaker_id: int) -> Response:
-    """Photos live under instance/photos (uploads are checked and re-encoded on the way in)."""
-    speaker = db.session.get(Speaker, speaker_id)
-    if speaker is None or not speaker.photo_filename:
+def _image(filename: str | None) -> Response:
+    """Uploads are checked and re-encoded on the way in; the URL carries the file name, so
+    a new upload is a new URL and each can be cached for a day."""
+    if not filename:
         abort(404)
-    photos = Path(current_app.config["INSTANCE_DIR"]) / "photos"
-    response = send_from_directory(photos, speaker.photo_filename, max_age=86400)
+    response = send_from_directory(images.directory(), filename, max_age=86400)
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response
+
+
+@bp.get("/speakers/<int:speaker_id>/photo")
+def speaker_photo(speaker_id: int) -> Response:
+    speaker = db.session.get(Speaker, speaker_id)
+    return _image(speaker and speaker.photo_filename)
+
+
+@bp.get("/organisations/<int:organisation_id>/logo")
+def organisation_logo(organisation_id: int) -> Response:
+    organisation = db.session.get(Organisation, organisation_id)
+    return _image(organisation and organisation.logo_filename)
+
+
+@bp.get("/contact")
+def contact() -> str:
+    return render_template("public/contact.html", organisations=organisations.all_by_name())
 
 
 @bp.get("/calendar.ics")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, PanelRole, Speaker, Webinar, WebinarStatus
-from eventsapp.services import accounts
+from eventsapp.services import accounts, demo_images
 from eventsapp.uktime import to_uk, uk_to_utc
 
 CLINIC = {
@@ -20,13 +20,38 @@ CLINIC = {
     "name": "Meadowbank Medical Cannabis Clinic",
     "website": "https://clinic.example.org",
     "marketing_description": "news about the clinic's services and future webinars",
+    "about": "A specialist pain clinic. Its doctors can prescribe cannabis-based medicines "
+    "when other treatments have not helped.",
+    "contact_email": "webinars@clinic.example.org",
+    "contact_phone": "0161 496 0000",
+    "regulator": "Care Quality Commission",
+    "regulator_number": "1-000000001",
+    "ico_number": "ZA000001",
+    "dpo_email": "dpo@clinic.example.org",
 }
 CHARITY = {
     "slug": "backwell-uk",
     "name": "BackWell UK, the national back pain charity",
     "website": "https://charity.example.org",
     "marketing_description": "the charity's newsletter, events and support",
+    "about": "The national charity for people living with back and neck pain. It runs a "
+    "helpline and free guides.",
+    "contact_email": "hello@charity.example.org",
+    "contact_phone": "020 7946 0000",
+    "charity_number": "1000001",
+    "ico_number": "ZA000002",
 }
+# Demo pictures: (initials, words, colour) for logos; (background, figure) for portraits.
+LOGOS = {
+    CLINIC["slug"]: ("MC", "Meadowbank Clinic", "#1d5e54"),
+    CHARITY["slug"]: ("BW", "BackWell UK", "#6b2c7a"),
+}
+PORTRAITS = [
+    ("#d8e6e3", "#5b7f79"),
+    ("#e6dcef", "#7b5a8a"),
+    ("#f0e2d0", "#8a6a45"),
+    ("#dde4ee", "#56698a"),
+]
 
 SPEAKERS = [
     (
@@ -97,15 +122,23 @@ def _organisation(values: dict[str, str]) -> Organisation:
         select(Organisation).where(Organisation.slug == values["slug"])
     ).first()
     if org is None:
-        org = Organisation(**values)
+        org = Organisation(**values, logo_filename=demo_images.logo(*LOGOS[values["slug"]]))
         db.session.add(org)
     return org
 
 
-def _speaker(name: str, title: str, organisation: str, bio: str) -> Speaker:
+def _speaker(
+    name: str, title: str, organisation: str, bio: str, colours: tuple[str, str]
+) -> Speaker:
     speaker = db.session.scalars(select(Speaker).where(Speaker.name == name)).first()
     if speaker is None:
-        speaker = Speaker(name=name, professional_title=title, organisation=organisation, bio=bio)
+        speaker = Speaker(
+            name=name,
+            professional_title=title,
+            organisation=organisation,
+            bio=bio,
+            photo_filename=demo_images.portrait(*colours),
+        )
         db.session.add(speaker)
     return speaker
 
@@ -113,7 +146,10 @@ def _speaker(name: str, title: str, organisation: str, bio: str) -> Speaker:
 def load(now: datetime) -> int:
     """Create whatever is missing; returns how many webinars were created."""
     clinic, charity = _organisation(CLINIC), _organisation(CHARITY)
-    panel = [(_speaker(n, t, o, b), role) for n, t, o, b, role in SPEAKERS]
+    panel = [
+        (_speaker(n, t, o, b, colours), role)
+        for (n, t, o, b, role), colours in zip(SPEAKERS, PORTRAITS, strict=True)
+    ]
     today = to_uk(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def at(day: datetime, hour: int, minute: int = 0) -> datetime:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import io
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
 from eventsapp.extensions import db
@@ -24,12 +20,6 @@ from eventsapp.models import (
 from eventsapp.services import access, audit
 from eventsapp.services.errors import DomainError
 
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
-Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS  # Pillow's setting is global: set once, on import
-PHOTO_SIZE = 400  # stored as a square-ish JPEG no larger than this
-_ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP"}
-
 
 class PanelError(DomainError):
     pass
@@ -41,32 +31,6 @@ class SpeakerInput:
     professional_title: str = ""
     organisation: str = ""
     bio: str = ""
-
-
-def save_photo(data: bytes, photos_dir: Path) -> str:
-    """Check the bytes are a PNG, JPEG or WebP image, and store a re-encoded JPEG.
-
-    The file name and the browser's content type are ignored: Pillow decides by content.
-    Re-encoding drops metadata (location in EXIF) and anything smuggled after the image.
-    """
-    if len(data) > PHOTO_MAX_BYTES:
-        raise PanelError("The photo must be smaller than 5 MB", "photo")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in _ACCEPTED_FORMATS:
-                raise PanelError("The photo must be a PNG, JPEG or WebP image", "photo")
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image = image.convert("RGB")
-            image.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
-            out = io.BytesIO()
-            image.save(out, "JPEG", quality=85, optimize=True)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
-        raise PanelError("The photo must be a PNG, JPEG or WebP image", "photo") from exc
-    photos_dir.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(12)}.jpg"
-    (photos_dir / name).write_bytes(out.getvalue())
-    return name
 
 
 def speakers() -> list[Speaker]:

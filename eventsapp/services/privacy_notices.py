@@ -20,6 +20,12 @@ class Notice:
 
 NOTICES: tuple[Notice, ...] = (
     Notice("2026-11", datetime(2026, 11, 1, tzinfo=UTC), "First version."),
+    Notice(
+        "2026-12",
+        datetime(2026, 11, 30, tzinfo=UTC),
+        "Names both organisations and how to contact them, our lawful bases, the services we"
+        " use, and each of your rights.",
+    ),
 )
 
 
