@@ -17,24 +17,48 @@ import re
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from email import policy
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    args = parser.parse_args()
-    instance = tempfile.mkdtemp(prefix="screenshots-")
+@dataclass
+class Site:
+    """The app serving demo content, with one visitor registered through the form."""
+
+    base: str  # http://127.0.0.1:<port>
+    pages: dict[str, str]  # name -> path of each public page, personal ones included
+    emails: list[Path]  # the .eml files the mail worker wrote, in name order
+    stop: Callable[[], None]
+
+
+def launch_chromium(pw: Playwright) -> Browser:
+    return pw.chromium.launch(
+        executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+    )
+
+
+def start_site(browser: Browser, prefix: str = "screenshots-") -> Site:
+    """Serve the demo content from a temporary instance and register Margaret Example.
+
+    Sets the environment before importing the app (its config is read from it), so call this
+    once per process.
+    """
+    instance = tempfile.mkdtemp(prefix=prefix)
     os.environ.update(APP_ENV="development", INSTANCE_PATH=instance, PUBLIC_BASE_URL="http://x")
     os.environ.pop("MAIL_SERVER", None)
     os.environ.pop("DATABASE_URL", None)
 
-    from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
     from eventsapp import create_app
@@ -52,43 +76,53 @@ def main() -> None:
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_BASE_URL"] = base
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    args.out.mkdir(parents=True, exist_ok=True)
 
+    page = browser.new_page()
+    page.goto(base + "/")
+    webinar = page.locator("a[href^='/webinars/']").first.get_attribute("href")
+    page.goto(base + webinar)
+    page.get_by_label("Full name").fill("Margaret Example")
+    page.get_by_label("Email address").fill("margaret@example.com")
+    # The start of the consent label only: its wording is still being edited.
+    page.get_by_label(re.compile(r"^I agree that the organisers")).check()
+    page.get_by_role("button", name=re.compile("Register|Join the waiting list")).click()
+    page.wait_for_url("**/registered*")
+    registered = page.url.removeprefix(base)
+    page.close()
+    with app.app_context():
+        worker.run_once()
+    eml = sorted((Path(instance) / "mail").glob("*.eml"))
+    message = email.message_from_bytes(eml[0].read_bytes(), policy=policy.default)
+    manage = re.search(r"/manage/[\w-]+", message.get_body(("plain",)).get_content())
+    pages = {
+        "home": "/",
+        "webinar": webinar,
+        "registered": registered,
+        "manage": manage.group(0) if manage else "/",
+        "privacy": "/privacy",
+        "past": "/past",
+        "certificates": "/certificates",
+    }
+    return Site(base=base, pages=pages, emails=eml, stop=server.shutdown)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=["--headless", "--no-sandbox", "--disable-gpu"],
-        )
-        page = browser.new_page()
-        page.goto(base + "/")
-        webinar = page.locator("a[href^='/webinars/']").first.get_attribute("href")
-        page.goto(base + webinar)
-        page.get_by_label("Full name").fill("Margaret Example")
-        page.get_by_label("Email address").fill("margaret@example.com")
-        page.get_by_label("I agree that the organisers may use the details").check()
-        page.get_by_role("button", name=re.compile("Register|Join the waiting list")).click()
-        page.wait_for_url("**/registered*")
-        registered = page.url.removeprefix(base)
-        with app.app_context():
-            worker.run_once()
-        eml = sorted((Path(instance) / "mail").glob("*.eml"))
-        message = email.message_from_bytes(eml[0].read_bytes(), policy=policy.default)
-        manage = re.search(r"/manage/[\w-]+", message.get_body(("plain",)).get_content())
-        pages = {
-            "home": "/",
-            "webinar": webinar,
-            "registered": registered,
-            "manage": manage.group(0) if manage else "/",
-            "privacy": "/privacy",
-            "past": "/past",
-            "certificates": "/certificates",
-        }
+        browser = launch_chromium(pw)
+        site = start_site(browser)
         for size, (width, height) in WIDTHS.items():
             shot = browser.new_page(viewport={"width": width, "height": height})
-            for name, path in pages.items():
-                shot.goto(base + path)
+            for name, path in site.pages.items():
+                shot.goto(site.base + path)
                 shot.screenshot(path=str(args.out / f"{name}-{size}.png"), full_page=True)
-            for number, file in enumerate(eml):
+            for number, file in enumerate(site.emails):
                 mail = email.message_from_bytes(file.read_bytes(), policy=policy.default)
                 shot.set_content(mail.get_body(("html",)).get_content())
                 kind = re.sub(r"\W+", "-", str(mail["Subject"]).lower())[:40].strip("-")
@@ -97,7 +131,7 @@ def main() -> None:
                 )
             shot.close()
         browser.close()
-    server.shutdown()
+    site.stop()
     print(f"screenshots in {args.out}")
 
 
