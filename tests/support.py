@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import socket
@@ -251,7 +253,9 @@ def register_via(client: Any, slug: str, **overrides: Any) -> Any:
 PASSWORD = "a long test passphrase for organisers"
 
 
-def create_user(email: str, *, admin: bool = False, org: str | None = "clinic") -> User:
+def create_user(
+    email: str, *, admin: bool = False, org: str | None = "clinic", reviewer: bool = False
+) -> User:
     user = accounts.create_user(
         email=email,
         name=email.split("@")[0].title(),
@@ -260,8 +264,16 @@ def create_user(email: str, *, admin: bool = False, org: str | None = "clinic") 
         is_admin=admin,
         organisation=None if admin else organisation(org or "clinic"),
     )
+    user.is_reviewer = reviewer
     db.session.commit()
     return user
+
+
+def csv_rows(response: Any) -> list[list[str]]:
+    """A CSV download's rows, checking it starts with the byte-order mark Excel needs."""
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff"), "no byte-order mark: Excel would misread UTF-8"
+    return list(csv.reader(io.StringIO(text[1:])))
 
 
 def form_token(client: Any) -> str:

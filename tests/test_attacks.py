@@ -128,7 +128,7 @@ def test_markup_an_organiser_types_is_inert_on_the_public_site_and_in_emails(
     app, client, ctx, smtp
 ):
     create_webinar(slug="existing")
-    create_user("colin@clinic.example", org="clinic")
+    create_user("colin@clinic.example", org="clinic", reviewer=True)
     login(client, "colin@clinic.example")
     description = (
         f"Hello {SCRIPT}\n\n[click](javascript:alert(1)) "
@@ -157,6 +157,7 @@ def test_markup_an_organiser_types_is_inert_on_the_public_site_and_in_emails(
     )
     assert edit.status_code == 302
     post(client, f"/organiser/webinars/{webinar.id}/panel", speaker=str(speaker.id), role="chair")
+    assert post(client, f"/organiser/webinars/{webinar.id}/approve").status_code == 302
     assert post(client, f"/organiser/webinars/{webinar.id}/publish").status_code == 302
 
     for path in ("/", "/webinars/pain", "/webinars/existing", "/past"):
@@ -185,7 +186,7 @@ def test_newlines_in_a_title_cannot_add_lines_to_a_calendar_or_headers(app, clie
     injected = "Pain\r\nATTENDEE:mailto:evil@example.com\r\nEND:VEVENT\r\nBcc: evil@example.com"
     # Through the form, and straight into the database (as if a form check were ever missed).
     create_webinar(slug="existing")
-    create_user("colin@clinic.example", org="clinic")
+    create_user("colin@clinic.example", org="clinic", reviewer=True)
     login(client, "colin@clinic.example")
     response = post(client, "/organiser/webinars/new", **webinar_form(title=injected, slug="x1"))
     assert response.status_code in (302, 400)

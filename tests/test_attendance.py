@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from eventsapp.extensions import db
 from eventsapp.models import Attendance, AttendanceImport, Registration
-from eventsapp.services import attendance_reports
+from eventsapp.services import attendance_reports, certificates
 from eventsapp.services import registration as registrations
-from tests.support import create_user, create_webinar, form_token, login, post
+from tests.support import create_user, create_webinar, csv_rows, form_token, login, post
 
 DATA = Path(__file__).with_name("data")
 ZOOM = (DATA / "zoom_attendee_report.csv").read_bytes()
@@ -128,7 +128,7 @@ def test_check_in_by_hand_and_undo(client, ctx):
         select(Registration).where(Registration.email == "dan@example.com")
     ).one()
     post(client, f"/organiser/webinars/{webinar.id}/attendance/{dan.id}/checkin")
-    assert _minutes() == {"dan@example.com": (None, "manual")}
+    assert _minutes() == {"dan@example.com": (60, "manual")}  # the whole session
     html = client.get(f"/organiser/webinars/{webinar.id}/attendance").get_data(as_text=True)
     assert "1 of 4 shown attended" in html
     post(client, f"/organiser/webinars/{webinar.id}/attendance/{dan.id}/undo")
@@ -140,3 +140,69 @@ def test_check_in_by_hand_and_undo(client, ctx):
 )
 def test_teams_durations(raw, minutes):
     assert attendance_reports._teams_minutes(raw, 1) == minutes
+
+
+def test_a_report_downloaded_again_changes_nothing_and_each_stranger_is_listed_once(client, ctx):
+    webinar = _setup(client)
+    _upload(client, webinar, ZOOM)
+    again = ZOOM.replace(b"Jun 04, 2030 08:05 PM", b"Jun 05, 2030 09:12 AM")  # "generated"
+    assert again != ZOOM
+    page = client.get(_upload(client, webinar, again).headers["Location"]).get_data(True)
+    assert "This report was already imported. Nothing has changed." in page
+    assert db.session.scalar(select(func.count()).select_from(AttendanceImport)) == 1
+    # A later report with Carol's row again (more minutes): she is listed once, from it.
+    later = ZOOM.replace(b",74,Yes", b",80,Yes").replace(b"Bob Brief (Bobby)", b"Bob Brief")
+    _upload(client, webinar, later)
+    page = client.get(f"/organiser/webinars/{webinar.id}/attendance").get_data(as_text=True)
+    assert page.count("<td>carol.personal@example.net</td>") == 1
+    assert "<td>80</td>" in page and "<td>74</td>" not in page
+    # The match control starts empty: nobody is matched by pressing Match by mistake.
+    assert '<option value="">Choose a registrant…</option>' in page
+    record = db.session.scalars(
+        select(AttendanceImport).order_by(AttendanceImport.id.desc())
+    ).first()
+    key = record.unmatched[0]["key"]
+    refused = post(
+        client,
+        f"/organiser/webinars/{webinar.id}/attendance/imports/{record.id}/match",
+        key=key,
+        registration_id="",
+    )
+    assert "Choose the registrant who joined as" in client.get(
+        refused.headers["Location"]
+    ).get_data(True)
+
+
+def test_the_teams_organiser_is_never_offered_as_a_registrant(client, ctx):
+    webinar = _setup(client)
+    lines = TEAMS.decode("utf-16").replace(
+        "Guest Caller\t",
+        "Olive Organiser\t6/4/30, 6:00:00 PM\t6/4/30, 7:55:00 PM\t1h 55m\t"
+        "olive@clinic.example.org\tolive@clinic.example.org\tOrganizer\nGuest Caller\t",
+        1,
+    )
+    _upload(client, webinar, lines.encode("utf-16"))
+    page = client.get(f"/organiser/webinars/{webinar.id}/attendance").get_data(as_text=True)
+    assert "Guest Caller" in page and "Olive Organiser" not in page
+
+
+def test_a_check_in_by_hand_records_minutes_that_count_for_a_certificate(client, ctx):
+    webinar = _setup(client)
+    dan = db.session.scalars(select(Registration).where(Registration.email == "dan@example.com"))
+    dan = dan.one()
+    dan.audience, dan_id = "healthcare_professional", dan.id
+    dan.full_name = "Siobhán Ní Bhriain"
+    db.session.commit()
+    bad = post(client, f"/organiser/webinars/{webinar.id}/attendance/{dan_id}/checkin", minutes="x")
+    assert "Enter the minutes as a number" in client.get(bad.headers["Location"]).get_data(True)
+    post(client, f"/organiser/webinars/{webinar.id}/attendance/{dan_id}/checkin", minutes="45")
+    assert _minutes() == {"dan@example.com": (45, "manual")}
+    assert certificates.certified_minutes(db.session.get(Registration, dan_id)) == 45
+    # The attendance export and the registrants export say so, and open right in Excel.
+    rows = csv_rows(client.get(f"/organiser/webinars/{webinar.id}/attendance.csv"))
+    assert rows[0] == ["Name", "Email", "Joined via link", "Minutes", "Attended", "Source"]
+    assert ["Siobhán Ní Bhriain", "dan@example.com", "no", "45", "yes", "manual"] in rows
+    registrants = csv_rows(client.get(f"/organiser/webinars/{webinar.id}/registrants.csv"))
+    header = registrants[0]
+    siobhan = next(r for r in registrants if r[0] == "Siobhán Ní Bhriain")
+    assert siobhan[header.index("Attended")] == "yes" and siobhan[header.index("Minutes")] == "45"

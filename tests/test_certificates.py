@@ -72,6 +72,7 @@ def test_an_attending_professional_gets_a_verifiable_pdf(app, client, ctx, smtp)
     assert client.get("/certificates?number=bpw-x").status_code == 302
 
     # The thank-you links to it; the follow-up of a patient does not.
+    webinar.attendance_final_at = now
     follow_ups.send(webinar, None, now)
     db.session.commit()
     with app.app_context():

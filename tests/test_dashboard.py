@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -11,7 +9,7 @@ from sqlalchemy import select
 from eventsapp.extensions import db
 from eventsapp.models import Attendance, Registration
 from eventsapp.services import registration as registrations
-from tests.support import create_user, create_webinar, login
+from tests.support import create_user, create_webinar, csv_rows, login
 
 
 def test_a_webinars_figures_charts_and_tables(client, ctx):
@@ -67,6 +65,6 @@ def test_the_series_side_by_side_and_as_csv(client, ctx):
     login(client, "colin@clinic.example")
     html = client.get("/organiser/series").get_data(as_text=True)
     assert "First webinar" in html and "Draft webinar" not in html and "Charity only" not in html
-    rows = list(csv.reader(io.StringIO(client.get("/organiser/series.csv").get_data(as_text=True))))
+    rows = csv_rows(client.get("/organiser/series.csv"))
     assert rows[0][:3] == ["Webinar", "Date (UK)", "Registered"]
     assert [r[0] for r in rows[1:]] == ["First webinar", "'=Second webinar"]

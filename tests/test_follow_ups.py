@@ -57,25 +57,49 @@ def _edit_form(webinar: Webinar, **changes: str) -> dict[str, object]:
     return form
 
 
-def test_publishing_the_recording_sends_each_person_the_right_follow_up_once(
+def test_recording_first_then_final_attendance_then_a_preview_then_each_the_right_email(
     app, client, ctx, smtp
 ):
     now = datetime.now(UTC)
     webinar = _past_webinar_with_people(now)
+    dan = registrations.register(
+        webinar,
+        registrations.RegistrationInput("Dan Late", "dan@example.com"),
+        now - timedelta(days=2),
+    ).registration
+    db.session.commit()
+    webinar_id, dan_id = webinar.id, dan.id
     create_user("colin@clinic.example")
     login(client, "colin@clinic.example")
     with app.app_context():
         worker.run_once()  # the confirmations
     smtp.clear()
+
+    # The recording before the attendance is final: stored, and nobody is emailed yet.
     recording = "https://video.example.org/rec/42"
-    response = post(
+    saved = post(
         client,
-        f"/organiser/webinars/{webinar.id}/edit",
+        f"/organiser/webinars/{webinar_id}/edit",
         **_edit_form(webinar, recording_url=recording),
     )
-    assert response.status_code == 302
+    note = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "once the attendance is complete" in note
     with app.app_context():
-        assert worker.run_once().sent == 2
+        assert worker.run_once().sent == 0
+    refused = post(client, f"/organiser/webinars/{webinar_id}/follow-ups")
+    assert "Confirm that the attendance is complete" in client.get(
+        refused.headers["Location"]
+    ).get_data(True)
+
+    # Final: a preview with the counts and a sample of each, then one button sends.
+    post(client, f"/organiser/webinars/{webinar_id}/attendance/final")
+    preview = client.get(f"/organiser/webinars/{webinar_id}/follow-ups").get_data(as_text=True)
+    assert "Thank you for joining: sample (1 person)" in preview
+    assert "Sorry we missed you: sample (2 people)" in preview
+    assert "Send 3 follow-up emails" in preview and recording in preview
+    post(client, f"/organiser/webinars/{webinar_id}/follow-ups")
+    with app.app_context():
+        assert worker.run_once().sent == 3
     (thanks,) = smtp.to("ann@example.com")
     assert thanks.message["Subject"].strip().startswith("Thank you for joining us")
     text = thanks.message.get_body(("plain",)).get_content()
@@ -86,10 +110,40 @@ def test_publishing_the_recording_sends_each_person_the_right_follow_up_once(
     assert recording in missed.message.get_body(("plain",)).get_content()
     assert "/feedback/" not in missed.message.get_body(("plain",)).get_content()
     assert smtp.to("cat@example.com") == []  # she stopped emails about this webinar
-    # The button afterwards sends no one a second follow-up.
-    post(client, f"/organiser/webinars/{webinar.id}/follow-ups")
+
+    # Dan is checked in late: he gets the thank-you, once.
+    smtp.clear()
+    post(client, f"/organiser/webinars/{webinar_id}/attendance/{dan_id}/checkin")
+    post(client, f"/organiser/webinars/{webinar_id}/follow-ups")  # again: nothing new
     with app.app_context():
-        assert worker.run_once().sent == 0
+        assert worker.run_once().sent == 1
+    (late,) = smtp.to("dan@example.com")
+    assert late.message["Subject"].strip().startswith("Thank you for joining us")
+
+
+def test_sorry_we_missed_you_never_reaches_someone_who_attended(app, client, ctx, smtp):
+    """Even when attendance changes between queueing and sending."""
+    now = datetime.now(UTC)
+    webinar = _past_webinar_with_people(now)
+    create_user("colin@clinic.example")
+    login(client, "colin@clinic.example")
+    with app.app_context():
+        worker.run_once()
+    smtp.clear()
+    post(client, f"/organiser/webinars/{webinar.id}/attendance/final")
+    post(client, f"/organiser/webinars/{webinar.id}/follow-ups")  # Bob: "missed you" queued
+    bob = db.session.scalars(
+        select(Registration).where(Registration.email == "bob@example.com")
+    ).one()
+    bob.attendance.minutes = 45  # a corrected report lands before the worker runs
+    db.session.commit()
+    with app.app_context():
+        worker.run_once()
+    assert [m.message["Subject"].strip()[:9] for m in smtp.to("bob@example.com")] != ["Sorry we "]
+    assert all(
+        not m.message["Subject"].strip().startswith("Sorry we missed you")
+        for m in smtp.to("bob@example.com")
+    )
 
 
 def test_follow_ups_wait_until_the_webinar_has_ended(client, ctx):

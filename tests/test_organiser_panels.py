@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from eventsapp.extensions import db
 from eventsapp.models import Registration, Speaker, Webinar
 from eventsapp.services import registration as registrations
-from tests.support import create_user, create_webinar, form_token, login, post
+from tests.support import create_user, create_webinar, csv_rows, form_token, login, post
 
 
 def _image(fmt: str, size: tuple[int, int] = (800, 600)) -> bytes:
@@ -143,7 +142,7 @@ def test_questions_are_triaged_and_exported_for_the_chair(client, ctx):
     assert "Can I drive on cannabis oil?" in selected.get_data(as_text=True)
     assert "Off-topic complaint" not in selected.get_data(as_text=True)
     export = client.get(f"/organiser/webinars/{webinar.id}/questions.csv")
-    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
+    rows = csv_rows(export)
     assert rows[0] == ["Question", "Asked by (first name)", "I am", "Status"]
     assert ["Can I drive on cannabis oil?", "Ann", "", "selected"] in rows
     assert ['\'=HYPERLINK("http://evil")', "Bob", "", "new"] in rows

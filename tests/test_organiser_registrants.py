@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -13,7 +11,7 @@ from eventsapp.mail import worker
 from eventsapp.models import AuditEvent, OutboxMessage, Registration
 from eventsapp.services import registration as registrations
 from eventsapp.services import tokens
-from tests.support import create_user, create_webinar, login, post
+from tests.support import create_user, create_webinar, csv_rows, login, post
 
 
 def _registered(webinar, *people, marketing=frozenset()):  # type: ignore[no-untyped-def]
@@ -71,7 +69,7 @@ def test_csv_export_neutralises_formulas_and_is_audited(client, ctx):
     response = client.get(f"/organiser/webinars/{webinar.id}/registrants.csv")
     assert response.mimetype == "text/csv"
     assert response.headers["Cache-Control"] == "no-store"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = csv_rows(response)
     assert rows[0][:3] == ["Name", "Email", "Status"]
     names = [row[0] for row in rows[1:]]
     assert "'=cmd|' /C calc'!A0" in names and "Ann Example" in names

@@ -37,7 +37,7 @@ def webinar_form(**overrides: object) -> dict[str, object]:
 
 def _signed_in_clinic(client) -> None:  # type: ignore[no-untyped-def]
     create_webinar(slug="existing")  # makes the clinic (id 1) and the charity (id 2)
-    create_user("colin@clinic.example", org="clinic")
+    create_user("colin@clinic.example", org="clinic", reviewer=True)
     login(client, "colin@clinic.example")
 
 
@@ -58,6 +58,7 @@ def test_create_a_draft_then_publish_it(client, ctx):
     assert "Sleep and chronic pain" in preview and "<li>sleep hygiene</li>" in preview
     assert "6:00pm to 7:00pm BST" in preview
 
+    post(client, f"/organiser/webinars/{webinar.id}/approve")
     post(client, f"/organiser/webinars/{webinar.id}/publish")
     public = client.get("/webinars/sleep-and-chronic-pain")
     assert public.status_code == 200 and "Register for this webinar" in public.get_data(
@@ -65,7 +66,7 @@ def test_create_a_draft_then_publish_it(client, ctx):
     )
     assert "zoom.example.com" not in public.get_data(as_text=True)
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions == ["webinar.created", "webinar.published"]
+    assert actions == ["webinar.created", "webinar.approved", "webinar.published"]
 
 
 def test_times_that_do_not_exist_or_happen_twice_are_form_errors(client, ctx):
@@ -104,6 +105,7 @@ def _published_with_registrants(client, app, smtp):  # type: ignore[no-untyped-d
     webinar = db.session.scalars(
         select(Webinar).where(Webinar.slug == "sleep-and-chronic-pain")
     ).one()
+    post(client, f"/organiser/webinars/{webinar.id}/approve")
     post(client, f"/organiser/webinars/{webinar.id}/publish")
     visitor = app.test_client()
     for email in ("ann@example.com", "bob@example.com", "wait@example.com"):

@@ -17,7 +17,14 @@ from flask import current_app
 from sqlalchemy import ColumnElement, String, cast, func, insert, literal, select
 
 from eventsapp.extensions import db
-from eventsapp.models import OutboxMessage, OutboxStatus, Registration, RegistrationStatus, Webinar
+from eventsapp.models import (
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    RegistrationStatus,
+    User,
+    Webinar,
+)
 from eventsapp.models.inserts import insert_unless_exists
 
 
@@ -38,6 +45,10 @@ class Rules:
     follows_schedule: bool = False
     # Carries the certificate link (to those a certificate is due to).
     certificate: bool = False
+    # Sent only to those who attended (True), or did not (False), as it stands at send time.
+    attended: bool | None = None
+    # To an organiser account (context: user_id) about one of its organisation's webinars.
+    organiser_notice: bool = False
 
 
 _CONFIRMED = frozenset({RegistrationStatus.CONFIRMED})
@@ -91,16 +102,33 @@ class EmailKind(StrEnum):
             follows_schedule=True,
         ),
     )
-    # One follow-up per person, whichever kind: the two share their key.
+    # Each once per person (services/follow_ups.py decides who gets which).
     FOLLOW_UP_ATTENDED = (
         "follow_up_attended",
-        Rules("follow_up:reg{registration_id}", _CONFIRMED, unsubscribable=True, certificate=True),
+        Rules(
+            "follow_up_attended:reg{registration_id}",
+            _CONFIRMED,
+            unsubscribable=True,
+            certificate=True,
+            attended=True,
+        ),
     )
     FOLLOW_UP_MISSED = (
         "follow_up_missed",
-        Rules("follow_up:reg{registration_id}", _CONFIRMED, unsubscribable=True),
+        Rules(
+            "follow_up_missed:reg{registration_id}", _CONFIRMED, unsubscribable=True, attended=False
+        ),
     )
     PASSWORD_RESET = "password_reset", Rules("password_reset:user{user_id}:{now:%Y%m%dT%H%M%S.%f}")
+    # Partners hear when they are made co-hosts, or when a co-host stops co-hosting.
+    COHOST_ADDED = (
+        "cohost_added",
+        Rules("cohost_added:user{user_id}:{now:%Y%m%dT%H%M%S.%f}", organiser_notice=True),
+    )
+    COHOST_LEFT = (
+        "cohost_left",
+        Rules("cohost_left:user{user_id}:{now:%Y%m%dT%H%M%S.%f}", organiser_notice=True),
+    )
 
     def dedupe_key(self, **fields: Any) -> str:
         return self.rules.key.format(**fields)
@@ -244,3 +272,23 @@ def _row(
         "message_id": message_id,
         "created_at": now,
     }
+
+
+def notify_organisers(
+    kind: EmailKind, organisation_ids: list[int], webinar: Webinar, now: datetime, **context: Any
+) -> int:
+    """One email to each active organiser of these organisations about `webinar`."""
+    users = db.session.scalars(
+        select(User).where(User.organisation_id.in_(organisation_ids), User.active.is_(True))
+    )
+    sent = 0
+    for user in users:
+        sent += enqueue(
+            kind,
+            recipient=user.email,
+            now=now,
+            webinar=webinar,
+            context={"user_id": user.id, **context},
+            user_id=user.id,
+        )
+    return sent

@@ -26,7 +26,7 @@ from eventsapp.mail import invites
 from eventsapp.mail.outbox import EmailKind
 from eventsapp.mail.transport import PermanentError, envelope_address
 from eventsapp.models import OutboxMessage, Registration, RegistrationStatus, User, WebinarStatus
-from eventsapp.services import accounts, certificates, reminders
+from eventsapp.services import accounts, attendance, certificates, reminders
 from eventsapp.services.tokens import (
     feedback_token,
     join_token,
@@ -155,6 +155,10 @@ def _still_wanted(
         return False  # the cancellation email says everything now
     if kind.rules.unsubscribable and registration.reminders_opt_out:
         return False  # they stopped emails about this webinar
+    if kind.rules.attended is not None and kind.rules.attended != attendance.attended(
+        registration.attendance, webinar
+    ):
+        return False  # "sorry we missed you" never reaches someone who attended
     # A reminder goes for the current schedule only (the webinar may have moved), never late.
     return not kind.rules.follows_schedule or reminders.still_due(webinar, row.context or {}, now)
 
@@ -249,7 +253,27 @@ def render(row: OutboxMessage, now: datetime, *, preview: bool = False) -> Rende
     kind = EmailKind(row.kind)
     if kind is EmailKind.PASSWORD_RESET:
         return _password_reset(row, now, preview)
+    if kind.rules.organiser_notice:
+        return _organiser_notice(kind, row)
     return _registration_email(kind, row, now, preview)
+
+
+def _organiser_notice(kind: EmailKind, row: OutboxMessage) -> RenderedEmail | None:
+    user = db.session.get(User, (row.context or {}).get("user_id"))
+    if user is None or not user.active or row.webinar is None:
+        return None
+    webinar = row.webinar
+    return _from_template(
+        kind,
+        {
+            "user": user,
+            "webinar": webinar,
+            "when": uktime.format_when(webinar.starts_at, webinar.ends_at),
+            "hosts": " and ".join(org.name for org in webinar.hosts),
+            "organiser_url": external_url("organiser.webinar", webinar_id=webinar.id),
+            "extra": row.context or {},
+        },
+    )
 
 
 # email.mime with the stock compat32 policy (CRLF line ends), all public API. Not Flask-Mail's

@@ -1,7 +1,7 @@
 """Database models, one module per aggregate. Importing this registers them all."""
 
 from eventsapp.models import public_content  # noqa: F401  (keeps pages' versions)
-from eventsapp.models.attendance import Attendance, AttendanceImport, AttendanceSource
+from eventsapp.models.attendance import Attendance, AttendanceImport, AttendanceSource, attended
 from eventsapp.models.audit import AuditEvent
 from eventsapp.models.certificate import Certificate
 from eventsapp.models.feedback import FeedbackResponse
@@ -15,12 +15,14 @@ from eventsapp.models.registration import (
     RegistrationStatus,
 )
 from eventsapp.models.reminder import ReminderPlan
+from eventsapp.models.review import Approval
 from eventsapp.models.speaker import PanelMember, PanelRole, Speaker
 from eventsapp.models.user import User
 from eventsapp.models.webinar import Webinar, WebinarStatus, webinar_hosts
 
 __all__ = [
     "AUDIENCES",
+    "Approval",
     "Attendance",
     "AttendanceImport",
     "AttendanceSource",
@@ -40,6 +42,7 @@ __all__ = [
     "Speaker",
     "User",
     "Webinar",
+    "attended",
     "WebinarStatus",
     "webinar_hosts",
 ]

@@ -6,12 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from eventsapp.extensions import db
 from eventsapp.models.personal import ListOfPeople
 from eventsapp.models.registration import Registration
 from eventsapp.models.types import UTCDateTime, one_of
+from eventsapp.models.webinar import Webinar
 
 
 class AttendanceSource(StrEnum):
@@ -35,7 +36,19 @@ class Attendance(db.Model):  # type: ignore[name-defined]
     source: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    registration: Mapped[Registration] = relationship()
+    # registration.attendance: the record, or None (declared here: registration.py is upstream).
+    registration: Mapped[Registration] = relationship(
+        backref=backref("attendance", uselist=False, passive_deletes=True)
+    )
+
+
+def attended(record: Attendance | None, webinar: Webinar) -> bool:
+    """A check-in by hand counts; a report counts from the webinar's minimum minutes."""
+    if record is None:
+        return False
+    if record.source == AttendanceSource.MANUAL:
+        return True
+    return (record.minutes or 0) >= webinar.attendance_threshold_minutes
 
 
 class AttendanceImport(db.Model):  # type: ignore[name-defined]

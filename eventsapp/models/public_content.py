@@ -19,6 +19,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from eventsapp.models.organisation import Organisation
+from eventsapp.models.review import Approval
 from eventsapp.models.speaker import PanelMember, Speaker
 from eventsapp.models.webinar import Webinar, webinar_hosts
 
@@ -34,6 +35,8 @@ def _webinar_content_changed(webinar: Webinar) -> bool:
 def _pages_showing(session: Session, obj: Any) -> Iterable[Webinar]:
     if isinstance(obj, Webinar):
         return [obj] if _webinar_content_changed(obj) else []
+    if isinstance(obj, Approval):  # "Reviewed by …"
+        return [obj.webinar] if obj.webinar is not None else []
     if isinstance(obj, PanelMember):
         previous = inspect(obj).attrs.webinar.history.deleted or ()
         return [w for w in (obj.webinar, *previous) if w is not None]

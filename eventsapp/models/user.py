@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.extensions import db
@@ -22,6 +22,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     password_hash: Mapped[str] = mapped_column(String(200))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    # May approve webinars' public content for their organisation (set by an admin).
+    is_reviewer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of the session identity: changing it (password change, deactivation) ends
     # every other session. Also salts password-reset tokens, so a reset link dies with it.
@@ -41,4 +43,6 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
 
     @property
     def role_label(self) -> str:
-        return "Admin" if self.is_admin else "Organiser"
+        if self.is_admin:
+            return "Admin"
+        return "Organiser and reviewer" if self.is_reviewer else "Organiser"

@@ -20,6 +20,7 @@ from sqlalchemy.types import JSON
 
 from eventsapp.extensions import db
 from eventsapp.models.organisation import Organisation
+from eventsapp.models.review import Approval
 from eventsapp.models.speaker import PanelMember
 from eventsapp.models.types import UTCDateTime, one_of
 
@@ -79,9 +80,15 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Follow-ups wait until an organiser confirms the attendance is complete.
+    attendance_final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_ups_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     hosts: Mapped[list[Organisation]] = relationship(
         secondary=webinar_hosts, order_by=Organisation.id
+    )
+    approvals: Mapped[list[Approval]] = relationship(
+        back_populates="webinar", cascade="all, delete-orphan", order_by=Approval.organisation_id
     )
     panel: Mapped[list[PanelMember]] = relationship(
         back_populates="webinar",

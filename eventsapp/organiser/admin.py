@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, User, Webinar
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import audited_read, now, require_admin, show_on_form
+from eventsapp.organiser.context import apply, audited_read, now, require_admin, show_on_form
 from eventsapp.organiser.forms import UserForm
 from eventsapp.services import accounts, audit, privacy
 from eventsapp.transactions import writes_on_get
@@ -61,6 +61,29 @@ def deactivate_user(user_id: int) -> Response:
         audit.record("user.deactivated", actor=admin, now=now(), user=user.id)
         db.session.commit()
         flash("The account is deactivated and signed out everywhere.")
+    return redirect(url_for(".users"))
+
+
+@bp.post("/users/<int:user_id>/reviewer")
+def set_reviewer(user_id: int) -> Response:
+    admin = require_admin()
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    is_reviewer = request.form.get("reviewer") == "yes"
+    done = (
+        f"{user.name} can now approve webinars for {user.organisation.name}."
+        if is_reviewer and user.organisation
+        else f"{user.name} is no longer a reviewer."
+    )
+
+    def change() -> None:
+        accounts.set_reviewer(user, is_reviewer)
+        audit.record(
+            "user.reviewer_set", actor=admin, now=now(), user=user.id, reviewer=is_reviewer
+        )
+
+    apply(change, done)
     return redirect(url_for(".users"))
 
 

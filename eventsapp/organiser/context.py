@@ -78,8 +78,9 @@ def audited_read(action: str, build: Callable[[], T], **details: Any) -> T:
 
 
 def csv_download(body: str, filename: str) -> Response:
+    # The byte-order mark makes Excel read UTF-8 ("Siobhán", not "SiobhÃ¡n").
     return Response(
-        body,
+        "\ufeff" + body,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -18,7 +18,7 @@ from eventsapp.organiser.context import (
 )
 from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm
 from eventsapp.request_limits import allows_upload
-from eventsapp.services import images, panels, registrants
+from eventsapp.services import images, panels, registrants, review
 from eventsapp.services.errors import DomainError
 from eventsapp.transactions import writes_on_get
 
@@ -88,6 +88,7 @@ def panel(webinar_id: int) -> str | BaseResponse | tuple[str, int]:
     ]
     if form.validate_on_submit():
         speaker = db.session.get(Speaker, form.speaker.data)
+        approved = review.counting(webinar)
         try:
             if speaker is None:
                 raise panels.PanelError("Choose a speaker", "speaker")
@@ -96,8 +97,11 @@ def panel(webinar_id: int) -> str | BaseResponse | tuple[str, int]:
             db.session.rollback()
             form.speaker.errors = [str(exc)]
         else:
+            withdrawal = review.note_withdrawn(webinar, approved, actor(), now())
             db.session.commit()
             flash(f"{speaker.name} added to the panel.")
+            if withdrawal:
+                flash(withdrawal.message, "error")
             return redirect(url_for(".panel", webinar_id=webinar_id))
     status = 400 if form.is_submitted() else 200
     return render_template("organiser/panel.html", webinar=webinar, form=form), status
@@ -106,11 +110,20 @@ def panel(webinar_id: int) -> str | BaseResponse | tuple[str, int]:
 @bp.post("/webinars/<int:webinar_id>/panel/<int:member_id>/<any(up, down, remove):action>")
 def change_panel(webinar_id: int, member_id: int, action: str) -> BaseResponse:
     webinar = webinar_or_404(webinar_id)
-    if action == "remove":
-        apply(lambda: panels.remove_from_panel(webinar, member_id, actor(), now()))
+    approved = review.counting(webinar)
+    try:
+        if action == "remove":
+            panels.remove_from_panel(webinar, member_id, actor(), now())
+        else:
+            panels.move(webinar, member_id, -1 if action == "up" else 1, actor(), now())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
     else:
-        offset = -1 if action == "up" else 1
-        apply(lambda: panels.move(webinar, member_id, offset, actor(), now()))
+        withdrawal = review.note_withdrawn(webinar, approved, actor(), now())
+        db.session.commit()
+        if withdrawal:
+            flash(withdrawal.message, "error")
     return redirect(url_for(".panel", webinar_id=webinar_id))
 
 

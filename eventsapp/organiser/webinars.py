@@ -12,11 +12,11 @@ from werkzeug.wrappers import Response
 
 from eventsapp import uktime
 from eventsapp.extensions import db
-from eventsapp.models import Organisation, Webinar
+from eventsapp.models import Organisation, Webinar, WebinarStatus
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.organiser.forms import CancelWebinarForm, WebinarForm
-from eventsapp.services import access, content, registrants, webinars
+from eventsapp.services import access, content, registrants, review, webinars
 from eventsapp.services import webinar_lifecycle as lifecycle
 
 
@@ -133,13 +133,37 @@ def create_webinar() -> str | Response | tuple[str, int]:
 @bp.get("/webinars/<int:webinar_id>")
 def webinar(webinar_id: int) -> str:
     webinar = webinar_or_404(webinar_id)
+    user = actor()
     return render_template(
         "organiser/webinar.html",
         webinar=webinar,
         state=webinars.availability(webinar, now()),
         counts=registrants.counts(webinar),
-        cancel_form=CancelWebinarForm(),
+        reviews=review.by_host(webinar),
+        can_approve=review.can_approve(user, webinar)
+        and user.organisation_id in {o.id for o in review.missing(webinar)},
+        can_stop_cohosting=not user.is_admin and len(webinar.hosts) > 1,
     )
+
+
+@bp.post("/webinars/<int:webinar_id>/approve")
+def approve_webinar(webinar_id: int) -> Response:
+    return _act(
+        webinar_id,
+        lambda w: review.approve(w, actor(), now()),
+        "Approved. Your name, organisation and today's date show on the public page.",
+    )
+
+
+@bp.post("/webinars/<int:webinar_id>/stop-cohosting")
+def stop_cohosting(webinar_id: int) -> Response:
+    webinar = webinar_or_404(webinar_id)
+    if apply(
+        lambda: lifecycle.stop_cohosting(webinar, actor(), now()),
+        "Your organisation no longer co-hosts that webinar. The other host has been told.",
+    ):
+        return redirect(url_for(".dashboard"))
+    return redirect(url_for(".webinar", webinar_id=webinar_id))
 
 
 @bp.route("/webinars/<int:webinar_id>/edit", methods=["GET", "POST"])
@@ -150,14 +174,20 @@ def edit_webinar(webinar_id: int) -> str | Response | tuple[str, int]:
     if not form.is_submitted():
         _fill(form, lifecycle.input_from(webinar))
     elif form.validate() and (data := _input(form)) is not None:
+        approved = review.counting(webinar)
         try:
             changed = lifecycle.update(webinar, data, actor(), now())
         except lifecycle.WebinarError as exc:
             db.session.rollback()
             _apply_error(form, exc)
         else:
+            withdrawal = review.note_withdrawn(webinar, approved, actor(), now())
             db.session.commit()
             flash("Saved." if changed else "Nothing had changed.")
+            if "recording_url" in changed and webinar.recording_url:
+                flash(_recording_note(webinar))
+            if withdrawal:
+                flash(withdrawal.message, "error")
             return redirect(url_for(".webinar", webinar_id=webinar_id))
     status = 400 if form.is_submitted() else 200
     return _form_page(form, webinar, status)
@@ -208,22 +238,43 @@ def reopen_registration(webinar_id: int) -> Response:
     )
 
 
-@bp.post("/webinars/<int:webinar_id>/cancel")
+@bp.route("/webinars/<int:webinar_id>/cancel", methods=["GET", "POST"])
 def cancel_webinar(webinar_id: int) -> str | Response | tuple[str, int]:
+    """A page of its own that says how many people will be emailed, then a confirm."""
     webinar = webinar_or_404(webinar_id)
+    if webinar.status == WebinarStatus.CANCELLED:
+        flash("This webinar is already cancelled.")
+        return redirect(url_for(".webinar", webinar_id=webinar_id))
     form = CancelWebinarForm()
-    if not form.validate():
-        return render_template(
-            "organiser/webinar.html",
-            webinar=webinar,
-            state=webinars.availability(webinar, now()),
-            counts=registrants.counts(webinar),
-            cancel_form=form,
-        ), 400
-    queued = lifecycle.cancel(webinar, form.message.data, actor(), now())
-    db.session.commit()
-    flash(f"The webinar is cancelled. {queued} registrant(s) will be emailed.")
-    return redirect(url_for(".webinar", webinar_id=webinar_id))
+    if form.validate_on_submit():
+        queued = lifecycle.cancel(webinar, form.message.data, actor(), now())
+        db.session.commit()
+        flash(f"The webinar is cancelled. {_people(queued)} will be emailed.")
+        return redirect(url_for(".webinar", webinar_id=webinar_id))
+    counts = registrants.counts(webinar)
+    to_email = (
+        counts.confirmed + counts.waitlisted if webinar.status == WebinarStatus.PUBLISHED else 0
+    )
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "organiser/cancel_webinar.html", webinar=webinar, form=form, to_email=_people(to_email)
+    ), status
+
+
+def _recording_note(webinar: Webinar) -> str:
+    if webinar.follow_ups_sent_at:
+        return (
+            "The recording link is saved. The follow-ups went before it, so tell people "
+            "with an announcement."
+        )
+    return (
+        "The recording link is saved. The follow-up emails carry it when you send them "
+        "from the Attendance page, once the attendance is complete."
+    )
+
+
+def _people(n: int) -> str:
+    return "1 person" if n == 1 else f"{n} people"
 
 
 @bp.post("/webinars/<int:webinar_id>/duplicate")

@@ -30,6 +30,7 @@ from eventsapp.services import (
     joining,
     organisations,
     privacy_notices,
+    review,
     tokens,
     webinars,
 )
@@ -153,6 +154,7 @@ def _render_webinar(
         outlook_url=calendar_links.outlook(webinar, details),
         page_url=external_url("public.webinar", slug=webinar.slug),
         structured_data=structured_data.event(webinar, state),
+        reviewed_by=review.reviewed_by(webinar),
     )
 
 

@@ -151,6 +151,13 @@ def deactivate(user: User) -> None:
     user.session_salt = tokens.new_salt()
 
 
+def set_reviewer(user: User, is_reviewer: bool) -> None:
+    """Reviewers approve webinars for their own organisation, so they must belong to one."""
+    if is_reviewer and user.organisation_id is None:
+        raise AccountError("Only an organiser of an organisation can be a reviewer")
+    user.is_reviewer = is_reviewer
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: the id carries the session salt, so old sessions end."""
     user_id, _, salt = session_id.partition(":")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,9 +19,11 @@ from eventsapp.models import (
     User,
     Webinar,
 )
+from eventsapp.models.attendance import attended
 from eventsapp.services import access, attendance_reports, audit
 from eventsapp.services.errors import DomainError
 from eventsapp.services.registrants import name_or_email_contains, registration_in
+from eventsapp.services.spreadsheets import csv_text
 
 
 class AttendanceError(DomainError):
@@ -32,15 +35,6 @@ class CheckInRow:
     registration: Registration
     record: Attendance | None
     attended: bool
-
-
-def attended(record: Attendance | None, webinar: Webinar) -> bool:
-    """A check-in by hand counts; a report counts from the webinar's minimum minutes."""
-    if record is None:
-        return False
-    if record.source == AttendanceSource.MANUAL:
-        return True
-    return (record.minutes or 0) >= webinar.attendance_threshold_minutes
 
 
 def check_in_list(webinar: Webinar, search: str = "") -> list[CheckInRow]:
@@ -62,17 +56,42 @@ def _record(registration: Registration) -> Attendance | None:
     ).one_or_none()
 
 
-def check_in(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> None:
+def check_in(
+    webinar: Webinar,
+    registration_id: int,
+    actor: User,
+    now: datetime,
+    minutes: int | None = None,
+) -> None:
+    """Mark someone as attending by hand, for `minutes` (None: the whole session), which then
+    counts for their certificate as a report's minutes would."""
     registration = registration_in(webinar, registration_id)
+    if minutes is not None and not 1 <= minutes <= webinar.duration_minutes:
+        raise AttendanceError(
+            f"Enter the minutes they attended, from 1 to {webinar.duration_minutes}", "minutes"
+        )
+    minutes = webinar.duration_minutes if minutes is None else minutes
     record = _record(registration)
     if record is None:
         db.session.add(
-            Attendance(registration=registration, source=AttendanceSource.MANUAL, updated_at=now)
+            Attendance(
+                registration=registration,
+                source=AttendanceSource.MANUAL,
+                minutes=minutes,
+                updated_at=now,
+            )
         )
     elif record.source != AttendanceSource.MANUAL:
         raise AttendanceError("Their attendance already comes from the platform's report")
+    else:
+        record.minutes, record.updated_at = minutes, now
     audit.record(
-        "attendance.checked_in", actor=actor, now=now, webinar=webinar, registration=registration.id
+        "attendance.checked_in",
+        actor=actor,
+        now=now,
+        webinar=webinar,
+        registration=registration.id,
+        minutes=minutes,
     )
 
 
@@ -110,7 +129,14 @@ def import_report(
     The same file twice is recognised by its hash and changes nothing. A malformed file
     raises before anything is written.
     """
-    digest = hashlib.sha256(data).hexdigest()
+    try:
+        source, rows = attendance_reports.parse(data)
+    except attendance_reports.ReportError as exc:
+        raise AttendanceError(str(exc), "report") from exc
+    # The rows, not the file: a report downloaded again (a new "generated" line) is the same.
+    digest = hashlib.sha256(
+        json.dumps(sorted((r.key, r.name, r.email, r.minutes) for r in rows)).encode()
+    ).hexdigest()
     earlier = db.session.scalars(
         select(AttendanceImport).where(
             AttendanceImport.webinar_id == webinar.id, AttendanceImport.sha256 == digest
@@ -118,10 +144,6 @@ def import_report(
     ).one_or_none()
     if earlier is not None:
         return earlier, False
-    try:
-        source, rows = attendance_reports.parse(data)
-    except attendance_reports.ReportError as exc:
-        raise AttendanceError(str(exc), "report") from exc
     by_email = {
         reg.email_normalised: reg
         for reg in db.session.scalars(
@@ -138,6 +160,11 @@ def import_report(
             continue
         _set_minutes(registration, row.minutes, source, now)
         matched += 1
+    # Each unmatched person is listed once: this report's row replaces an earlier one's.
+    keys = {row["key"] for row in unmatched}
+    for previous in imports(webinar):
+        if any(row["key"] in keys for row in previous.unmatched):
+            previous.unmatched = [row for row in previous.unmatched if row["key"] not in keys]
     record = AttendanceImport(
         webinar_id=webinar.id,
         sha256=digest,
@@ -173,6 +200,8 @@ def match_by_hand(
     row = next((r for r in record.unmatched if r["key"] == key), None)
     if row is None:
         raise AttendanceError("That row has already been matched")
+    if not registration_id:
+        raise AttendanceError(f"Choose the registrant who joined as {row['name']}")
     registration = registration_in(webinar, registration_id)
     _set_minutes(registration, int(row["minutes"]), record.source, now)
     record.unmatched = [r for r in record.unmatched if r["key"] != key]
@@ -203,4 +232,22 @@ def registrants_for_matching(webinar: Webinar) -> list[Registration]:
             .where(Registration.status != RegistrationStatus.CANCELLED)
             .order_by(func.lower(Registration.full_name))
         )
+    )
+
+
+def export_csv(webinar: Webinar) -> str:
+    """One row per confirmed registrant: how they joined and whether they attended."""
+    return csv_text(
+        ["Name", "Email", "Joined via link", "Minutes", "Attended", "Source"],
+        (
+            [
+                row.registration.full_name,
+                row.registration.email,
+                "yes" if row.registration.join_clicks else "no",
+                row.record.minutes if row.record and row.record.minutes is not None else "",
+                "yes" if row.attended else "no",
+                row.record.source if row.record else "",
+            ]
+            for row in check_in_list(webinar)
+        ),
     )

@@ -124,12 +124,16 @@ def parse_teams(text: str) -> list[ReportRow]:
     name_col = _column(header, "name", line=line)
     email_col = _column(header, "email", line=line)
     duration_col = _column(header, "in-meeting duration", "duration", line=line)
+    lowered = [h.strip().lower() for h in header]
+    role_col = lowered.index("role") if "role" in lowered else None
     found: dict[str, ReportRow] = {}
     for number, row in enumerate(rows[start + 2 :], start=start + 3):
         if not row or not any(cell.strip() for cell in row):
             break  # a blank line ends the section
         if len(row) <= max(name_col, email_col, duration_col):
             raise ReportError(f"Line {number}: expected {len(header)} columns, found {len(row)}")
+        if role_col is not None and row[role_col].strip().lower() == "organizer":
+            continue  # the meeting's organiser, not a registrant
         minutes = _teams_minutes(row[duration_col], number)
         _add(found, ReportRow(row[name_col].strip(), row[email_col].strip().lower(), minutes))
     return list(found.values())

@@ -237,7 +237,7 @@ def load_accounts(now: datetime) -> list[str]:
             if org_slug
             else None
         )
-        accounts.create_user(
+        user = accounts.create_user(
             email=email,
             name=name,
             password=DEMO_PASSWORD,
@@ -245,5 +245,7 @@ def load_accounts(now: datetime) -> list[str]:
             is_admin=is_admin,
             organisation=organisation,
         )
+        # The demo organisers review for their organisations, so one person can try it all.
+        user.is_reviewer = organisation is not None
         created.append(email)
     return created

@@ -17,6 +17,7 @@ from eventsapp.models import (
     RegistrationStatus,
     User,
     Webinar,
+    attended,
 )
 from eventsapp.services import access, audit
 from eventsapp.services import registration as registrations
@@ -72,7 +73,9 @@ def search(webinar: Webinar, filters: Filters) -> list[Registration]:
     query = (
         select(Registration)
         .where(Registration.webinar_id == webinar.id)
-        .options(selectinload(Registration.marketing_consents))
+        .options(
+            selectinload(Registration.marketing_consents), selectinload(Registration.attendance)
+        )
         .order_by(Registration.created_at, Registration.id)
     )
     if filters.search.strip():
@@ -110,6 +113,8 @@ def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
         "Accessibility needs",
         "Registered (UK time)",
         "Consent notice version",
+        "Attended",
+        "Minutes",
     ] + [f"News from {org.name}" for org in hosts]
 
     def row(reg: Registration) -> list[object]:
@@ -123,6 +128,8 @@ def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
             reg.access_needs,
             uktime.to_uk(reg.created_at).strftime("%Y-%m-%d %H:%M"),
             reg.consent_notice_version,
+            "yes" if attended(reg.attendance, webinar) else "no",
+            reg.attendance.minutes if reg.attendance and reg.attendance.minutes is not None else "",
         ] + ["yes" if chosen.get(org.id) else "no" for org in hosts]
 
     return csv_text(header, map(row, rows))

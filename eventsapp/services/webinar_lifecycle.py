@@ -28,7 +28,7 @@ from eventsapp.models import (
     Webinar,
     WebinarStatus,
 )
-from eventsapp.services import audit, follow_ups
+from eventsapp.services import audit, review
 from eventsapp.services.errors import DomainError
 from eventsapp.services.registration import promote_from_waitlist
 
@@ -81,7 +81,14 @@ def _slug_taken(slug: str, exclude_id: int | None) -> bool:
     return db.session.scalars(query).first() is not None
 
 
-def _hosts(actor: User, host_ids: list[int]) -> list[Organisation]:
+def _hosts(
+    actor: User, host_ids: list[int], current: list[Organisation] | None = None
+) -> list[Organisation]:
+    """The chosen hosts, if this actor may set them.
+
+    Partners cannot drop each other: only an admin, or an organisation itself (stop_cohosting),
+    takes an organisation off a webinar, which would otherwise vanish from its organisers.
+    """
     hosts = list(
         db.session.scalars(
             select(Organisation).where(Organisation.id.in_(host_ids)).order_by(Organisation.id)
@@ -89,12 +96,66 @@ def _hosts(actor: User, host_ids: list[int]) -> list[Organisation]:
     )
     if not hosts:
         raise WebinarError("Choose at least one host organisation", "hosts")
-    if not actor.is_admin and actor.organisation_id not in {h.id for h in hosts}:
+    if actor.is_admin:
+        return hosts
+    if actor.organisation_id not in {h.id for h in hosts}:
         raise WebinarError(
             "Your own organisation must stay a host, or you could not manage this webinar",
             "hosts",
         )
+    dropped = [h for h in current or [] if h not in hosts]
+    if dropped:
+        name = dropped[0].name
+        raise WebinarError(
+            f"Only an admin, or {name} itself, can remove {name} as a host. Tick it again",
+            "hosts",
+        )
     return hosts
+
+
+def _record_hosts(
+    webinar: Webinar,
+    before: list[Organisation],
+    actor: User,
+    now: datetime,
+) -> None:
+    """Audit which organisations came and went, and tell the organisers of those added."""
+    added = [h for h in webinar.hosts if h not in before]
+    removed = [h for h in before if h not in webinar.hosts]
+    if not (added or removed):
+        return
+    audit.record(
+        "webinar.hosts_changed",
+        actor=actor,
+        now=now,
+        webinar=webinar,
+        added=[{"id": o.id, "name": o.name} for o in added],
+        removed=[{"id": o.id, "name": o.name} for o in removed],
+    )
+    db.session.flush()
+    by = actor.organisation.name if actor.organisation else "An admin"
+    for org in added:
+        outbox.notify_organisers(
+            EmailKind.COHOST_ADDED, [org.id], webinar, now, organisation=org.name, added_by=by
+        )
+
+
+def stop_cohosting(webinar: Webinar, actor: User, now: datetime) -> None:
+    """The actor's own organisation leaves a webinar it co-hosts; the others are told."""
+    own = actor.organisation
+    if own is None or own not in webinar.hosts:
+        raise WebinarError("Your organisation does not host this webinar")
+    if len(webinar.hosts) == 1:
+        raise WebinarError(
+            "Your organisation is the only host. Cancel or delete the webinar instead"
+        )
+    before = list(webinar.hosts)
+    webinar.hosts = [h for h in before if h != own]
+    webinar.updated_at = now
+    _record_hosts(webinar, before, actor, now)
+    outbox.notify_organisers(
+        EmailKind.COHOST_LEFT, [h.id for h in webinar.hosts], webinar, now, organisation=own.name
+    )
 
 
 def confirmed_count(webinar: Webinar) -> int:
@@ -137,6 +198,8 @@ def create(data: WebinarInput, actor: User, now: datetime) -> Webinar:
     db.session.add(webinar)
     db.session.flush()
     audit.record("webinar.created", actor=actor, now=now, webinar=webinar)
+    own = [h for h in webinar.hosts if h.id == actor.organisation_id]
+    _record_hosts(webinar, own, actor, now)
     return webinar
 
 
@@ -172,7 +235,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
             "Cancel registrations first, or choose a larger number",
             "capacity",
         )
-    hosts = _hosts(actor, data.host_ids)
+    hosts = _hosts(actor, data.host_ids, list(webinar.hosts))
     calendar_changes = _describe_changes(webinar, data)
 
     new_values = {
@@ -190,6 +253,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
         "reminder_offsets": sorted(set(data.reminder_offsets), reverse=True),
     }
     changed = [name for name, value in new_values.items() if getattr(webinar, name) != value]
+    hosts_before = list(webinar.hosts)
     if [h.id for h in hosts] != [h.id for h in webinar.hosts]:
         changed.append("hosts")
         webinar.hosts = hosts
@@ -214,11 +278,6 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     if raised_capacity:
         db.session.flush()
         promote_from_waitlist(webinar, now)
-    if "recording_url" in changed and webinar.recording_url and published:
-        if now >= webinar.ends_at:
-            # Publishing the recording is what sends the follow-ups (each person once).
-            db.session.flush()
-            follow_ups.send(webinar, actor, now)
     audit.record(
         "webinar.updated",
         actor=actor,
@@ -227,6 +286,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
         fields=changed,
         sequence=webinar.sequence,
     )
+    _record_hosts(webinar, hosts_before, actor, now)
     return changed
 
 
@@ -256,6 +316,7 @@ def publish(webinar: Webinar, actor: User, now: datetime) -> None:
         raise WebinarError("Only a draft can be published")
     if webinar.ends_at <= now:
         raise WebinarError("This webinar's time has passed. Change the start before publishing")
+    review.require_all(webinar)
     webinar.status = WebinarStatus.PUBLISHED
     webinar.updated_at = now
     audit.record("webinar.published", actor=actor, now=now, webinar=webinar)

@@ -1,0 +1,159 @@
+"""The two organisations are partners: neither can act on shared work behind the other's back."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from eventsapp.extensions import db
+from eventsapp.mail import worker
+from eventsapp.models import AuditEvent, Webinar
+from tests.support import create_user, create_webinar, login, organisation, post, register_via
+from tests.test_organiser_webinars import webinar_form
+
+
+def _form_for(webinar: Webinar, **overrides: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "title": webinar.title,
+        "summary": webinar.summary,
+        "description": webinar.description,
+        "start_date": webinar.starts_at.strftime("%Y-%m-%d"),
+        "start_time": "18:00",
+        "hosts": [str(h.id) for h in webinar.hosts],
+    }
+    return webinar_form(**{**values, **overrides})
+
+
+def _then_page(client, response) -> str:  # type: ignore[no-untyped-def]
+    """The page the browser lands on after a form's redirect."""
+    assert response.status_code == 302, response.status_code
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_clinic_cannot_drop_the_charity_but_the_charity_can_leave(app, client, ctx, smtp):
+    webinar = create_webinar(slug="shared", status="draft")
+    clinic, charity = organisation("clinic"), organisation("charity")
+    webinar_id = webinar.id
+    create_user("colin@clinic.example", org="clinic")
+    create_user("chris@charity.example", org="charity")
+    login(client, "colin@clinic.example")
+
+    refused = post(
+        client, f"/organiser/webinars/{webinar_id}/edit", **_form_for(webinar, hosts=[clinic.id])
+    )
+    assert refused.status_code == 400
+    assert f"Only an admin, or {charity.name} itself, can remove {charity.name} as a host" in (
+        refused.get_data(as_text=True)
+    )
+    db.session.expire_all()
+    assert [h.slug for h in db.session.get(Webinar, webinar_id).hosts] == ["clinic", "charity"]
+
+    # The charity's organiser still sees it, and can choose to stop co-hosting.
+    login(client, "chris@charity.example")
+    page = client.get(f"/organiser/webinars/{webinar_id}").get_data(as_text=True)
+    assert "Stop co-hosting this webinar" in page
+    left = post(client, f"/organiser/webinars/{webinar_id}/stop-cohosting")
+    assert left.headers["Location"].endswith("/organiser/")
+    assert client.get(f"/organiser/webinars/{webinar_id}").status_code == 404
+    db.session.expire_all()
+    assert [h.slug for h in db.session.get(Webinar, webinar_id).hosts] == ["clinic"]
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "webinar.hosts_changed")
+    ).one()
+    assert event.details["removed"] == [{"id": charity.id, "name": charity.name}]
+    # The clinic's organisers are told, through the outbox.
+    with app.app_context():
+        worker.run_once()
+    (told,) = smtp.to("colin@clinic.example")
+    assert told.message["Subject"].strip() == f"{charity.name} stopped co-hosting: {webinar.title}"
+
+
+def test_adding_a_co_host_tells_that_organisations_organisers(app, client, ctx, smtp):
+    webinar = create_webinar(slug="clinic-only", status="draft", hosts=("clinic",))
+    charity = organisation("charity")
+    db.session.commit()
+    create_user("colin@clinic.example", org="clinic")
+    create_user("chris@charity.example", org="charity")
+    login(client, "colin@clinic.example")
+    hosts = [str(webinar.hosts[0].id), str(charity.id)]
+    response = post(
+        client, f"/organiser/webinars/{webinar.id}/edit", **_form_for(webinar, hosts=hosts)
+    )
+    assert response.status_code == 302
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "webinar.hosts_changed")
+    ).one()
+    assert event.details["added"] == [{"id": charity.id, "name": charity.name}]
+    with app.app_context():
+        worker.run_once()
+    (told,) = smtp.to("chris@charity.example")
+    assert told.message["Subject"].strip() == f"You are now co-hosting: {webinar.title}"
+    assert not smtp.to("colin@clinic.example")
+
+
+def test_publishing_waits_for_both_reviewers_and_an_edit_withdraws_approvals(client, ctx):
+    webinar = create_webinar(slug="review-me", status="draft")
+    webinar_id, title = webinar.id, webinar.title
+    create_user("rita@clinic.example", org="clinic", reviewer=True)
+    create_user("rob@charity.example", org="charity", reviewer=True)
+    create_user("colin@clinic.example", org="clinic")
+
+    login(client, "rita@clinic.example")
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    refused = _then_page(client, post(client, f"/organiser/webinars/{webinar_id}/publish"))
+    assert "It needs approval from a reviewer at BackWell UK before it can be published" in refused
+    assert db.session.get(Webinar, webinar_id).status == "draft"
+
+    # Not a reviewer: no approve button, and approving is refused.
+    login(client, "colin@clinic.example")
+    assert "Approve for" not in client.get(f"/organiser/webinars/{webinar_id}").get_data(True)
+
+    login(client, "rob@charity.example")
+    page = client.get(f"/organiser/webinars/{webinar_id}").get_data(as_text=True)
+    assert "approved by Rita on" in page and "Approve for BackWell UK" in page
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    post(client, f"/organiser/webinars/{webinar_id}/publish")
+    db.session.expire_all()
+    webinar = db.session.get(Webinar, webinar_id)
+    assert webinar.status == "published"
+    public = client.get("/webinars/review-me").get_data(as_text=True)
+    assert "Reviewed by Rita, Meadowbank Medical Cannabis Clinic" in public
+    assert "Rob, BackWell UK" in public
+
+    # An edit to the description withdraws both approvals, and says so.
+    text = _then_page(
+        client,
+        post(
+            client,
+            f"/organiser/webinars/{webinar_id}/edit",
+            **_form_for(webinar, description="A new description of the talk."),
+        ),
+    )
+    assert "This change withdrew the approval of" in text
+    assert "approval withdrawn. Rita approved it on" in text
+    assert "Reviewed by" not in client.get("/webinars/review-me").get_data(as_text=True)
+    assert title in client.get("/webinars/review-me").get_data(as_text=True)  # still published
+    # A change to what the public does not read (places) leaves approvals standing.
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    login(client, "rita@clinic.example")
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    kept = _then_page(
+        client,
+        post(
+            client,
+            f"/organiser/webinars/{webinar_id}/edit",
+            **_form_for(webinar, description="A new description of the talk.", capacity="120"),
+        ),
+    )
+    assert "withdrew" not in kept
+    assert "Reviewed by Rita" in client.get("/webinars/review-me").get_data(as_text=True)
+
+
+def test_cancelling_says_how_many_people_will_be_emailed_first(client, ctx):
+    webinar = create_webinar(slug="to-cancel", capacity=1)
+    register_via(client, "to-cancel", email="a@example.com")
+    register_via(client, "to-cancel", email="b@example.com")  # waiting list
+    create_user("colin@clinic.example", org="clinic")
+    login(client, "colin@clinic.example")
+    page = client.get(f"/organiser/webinars/{webinar.id}/cancel").get_data(as_text=True)
+    assert "2 people will be emailed" in page
+    assert db.session.get(Webinar, webinar.id).status == "published"  # a GET changes nothing
