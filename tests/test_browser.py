@@ -64,7 +64,7 @@ def test_invalid_form_shows_an_error_summary_linking_to_fields(page, live_server
 
 def test_organiser_creates_a_webinar_with_a_panel_and_publishes_it(page, live_server, ctx):
     create_webinar(slug="existing")  # the two organisations and a speaker in the library
-    create_user("colin@clinic.example", org="clinic")
+    create_user("colin@clinic.example", org="clinic", reviewer=True)
     page.goto(live_server.url + "/organiser/")
     page.get_by_label("Email address").fill("colin@clinic.example")
     page.get_by_label("Password").fill(PASSWORD)
@@ -91,6 +91,8 @@ def test_organiser_creates_a_webinar_with_a_panel_and_publishes_it(page, live_se
     assert_accessible(page)
 
     page.get_by_role("link", name="Overview").click()
+    page.get_by_role("button", name="Approve for Meadowbank Medical Cannabis Clinic").click()
+    page.get_by_text("Approved.").first.wait_for()
     page.get_by_role("button", name="Publish").click()
     page.get_by_text("Published: the webinar is on the public site.").wait_for()
     page.get_by_role("link", name="View on the public site").click()
