@@ -25,7 +25,7 @@ from eventsapp.models import (
 )
 from eventsapp.models.personal import ListOfPeople, PersonalColumn, personal_columns
 from eventsapp.services import registration as registrations
-from eventsapp.services import tokens
+from eventsapp.services import reports, tokens
 from tests.support import create_user, create_webinar, csrf_token, login, post, register_via
 
 PERSONAL = ("Ann Example", "ann@example.com", "Can I drive", "Live captions")
@@ -298,3 +298,44 @@ def test_every_personal_column_is_exported_then_erased(any_ctx, smtp, erasure):
         for column, (_, value) in held.items():
             if isinstance(value, list):
                 assert now_held[column] == [e for e in value if e["key"] == "ned"]
+
+
+def test_erasing_someone_who_attended_keeps_the_past_figures_and_the_export_is_complete(
+    client, ctx
+):
+    """The export holds their attendance and what organisers did about them; after erasure
+    the webinar's figures are what they were."""
+    now = datetime.now(UTC)
+    webinar = create_webinar(slug="past", starts_at=now - timedelta(days=2), capacity=5)
+    webinar_id = webinar.id
+    people = []
+    for name, email in (("Ann Example", "ann@example.com"), ("Bob Brief", "bob@example.com")):
+        people.append(
+            registrations.register(
+                webinar, registrations.RegistrationInput(name, email), now - timedelta(days=9)
+            ).registration
+        )
+    db.session.add(Attendance(registration=people[0], minutes=40, source="zoom", updated_at=now))
+    db.session.commit()
+    create_user("ada@example.org", admin=True)
+    login(client, "ada@example.org")
+    post(client, f"/organiser/webinars/{webinar_id}/attendance/{people[1].id}/checkin")
+
+    before = reports.figures(db.session.get(Webinar, webinar_id))
+    data = json.loads(
+        client.get("/organiser/subject-access.json", query_string={"email": "bob@example.com"}).data
+    )
+    (bob,) = data["registrations"]
+    assert bob["attendance"] == [
+        {"source": "manual", "minutes": 60, "updated_at": bob["attendance"][0]["updated_at"]}
+    ]
+    assert [e["action"] for e in bob["audit"]] == ["attendance.checked_in"]
+
+    post(client, "/organiser/subject-access/erase", email="ann@example.com")
+    post(client, "/organiser/subject-access/erase", email="bob@example.com")
+    db.session.expire_all()
+    after = reports.figures(db.session.get(Webinar, webinar_id))
+    for figure in ("registered", "confirmed", "cancelled", "joined", "attended", "median_minutes"):
+        assert getattr(after, figure) == getattr(before, figure), figure
+    assert after.attended == 2
+    assert "Ann Example" not in _stored_text() and "Bob Brief" not in _stored_text()

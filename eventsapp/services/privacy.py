@@ -17,7 +17,9 @@ from sqlalchemy.orm import joinedload
 
 from eventsapp.extensions import db
 from eventsapp.models import (
+    Attendance,
     AttendanceImport,
+    AuditEvent,
     Certificate,
     FeedbackResponse,
     MarketingConsent,
@@ -130,11 +132,17 @@ def _drop_entries(table: Table, lists: list[PersonalColumn], people: set[tuple[i
             )
 
 
+def _give_up_place(registration: Registration, now: datetime) -> None:
+    """A place in a webinar still to come is given up (quietly) for someone else. A past
+    webinar's record stays as it was, anonymous: its figures must not change."""
+    if registration.status != RegistrationStatus.CANCELLED and now < registration.webinar.ends_at:
+        registrations.cancel(registration, now, notify=False)
+
+
 def erase_on_request(registration: Registration, now: datetime) -> None:
     """The registrant's own request: give up any place quietly, then erase."""
     webinar = registration.webinar
-    if registration.status != RegistrationStatus.CANCELLED:
-        registrations.cancel(registration, now, notify=False)
+    _give_up_place(registration, now)
     erase(registration, now)
     audit.record(
         "registration.erased",
@@ -200,6 +208,10 @@ _READABLE: dict[str, tuple[str, tuple[ColumnElement[Any], ...]]] = {
         "attendance_reports",
         (AttendanceImport.source, AttendanceImport.imported_at),
     ),
+    "attendance": (
+        "attendance",
+        (Attendance.source, Attendance.minutes, Attendance.updated_at),
+    ),
 }
 
 
@@ -214,6 +226,7 @@ def export(registrations_: list[Registration]) -> dict[str, object]:
         for table in db.metadata.sorted_tables
         if table is not _REGISTRATIONS and (table in marked or table.name in _READABLE)
     }
+    audit_trail = _audit_entries(registrations_)
     items = []
     for reg in registrations_:
         webinar = reg.webinar
@@ -232,7 +245,11 @@ def export(registrations_: list[Registration]) -> dict[str, object]:
                     "privacy_notice_version": reg.consent_notice_version,
                 },
                 "joined_link_clicks": reg.join_clicks,
+                "joined_first_at": _plain(reg.joined_first_at),
+                "joined_last_at": _plain(reg.joined_last_at),
+                "stopped_reminders": reg.reminders_opt_out,
                 **{name: held[reg.id] for name, held in sections.items()},
+                "audit": audit_trail.get(reg.id, []),
             }
         )
     return {"registrations": items}
@@ -273,6 +290,23 @@ def _held_in(
     return held
 
 
+def _audit_entries(regs: list[Registration]) -> dict[int, list[dict[str, object]]]:
+    """What organisers and the system did about each registration (the audit log names
+    registrations by id in its details), oldest first."""
+    ids = {reg.id for reg in regs}
+    found: dict[int, list[dict[str, object]]] = defaultdict(list)
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.webinar_id.in_({reg.webinar_id for reg in regs}))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    for event in events:
+        whose = (event.details or {}).get("registration")
+        if whose in ids:
+            found[whose].append({"action": event.action, "at": _plain(event.at)})
+    return found
+
+
 def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -281,8 +315,7 @@ def erase_all(email: str, actor: User, now: datetime) -> int:
     """An erasure request by email: every registration, places given up without email."""
     found = find_by_email(email)
     for registration in found:
-        if registration.status != RegistrationStatus.CANCELLED:
-            registrations.cancel(registration, now, notify=False)
+        _give_up_place(registration, now)
     _erase([registration.id for registration in found if registration.erased_at is None], now)
     db.session.expire_all()
     audit.record("subject.erased", actor=actor, now=now, registrations=len(found))
