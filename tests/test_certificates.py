@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
+from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import Attendance, Certificate
-from eventsapp.services import follow_ups, tokens
+from eventsapp.services import follow_ups, images, tokens
 from eventsapp.services import registration as registrations
 from tests.support import create_webinar
 
@@ -49,8 +53,12 @@ def test_an_attending_professional_gets_a_verifiable_pdf(app, client, ctx, smtp)
     assert "You attended for 55 minutes" in page
     response = client.get(f"{manage}/certificate.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.data.startswith(b"%PDF")
     assert response.headers["Cache-Control"] == "no-store"
+    (sheet,) = PdfReader(io.BytesIO(response.data)).pages
+    text = " ".join(sheet.extract_text().split())
+    starts = uktime.format_datetime(webinar.starts_at)
+    assert "Dr Nia Jones" in text and "attended 55 minutes" in text and starts in text
+    assert all(org.name in text for org in webinar.hosts) and "The panel" in text
     certificate = db.session.scalars(select(Certificate)).one()
     assert re.fullmatch(r"BPW-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", certificate.number)
     # The same certificate (and number) every time.
@@ -101,3 +109,18 @@ def test_no_certificate_without_enough_minutes_or_as_a_patient(client, ctx):
         assert "Certificate of attendance" not in client.get(manage).get_data(as_text=True)
         assert client.get(f"{manage}/certificate.pdf").status_code == 404
     assert db.session.scalars(select(Certificate)).first() is None
+
+
+def test_the_certificate_shows_the_hosts_logos_and_no_empty_panel(app, client, ctx):
+    now = datetime.now(UTC)
+    webinar, people = _people(now)
+    webinar.panel = []
+    out = io.BytesIO()
+    Image.new("RGBA", (300, 100), (20, 90, 80, 255)).save(out, "PNG")
+    for org in webinar.hosts:
+        org.logo_filename = images.store(out.getvalue(), images.Kind.LOGO)
+    db.session.commit()
+    manage = f"/manage/{tokens.manage_token(people['Dr Nia Jones'])}"
+    (sheet,) = PdfReader(io.BytesIO(client.get(f"{manage}/certificate.pdf").data)).pages
+    assert "The panel" not in sheet.extract_text()
+    assert len(sheet.images) == len(webinar.hosts)

@@ -1,20 +1,24 @@
 """Certificates of attendance for healthcare professionals (for their CPD records).
 
 Eligible: a confirmed registrant who said they are a healthcare professional and attended
-at least the webinar's threshold of minutes according to the platform's report (a check-in
-by hand has no minutes to certify). The PDF is drawn with fpdf2.
+at least the webinar's threshold of minutes, from the platform's report or an organiser's
+check-in by hand (which records minutes, or the whole session). The PDF is drawn with fpdf2.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+from PIL import Image
 from sqlalchemy import select
 
 from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.models import Attendance, Certificate, PanelRole, Registration, RegistrationStatus
+from eventsapp.services import images
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -63,6 +67,19 @@ def _text(value: str) -> str:
     return value.encode("latin-1", "replace").decode("latin-1")
 
 
+def _logos_in_a_row(doc: Any, files: list[Path], top: float, height: float) -> None:
+    """The hosts' logos side by side, centred, each as wide as its shape needs."""
+    widths = []
+    for file in files:
+        with Image.open(file) as image:
+            widths.append(height * image.width / image.height)
+    gap = 8
+    x = (doc.w - sum(widths) - gap * (len(files) - 1)) / 2
+    for file, width in zip(files, widths, strict=True):
+        doc.image(str(file), x=x, y=top, w=width, h=height)
+        x += width + gap
+
+
 def pdf(certificate: Certificate, verify_url: str) -> bytes:
     registration = certificate.registration
     webinar = registration.webinar
@@ -78,8 +95,10 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
     doc.set_draw_color(29, 79, 110)
     doc.set_line_width(1.5)
     doc.rect(10, 10, 277, 190)
+    logos = [images.directory() / org.logo_filename for org in webinar.hosts if org.logo_filename]
+    _logos_in_a_row(doc, logos, top=15, height=15)
     doc.set_font("Helvetica", "B", 28)
-    doc.set_y(28)
+    doc.set_y(34 if logos else 28)
     doc.cell(0, 14, "Certificate of attendance", align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", "", 14)
     doc.cell(0, 10, "This certifies that", align="C", new_x="LMARGIN", new_y="NEXT")
@@ -91,7 +110,7 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
         8,
         _text(
             f"attended {minutes} minutes of the webinar\n{webinar.title}\n"
-            f"on {uktime.format_date(webinar.starts_at)}, hosted by "
+            f"on {uktime.format_datetime(webinar.starts_at)}, hosted by "
             + " and ".join(org.name for org in webinar.hosts)
             + "."
         ),
@@ -100,8 +119,9 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
         new_y="NEXT",
     )
     doc.ln(4)
-    doc.set_font("Helvetica", "B", 12)
-    doc.cell(0, 7, "The panel", align="C", new_x="LMARGIN", new_y="NEXT")
+    if webinar.panel:
+        doc.set_font("Helvetica", "B", 12)
+        doc.cell(0, 7, "The panel", align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", "", 11)
     for member in webinar.panel:
         line = f"{member.speaker.name}, {member.speaker.professional_title}"
