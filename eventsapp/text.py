@@ -21,3 +21,8 @@ def one_line(text: str) -> str:
 def lines(text: str) -> str:
     """Line ends made \\n, control characters dropped, ends trimmed."""
     return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def people(n: int) -> str:
+    """ "1 person", "3 people": how many an action reaches, as organisers are told."""
+    return "1 person" if n == 1 else f"{n} people"

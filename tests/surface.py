@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from eventsapp.extensions import db
 from eventsapp.models import (
+    Announcement,
     Attendance,
     AttendanceImport,
     AuditEvent,
@@ -44,6 +45,15 @@ def one_of_everything() -> dict[str, int]:
         unmatched=[{"key": "k", "name": "Ann", "email": "", "minutes": 30}],
     )
     db.session.add(report)
+    announcement = Announcement(
+        webinar_id=webinar.id,
+        audience="everyone",
+        subject="Slides",
+        body="Here they are.",
+        created_at=datetime.now(UTC),
+        recipients=0,
+    )
+    db.session.add(announcement)
     db.session.commit()
     clinic_user = create_user("colin@clinic.example", org="clinic")
     return {
@@ -53,6 +63,7 @@ def one_of_everything() -> dict[str, int]:
         "message_id": message,
         "speaker_id": db.session.scalars(select(Speaker.id)).first(),
         "import_id": report.id,
+        "announcement_id": announcement.id,
         "user_id": clinic_user.id,
         "organisation_id": clinic_user.organisation_id,
         "token": "x" * 43,

@@ -119,6 +119,11 @@ class EmailKind(StrEnum):
             "follow_up_missed:reg{registration_id}", _CONFIRMED, unsubscribable=True, attended=False
         ),
     )
+    # Organisers' own message to some registrants (services/announcements.py): once each.
+    ANNOUNCEMENT = (
+        "announcement",
+        Rules("announcement{announcement}:reg{registration_id}", _REGISTERED, unsubscribable=True),
+    )
     PASSWORD_RESET = "password_reset", Rules("password_reset:user{user_id}:{now:%Y%m%dT%H%M%S.%f}")
     # Partners hear when they are made co-hosts, or when a co-host stops co-hosting.
     COHOST_ADDED = (

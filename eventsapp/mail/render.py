@@ -25,8 +25,16 @@ from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.mail.outbox import EmailKind
 from eventsapp.mail.transport import PermanentError, envelope_address
-from eventsapp.models import OutboxMessage, Registration, RegistrationStatus, User, WebinarStatus
+from eventsapp.models import (
+    Announcement,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    User,
+    WebinarStatus,
+)
 from eventsapp.services import accounts, attendance, certificates, reminders
+from eventsapp.services.content import render_markdown
 from eventsapp.services.tokens import (
     feedback_token,
     join_token,
@@ -155,6 +163,8 @@ def _still_wanted(
         return False  # the cancellation email says everything now
     if kind.rules.unsubscribable and registration.reminders_opt_out:
         return False  # they stopped emails about this webinar
+    if kind is EmailKind.ANNOUNCEMENT and _announcement(row) is None:
+        return False  # the announcement has gone (its webinar was deleted)
     if kind.rules.attended is not None and kind.rules.attended != attendance.attended(
         registration.attendance, webinar
     ):
@@ -193,6 +203,9 @@ def _registration_email(
             "webinar_url": external_url("public.webinar", slug=webinar.slug),
             "home_url": external_url("public.home"),
             "extra": row.context or {},
+            "note_html": render_markdown(webinar.email_note),
+            "note_text": webinar.email_note.strip(),
+            "announcement": _announcement(row),
         },
     )
     method = _invite_method(kind, row, registration)
@@ -207,6 +220,18 @@ def _registration_email(
         )
         email.headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return email
+
+
+def _announcement(row: OutboxMessage) -> dict[str, str] | None:
+    announcement_id = (row.context or {}).get("announcement_id")
+    announcement = db.session.get(Announcement, announcement_id) if announcement_id else None
+    if announcement is None:
+        return None
+    return {
+        "subject": announcement.subject,
+        "text": announcement.body.strip(),
+        "html": render_markdown(announcement.body),
+    }
 
 
 def _starts_in(offset: object) -> str:
@@ -274,6 +299,17 @@ def _organiser_notice(kind: EmailKind, row: OutboxMessage) -> RenderedEmail | No
             "extra": row.context or {},
         },
     )
+
+
+def sample(
+    kind: EmailKind, registration: Registration, now: datetime, **context: Any
+) -> RenderedEmail | None:
+    """An email as this person would get it, for organisers to check before sending: never
+    queued, personal links hidden."""
+    row = OutboxMessage(
+        kind=kind, registration=registration, webinar_id=registration.webinar_id, context=context
+    )
+    return render(row, now, preview=True)
 
 
 # email.mime with the stock compat32 policy (CRLF line ends), all public API. Not Flask-Mail's

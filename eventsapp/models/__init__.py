@@ -1,6 +1,7 @@
 """Database models, one module per aggregate. Importing this registers them all."""
 
 from eventsapp.models import public_content  # noqa: F401  (keeps pages' versions)
+from eventsapp.models.announcement import Announcement, Audience
 from eventsapp.models.attendance import Attendance, AttendanceImport, AttendanceSource, attended
 from eventsapp.models.audit import AuditEvent
 from eventsapp.models.certificate import Certificate
@@ -22,11 +23,13 @@ from eventsapp.models.webinar import Webinar, WebinarStatus, webinar_hosts
 
 __all__ = [
     "AUDIENCES",
+    "Announcement",
     "Approval",
     "Attendance",
     "AttendanceImport",
     "AttendanceSource",
     "AuditEvent",
+    "Audience",
     "Certificate",
     "FeedbackResponse",
     "MarketingConsent",

@@ -80,6 +80,8 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The organisers' own paragraph in the confirmation, reminder and follow-up emails.
+    email_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Follow-ups wait until an organiser confirms the attendance is complete.
     attendance_final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_ups_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -38,6 +38,7 @@ def no_caching(response: Response) -> Response:
 from eventsapp.organiser import (  # noqa: E402,F401  (routes register on bp)
     accounts,
     admin,
+    announcements,
     attendance,
     dashboard,
     organisations,

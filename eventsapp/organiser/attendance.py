@@ -6,11 +6,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 
+from eventsapp import text
 from eventsapp.extensions import db
 from eventsapp.form_fields import Form
-from eventsapp.mail.outbox import EmailKind
-from eventsapp.mail.render import RenderedEmail, render
-from eventsapp.models import OutboxMessage, Registration, Webinar
+from eventsapp.mail import render
+from eventsapp.models import Webinar
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import (
     actor,
@@ -114,12 +114,6 @@ def match_attendance(webinar_id: int, import_id: int) -> Response:
     return redirect(url_for(".attendance_page", webinar_id=webinar_id))
 
 
-def _sample(kind: EmailKind, registration: Registration) -> RenderedEmail | None:
-    """The email as this person would get it, personal links hidden (never queued)."""
-    row = OutboxMessage(kind=kind, registration=registration, webinar_id=registration.webinar_id)
-    return render(row, now(), preview=True)
-
-
 def _minutes(text: str) -> int | None:
     """Blank is the whole session; anything else must be a whole number of minutes."""
     if not text:
@@ -144,11 +138,7 @@ def _catch_up(webinar: Webinar) -> None:
     db.session.flush()
     late = follow_ups.catch_up(webinar, now())
     if late:
-        flash(f"{_people(late)} newly counted as attending will get the thank-you email.")
-
-
-def _people(n: int) -> str:
-    return "1 person" if n == 1 else f"{n} people"
+        flash(f"{text.people(late)} newly counted as attending will get the thank-you email.")
 
 
 @bp.post("/webinars/<int:webinar_id>/attendance/final")
@@ -166,11 +156,11 @@ def follow_ups_page(webinar_id: int) -> str | Response:
     if request.method == "POST":
         queued: list[int] = []
         if apply(lambda: queued.append(follow_ups.send(webinar, actor(), now()))):
-            flash(f"{_people(queued[0])} will be emailed. No one is followed up twice.")
+            flash(f"{text.people(queued[0])} will be emailed. No one is followed up twice.")
         return redirect(url_for(".attendance_page", webinar_id=webinar_id))
     todo = follow_ups.plan(webinar)
     samples = [
-        (title, len(people), _sample(kind, people[0]))
+        (title, len(people), render.sample(kind, people[0], now()))
         for title, kind, people in (
             ("Thank you for joining", follow_ups.KINDS[0], todo.thank),
             ("Sorry we missed you", follow_ups.KINDS[1], todo.missed),

@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 
 from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
-from eventsapp.models import Organisation, PanelRole
+from eventsapp.models import Audience, Organisation, PanelRole
 
 REMINDER_CHOICES = [
     SelectChoice(10080, "1 week before"),
@@ -109,6 +109,11 @@ class WebinarForm(Form):
         "Description",
         filters=[strip],
         validators=[Length(max=20000, message="Description must be 20,000 characters or fewer")],
+    )
+    email_note = TextAreaField(
+        "Your note in the emails (optional)",
+        filters=[strip],
+        validators=[Length(max=2000, message="The note must be 2,000 characters or fewer")],
     )
     start_date = DateField("Date", validators=[DataRequired("Enter the date, like 2027-03-28")])
     start_time = TimeField(
@@ -274,3 +279,25 @@ class OrganisationSettingsForm(Form):
         ],
     )
     remove_logo = BooleanField("Remove the current logo")
+
+
+class AnnouncementForm(Form):
+    audience = RadioField(
+        "Send to",
+        choices=[SelectChoice(a.value, a.label.capitalize()) for a in Audience],
+        default=Audience.EVERYONE.value,
+        validators=[DataRequired("Choose who to send it to")],
+    )
+    subject = StringField(
+        "Subject",
+        filters=[one_line],
+        validators=[DataRequired("Enter a subject"), Length(max=200)],
+    )
+    body = TextAreaField(
+        "Message",
+        filters=[strip],
+        validators=[
+            DataRequired("Write the message"),
+            Length(max=5000, message="The message must be 5,000 characters or fewer"),
+        ],
+    )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from eventsapp import uktime
+from eventsapp import text, uktime
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, Webinar, WebinarStatus
 from eventsapp.organiser import bp
@@ -59,6 +59,7 @@ def _input(form: WebinarForm) -> lifecycle.WebinarInput | None:
         host_ids=list(form.hosts.data or []),
         join_url=form.join_url.data or None,
         recording_url=form.recording_url.data or None,
+        email_note=form.email_note.data or "",
         reminder_offsets=list(form.reminders.data or []),
     )
 
@@ -76,6 +77,7 @@ def _fill(form: WebinarForm, data: lifecycle.WebinarInput) -> None:
     form.hosts.data = data.host_ids
     form.join_url.data, form.recording_url.data = data.join_url, data.recording_url
     form.reminders.data = data.reminder_offsets
+    form.email_note.data = data.email_note
 
 
 def _apply_error(form: WebinarForm, exc: ValueError) -> None:
@@ -249,7 +251,7 @@ def cancel_webinar(webinar_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         queued = lifecycle.cancel(webinar, form.message.data, actor(), now())
         db.session.commit()
-        flash(f"The webinar is cancelled. {_people(queued)} will be emailed.")
+        flash(f"The webinar is cancelled. {text.people(queued)} will be emailed.")
         return redirect(url_for(".webinar", webinar_id=webinar_id))
     counts = registrants.counts(webinar)
     to_email = (
@@ -257,7 +259,7 @@ def cancel_webinar(webinar_id: int) -> str | Response | tuple[str, int]:
     )
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "organiser/cancel_webinar.html", webinar=webinar, form=form, to_email=_people(to_email)
+        "organiser/cancel_webinar.html", webinar=webinar, form=form, to_email=text.people(to_email)
     ), status
 
 
@@ -271,10 +273,6 @@ def _recording_note(webinar: Webinar) -> str:
         "The recording link is saved. The follow-up emails carry it when you send them "
         "from the Attendance page, once the attendance is complete."
     )
-
-
-def _people(n: int) -> str:
-    return "1 person" if n == 1 else f"{n} people"
 
 
 @bp.post("/webinars/<int:webinar_id>/duplicate")

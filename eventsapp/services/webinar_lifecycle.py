@@ -53,6 +53,7 @@ class WebinarInput:
     registration_closes_at: datetime | None = None
     join_url: str | None = None
     recording_url: str | None = None
+    email_note: str = ""
     reminder_offsets: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDERS))
 
 
@@ -189,6 +190,7 @@ def create(data: WebinarInput, actor: User, now: datetime) -> Webinar:
         status=WebinarStatus.DRAFT,
         join_url=data.join_url or None,
         recording_url=data.recording_url or None,
+        email_note=data.email_note,
         reminder_offsets=sorted(set(data.reminder_offsets), reverse=True),
         sequence=0,
         created_at=now,
@@ -250,6 +252,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
         "registration_closes_at": data.registration_closes_at,
         "join_url": data.join_url or None,
         "recording_url": data.recording_url or None,
+        "email_note": data.email_note,
         "reminder_offsets": sorted(set(data.reminder_offsets), reverse=True),
     }
     changed = [name for name, value in new_values.items() if getattr(webinar, name) != value]
@@ -362,6 +365,7 @@ def duplicate(webinar: Webinar, actor: User, now: datetime) -> Webinar:
         registration_open=True,
         status=WebinarStatus.DRAFT,
         reminder_offsets=list(webinar.reminder_offsets),
+        email_note=webinar.email_note,
         sequence=0,
         created_at=now,
         updated_at=now,

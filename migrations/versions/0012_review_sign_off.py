@@ -30,11 +30,29 @@ def upgrade():
         sa.Column("reviewer_name", sa.String(length=200), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("approved_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["organisation_id"], ["organisations.id"]),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["webinar_id"], ["webinars.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("webinar_id", "organisation_id"),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_webinar_approvals_organisation_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_webinar_approvals_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["webinar_id"],
+            ["webinars.id"],
+            name=op.f("fk_webinar_approvals_webinar_id_webinars"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webinar_approvals")),
+        sa.UniqueConstraint(
+            "webinar_id",
+            "organisation_id",
+            name=op.f("uq_webinar_approvals_webinar_id_organisation_id"),
+        ),
     )
 
 

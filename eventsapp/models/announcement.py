@@ -1,0 +1,46 @@
+"""An organiser's message to some of a webinar's registrants, sent through the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from eventsapp.extensions import db
+from eventsapp.models.types import UTCDateTime, one_of
+
+
+class Audience(StrEnum):
+    """Who an announcement is for; the label finishes "Send to …"."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Audience:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    EVERYONE = "everyone", "everyone with a place or on the waiting list"
+    CONFIRMED = "confirmed", "everyone with a place"
+    WAITLISTED = "waitlisted", "everyone on the waiting list"
+    ATTENDED = "attended", "everyone who attended"
+    NOT_ATTENDED = "not_attended", "everyone with a place who did not attend"
+
+
+class Announcement(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "announcements"
+    __table_args__ = (one_of("audience", Audience),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webinar_id: Mapped[int] = mapped_column(ForeignKey("webinars.id", ondelete="CASCADE"))
+    audience: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)  # Markdown, rendered safely
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None while it is a draft being previewed; set once, when it is sent.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,112 @@
+"""Announcements: an organiser writes to some of a webinar's registrants.
+
+Written, previewed with the number of people it will reach, then sent once through the
+outbox (one email per person, with the disclaimer footer and their manage link). People who
+stopped emails about the webinar get none.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from eventsapp.extensions import db
+from eventsapp.mail import outbox
+from eventsapp.mail.outbox import EmailKind
+from eventsapp.models import (
+    Announcement,
+    Audience,
+    Registration,
+    RegistrationStatus,
+    User,
+    Webinar,
+    attended,
+)
+from eventsapp.services import audit
+from eventsapp.services.errors import DomainError
+
+
+class AnnouncementError(DomainError):
+    pass
+
+
+def recipients(webinar: Webinar, audience: Audience) -> list[Registration]:
+    statuses = {
+        Audience.EVERYONE: (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
+        Audience.WAITLISTED: (RegistrationStatus.WAITLISTED,),
+    }.get(audience, (RegistrationStatus.CONFIRMED,))
+    people = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.webinar_id == webinar.id,
+            Registration.status.in_(statuses),
+            Registration.reminders_opt_out.is_(False),
+        )
+        .order_by(Registration.id)
+    ).all()
+    if audience in (Audience.ATTENDED, Audience.NOT_ATTENDED):
+        wanted = audience is Audience.ATTENDED
+        return [r for r in people if attended(r.attendance, webinar) == wanted]
+    return list(people)
+
+
+def draft(
+    webinar: Webinar, audience: Audience, subject: str, body: str, actor: User, now: datetime
+) -> Announcement:
+    announcement = Announcement(
+        webinar_id=webinar.id,
+        audience=audience,
+        subject=subject,
+        body=body,
+        created_by=actor.id,
+        created_at=now,
+        recipients=0,
+    )
+    db.session.add(announcement)
+    db.session.flush()
+    return announcement
+
+
+def for_webinar(webinar: Webinar) -> list[Announcement]:
+    return list(
+        db.session.scalars(
+            select(Announcement)
+            .where(Announcement.webinar_id == webinar.id, Announcement.sent_at.is_not(None))
+            .order_by(Announcement.sent_at.desc())
+        )
+    )
+
+
+def find(webinar: Webinar, announcement_id: int) -> Announcement | None:
+    announcement = db.session.get(Announcement, announcement_id)
+    return announcement if announcement and announcement.webinar_id == webinar.id else None
+
+
+def send(announcement: Announcement, webinar: Webinar, actor: User, now: datetime) -> int:
+    """Queue it for each person it is for, once; returns how many."""
+    if announcement.sent_at is not None:
+        raise AnnouncementError("This announcement has already been sent")
+    people = recipients(webinar, Audience(announcement.audience))
+    if not people:
+        raise AnnouncementError("No one would receive it: choose who it is for again")
+    for registration in people:
+        outbox.enqueue(
+            EmailKind.ANNOUNCEMENT,
+            recipient=registration.email,
+            now=now,
+            registration=registration,
+            context={"announcement_id": announcement.id},
+            announcement=announcement.id,
+        )
+    announcement.sent_at, announcement.recipients = now, len(people)
+    audit.record(
+        "announcement.sent",
+        actor=actor,
+        now=now,
+        webinar=webinar,
+        announcement=announcement.id,
+        audience=announcement.audience,
+        emails=len(people),
+    )
+    return len(people)
