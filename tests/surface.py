@@ -16,6 +16,7 @@ from eventsapp.models import (
     Attendance,
     AttendanceImport,
     AuditEvent,
+    FormQuestion,
     OutboxMessage,
     Registration,
     Speaker,
@@ -54,6 +55,8 @@ def one_of_everything() -> dict[str, int]:
         recipients=0,
     )
     db.session.add(announcement)
+    question = FormQuestion(webinar_id=webinar.id, kind="short_text", label="Your GP surgery")
+    db.session.add(question)
     db.session.commit()
     clinic_user = create_user("colin@clinic.example", org="clinic")
     return {
@@ -64,6 +67,7 @@ def one_of_everything() -> dict[str, int]:
         "speaker_id": db.session.scalars(select(Speaker.id)).first(),
         "import_id": report.id,
         "announcement_id": announcement.id,
+        "question_id": question.id,
         "user_id": clinic_user.id,
         "organisation_id": clinic_user.organisation_id,
         "token": "x" * 43,

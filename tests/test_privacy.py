@@ -18,6 +18,8 @@ from eventsapp.models import (
     AuditEvent,
     Certificate,
     FeedbackResponse,
+    FormAnswer,
+    FormQuestion,
     MarketingConsent,
     OutboxMessage,
     Registration,
@@ -210,6 +212,10 @@ def _ann_in_every_personal_table(webinar: Webinar) -> dict[Column[Any], tuple[in
             Certificate(registration=ann, number="BPW-TEST-0000-0000", issued_at=now),
         ]
     )
+    question = FormQuestion(webinar_id=webinar.id, kind="short_text", label="Your GP surgery")
+    db.session.add(question)
+    db.session.flush()
+    db.session.add(FormAnswer(registration=ann, question_id=question.id, asked="GP", answer="x"))
     db.session.flush()
     row_about_ann = {
         Registration.__table__: ann.id,
@@ -218,7 +224,13 @@ def _ann_in_every_personal_table(webinar: Webinar) -> dict[Column[Any], tuple[in
             model.__table__: db.session.scalars(
                 select(model.id).where(model.registration_id == ann.id).order_by(model.id)
             ).first()
-            for model in (MarketingConsent, FeedbackResponse, Certificate, OutboxMessage)
+            for model in (
+                MarketingConsent,
+                FeedbackResponse,
+                Certificate,
+                OutboxMessage,
+                FormAnswer,
+            )
         },
     }
     marked = [m for columns in personal_columns().values() for m in columns]

@@ -6,6 +6,7 @@ from eventsapp.models.attendance import Attendance, AttendanceImport, Attendance
 from eventsapp.models.audit import AuditEvent
 from eventsapp.models.certificate import Certificate
 from eventsapp.models.feedback import FeedbackResponse
+from eventsapp.models.form_question import FormAnswer, FormQuestion, QuestionKind
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.outbox import OutboxMessage, OutboxStatus
 from eventsapp.models.registration import (
@@ -32,12 +33,15 @@ __all__ = [
     "Audience",
     "Certificate",
     "FeedbackResponse",
+    "FormAnswer",
+    "FormQuestion",
     "MarketingConsent",
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
     "PanelMember",
     "PanelRole",
+    "QuestionKind",
     "QuestionStatus",
     "Registration",
     "RegistrationStatus",

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from eventsapp.models.form_question import FormQuestion
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.review import Approval
 from eventsapp.models.speaker import PanelMember, Speaker
@@ -35,6 +36,9 @@ def _webinar_content_changed(webinar: Webinar) -> bool:
 def _pages_showing(session: Session, obj: Any) -> Iterable[Webinar]:
     if isinstance(obj, Webinar):
         return [obj] if _webinar_content_changed(obj) else []
+    if isinstance(obj, FormQuestion):  # the registration form
+        webinar = session.get(Webinar, obj.webinar_id) if obj.webinar_id else None
+        return [webinar] if webinar is not None else []
     if isinstance(obj, Approval):  # "Reviewed by …"
         return [obj.webinar] if obj.webinar is not None else []
     if isinstance(obj, PanelMember):

@@ -41,6 +41,7 @@ from eventsapp.organiser import (  # noqa: E402,F401  (routes register on bp)
     announcements,
     attendance,
     dashboard,
+    form_questions,
     organisations,
     panels,
     registrants,

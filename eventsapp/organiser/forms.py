@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 
 from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
-from eventsapp.models import Audience, Organisation, PanelRole
+from eventsapp.models import Audience, Organisation, PanelRole, QuestionKind
 
 REMINDER_CHOICES = [
     SelectChoice(10080, "1 week before"),
@@ -301,3 +301,25 @@ class AnnouncementForm(Form):
             Length(max=5000, message="The message must be 5,000 characters or fewer"),
         ],
     )
+
+
+class FormQuestionForm(Form):
+    kind = RadioField(
+        "Kind of answer",
+        choices=[SelectChoice(k.value, k.label) for k in QuestionKind],
+        default=QuestionKind.SHORT_TEXT.value,
+        validators=[DataRequired("Choose the kind of answer")],
+    )
+    label = StringField(
+        "Question",
+        filters=[one_line],
+        validators=[DataRequired("Enter the question"), Length(max=300)],
+    )
+    hint = StringField("Hint (optional)", filters=[one_line], validators=[Length(max=500)])
+    choices = TextAreaField(
+        "Choices (for a list)",
+        filters=[strip],
+        validators=[Length(max=4000, message="The choices must be 4,000 characters or fewer")],
+    )
+    required = BooleanField("People must answer it")
+    about_health = BooleanField("Answers may say something about the person's health")

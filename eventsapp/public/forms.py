@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
-from eventsapp.models import AUDIENCES, Organisation
+from eventsapp.models import AUDIENCES, FormQuestion, Organisation, QuestionKind
 
 QUESTION_MAX = 1000
 
@@ -65,6 +65,67 @@ class RegistrationForm(Form):
     def set_hosts(self, hosts: list[Organisation]) -> None:
         """One separate opt-in per host organisation: each is its own controller."""
         self.marketing.choices = [SelectChoice(org.id, _opt_in_label(org)) for org in hosts]
+
+    # The organisers' own questions, in order: (field, question); see for_webinar.
+    custom: list[tuple[Field, FormQuestion]] = []
+
+    @property
+    def health_questions(self) -> str:
+        """The questions whose answers may be about health, named in the consent wording."""
+        return " and ".join(f"“{q.label}”" for _, q in self.custom if q.about_health)
+
+    def answers(self) -> dict[int, tuple[str, str]]:
+        """What was answered, as registration.RegistrationInput.answers wants it."""
+        found = {}
+        for field, question in self.custom:
+            value = field.data
+            if isinstance(value, list):
+                value = "\n".join(value)
+            if value:
+                found[question.id] = (question.label, _YES_NO.get(value, value))
+        return found
+
+
+_YES_NO = {"yes": "Yes", "no": "No"}
+
+
+def _custom_field(question: FormQuestion) -> Field:
+    """A field like the built-in ones: optional or required, with a clear message."""
+    kind = QuestionKind(question.kind)
+    choosing = kind.has_choices or kind is QuestionKind.YES_NO
+    message = (
+        f"Choose an answer to: {question.label}"
+        if choosing
+        else f"Enter an answer to: {question.label}"
+    )
+    check = DataRequired(message) if question.required else Optional()
+    label = question.label if question.required else f"{question.label} (optional)"
+    choices = [SelectChoice(c, c) for c in question.choices]
+    if kind is QuestionKind.SHORT_TEXT:
+        return StringField(label, filters=[one_line], validators=[check, Length(max=500)])
+    if kind is QuestionKind.LONG_TEXT:
+        too_long = "Your answer must be 2,000 characters or fewer"
+        return TextAreaField(
+            label, filters=[strip], validators=[check, Length(max=2000, message=too_long)]
+        )
+    if kind is QuestionKind.MANY_CHOICES:
+        return Checkboxes(label, choices=choices, validators=[check])
+    if kind is QuestionKind.YES_NO:
+        choices = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+    return RadioField(label, choices=choices, validators=[check])
+
+
+def registration_form(hosts: list[Organisation], questions: list[FormQuestion]) -> RegistrationForm:
+    """The registration form of one webinar: its hosts' opt-ins and its own questions."""
+    form_class = type(
+        "WebinarRegistrationForm",
+        (RegistrationForm,),
+        {f"q{question.id}": _custom_field(question) for question in questions},
+    )
+    form = form_class()
+    form.set_hosts(hosts)
+    form.custom = [(form[f"q{question.id}"], question) for question in questions]
+    return form
 
 
 _SCALE = [

@@ -23,9 +23,10 @@ from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import Organisation, Registration, RegistrationStatus, Speaker, Webinar
 from eventsapp.public import bp, calendar_links, page_cache, structured_data
-from eventsapp.public.forms import FeedbackForm, RegistrationForm
+from eventsapp.public.forms import FeedbackForm, RegistrationForm, registration_form
 from eventsapp.services import (
     certificates,
+    form_questions,
     images,
     joining,
     organisations,
@@ -159,9 +160,7 @@ def _render_webinar(
 
 
 def _registration_form(webinar: Webinar) -> RegistrationForm:
-    form = RegistrationForm()
-    form.set_hosts(webinar.hosts)
-    return form
+    return registration_form(webinar.hosts, form_questions.active(webinar))
 
 
 def _kept_page(name: str, webinar: Webinar, state: Availability, render: Callable[[], str]) -> str:
@@ -204,6 +203,7 @@ def register(slug: str) -> tuple[str, int] | BaseResponse:
         question=form.question.data or "",
         access_needs=form.access_needs.data or "",
         marketing_organisation_ids=frozenset(form.marketing.data or ()),
+        answers=form.answers(),
     )
     try:
         result = registrations.register(webinar, data, now)

@@ -22,6 +22,7 @@ from eventsapp.models import (
     AuditEvent,
     Certificate,
     FeedbackResponse,
+    FormAnswer,
     MarketingConsent,
     Organisation,
     OutboxMessage,
@@ -208,6 +209,7 @@ _READABLE: dict[str, tuple[str, tuple[ColumnElement[Any], ...]]] = {
         "attendance_reports",
         (AttendanceImport.source, AttendanceImport.imported_at),
     ),
+    "form_answers": ("answers", (FormAnswer.asked,)),
     "attendance": (
         "attendance",
         (Attendance.source, Attendance.minutes, Attendance.updated_at),

@@ -19,7 +19,7 @@ from eventsapp.models import (
     Webinar,
     attended,
 )
-from eventsapp.services import access, audit
+from eventsapp.services import access, audit, form_questions
 from eventsapp.services import registration as registrations
 from eventsapp.services.errors import DomainError
 from eventsapp.services.spreadsheets import csv_text
@@ -74,7 +74,9 @@ def search(webinar: Webinar, filters: Filters) -> list[Registration]:
         select(Registration)
         .where(Registration.webinar_id == webinar.id)
         .options(
-            selectinload(Registration.marketing_consents), selectinload(Registration.attendance)
+            selectinload(Registration.marketing_consents),
+            selectinload(Registration.attendance),
+            selectinload(Registration.answers),
         )
         .order_by(Registration.created_at, Registration.id)
     )
@@ -104,6 +106,7 @@ def name_or_email_contains(text: str) -> ColumnElement[bool]:
 
 def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
     hosts = list(webinar.hosts)
+    asked = {q.id: q for q in (*form_questions.active(webinar), *form_questions.answered(webinar))}
     header = [
         "Name",
         "Email",
@@ -115,10 +118,12 @@ def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
         "Consent notice version",
         "Attended",
         "Minutes",
+        *(q.label for q in asked.values()),
     ] + [f"News from {org.name}" for org in hosts]
 
     def row(reg: Registration) -> list[object]:
         chosen = {c.organisation_id: c.given for c in reg.marketing_consents}
+        answers = {a.question_id: a.answer for a in reg.answers}
         return [
             reg.full_name,
             reg.email,
@@ -130,6 +135,7 @@ def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
             reg.consent_notice_version,
             "yes" if attended(reg.attendance, webinar) else "no",
             reg.attendance.minutes if reg.attendance and reg.attendance.minutes is not None else "",
+            *(answers.get(q, "") for q in asked),
         ] + ["yes" if chosen.get(org.id) else "no" for org in hosts]
 
     return csv_text(header, map(row, rows))

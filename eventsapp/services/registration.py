@@ -20,7 +20,7 @@ from eventsapp.mail import outbox
 from eventsapp.mail.outbox import EmailKind
 from eventsapp.models import MarketingConsent, Registration, RegistrationStatus, Webinar
 from eventsapp.models.inserts import insert_unless_exists
-from eventsapp.services import privacy_notices, tokens
+from eventsapp.services import form_questions, privacy_notices, tokens
 from eventsapp.services.webinars import Availability, availability
 
 
@@ -40,6 +40,8 @@ class RegistrationInput:
     question: str = ""
     access_needs: str = ""
     marketing_organisation_ids: frozenset[int] = field(default_factory=frozenset)
+    # The organisers' own questions: {question id: (wording asked, answer)}.
+    answers: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> Regist
     else:
         version = 1
     _record_marketing(registration_id, webinar, data.marketing_organisation_ids, now, notice)
+    form_questions.record_answers(registration_id, data.answers)
     status = _take_place(webinar)
     if status != expected:  # the last seat went (or one came free) since the page was read
         db.session.execute(_SET_STATUS, {"registration_id": registration_id, "status": status})
