@@ -11,15 +11,17 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from eventsapp import config as app_config
 from eventsapp import (
+    access_log,
     models,  # noqa: F401  (registers the models with SQLAlchemy)
     monitoring,
+    odd_input,
     request_limits,
     security_headers,
     transactions,
     uktime,
 )
+from eventsapp import config as app_config
 from eventsapp.cli import register_cli
 from eventsapp.cookie_sessions import CookieSessionInterface
 from eventsapp.extensions import csrf, db, limiter, login_manager, mail, migrate
@@ -57,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
+    access_log.quiet_development_server()
     db.init_app(app)
     # Batch mode lets later ALTERs work on SQLite too (it rebuilds the table).
     migrate.init_app(
@@ -69,6 +72,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     mail.init_app(app)
     request_limits.init_app(app)  # before CSRFProtect: it reads the form
+    odd_input.init_app(app)  # before CSRFProtect and the blueprints' routes
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -1,12 +1,14 @@
-"""gunicorn's access log without personal data or secrets.
+"""Access logs without personal data or secrets: gunicorn's in production, and the
+development server's (werkzeug) under `make run`.
 
 The format (gunicorn.conf.py) leaves out the client address, query string, referrer and
-user agent; this logger also hides personal link tokens in paths (/manage/<token>), which
+user agent; these loggers also hide personal link tokens in paths (/manage/<token>), which
 work like passwords for whoever reads the log.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -14,7 +16,8 @@ from gunicorn.glogging import Logger
 
 # Personal tokens are 43 URL-safe characters (256 bits); slugs are lower-case words and
 # hyphens. A long segment that is not a slug is a token.
-_SEGMENT = re.compile(r"(?<=/)[A-Za-z0-9_\-]{32,}(?=/|$)")
+_SEGMENT = re.compile(r"(?<=/)[A-Za-z0-9_\-]{32,}(?=[/?\s\x1b]|$)")
+_QUERY = re.compile(r"\?[^\s\x1b]*")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -29,3 +32,22 @@ class RedactingLogger(Logger):
         atoms["r"] = f"{atoms.get('m')} {atoms['U']} {atoms.get('H')}"
         atoms["q"] = atoms["h"] = atoms["f"] = atoms["a"] = "-"
         return atoms
+
+
+class RedactingFilter(logging.Filter):
+    """For the development server's request lines ("GET /manage/… HTTP/1.1" 200 -): no
+    client address, no query string, no tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and " - - [" in record.msg:
+            record.msg = "-" + record.msg[record.msg.index(" - - [") :]
+        if isinstance(record.args, tuple) and record.args:
+            line = _QUERY.sub("", str(record.args[0]))
+            record.args = (redact(line), *record.args[1:])
+        return True
+
+
+def quiet_development_server() -> None:
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import OutboxMessage, Registration, Speaker, Webinar
-from tests.support import create_user, create_webinar, login, post, register_via
+from tests.support import create_user, create_webinar, form_token, login, post, register_via
 from tests.surface import data_state, one_of_everything, organiser_routes
 from tests.test_mail import calendar_parts
 from tests.test_organiser_webinars import webinar_form
@@ -324,3 +324,65 @@ def test_control_characters_are_dropped_before_postgresql_sees_them(pg_app):
         assert (reg.full_name, reg.email) == ("Ann Example Bcc: x", "ann@example.com")
         assert reg.question == "Line one\nline two"
         assert reg.access_needs == "[31m"
+
+
+ODD_IDS = (2**31, 99_999_999_999, 2**64)
+ODD_TEXT = ("\x00", "a\x00b", "\x1f")
+
+
+def test_odd_values_in_every_route_and_query_are_a_404_never_a_500(any_ctx):
+    """NUL bytes and integers beyond the database's range, in each URL argument of every
+    route in turn, and in the query strings and forms the searches read."""
+    app = any_ctx
+    client = app.test_client()
+    ids = one_of_everything()
+    create_user("ada@example.org", admin=True)
+    login(client, "colin@clinic.example")
+    token = form_token(client)
+    sane = {
+        **ids,
+        "slug": "clinic-only",
+        "version": "2026-11",
+        "number": "BPW-AAAA-BBBB-CCCC",
+        "kind": "confirmation",
+    }
+    tried, before = 0, data_state()
+    with app.test_request_context():
+        adapter = app.url_map.bind("localhost")
+        rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    for rule in rules:
+        for arg in rule.arguments & set(rule._converters):  # not a rule's defaults
+            converter = rule._converters[arg]
+            if getattr(converter, "items", None):
+                continue  # an any(...) part: only its listed words match
+            odd_values = ODD_IDS if type(converter).__name__ == "RowId" else ODD_TEXT
+            for odd in odd_values:
+                values = {a: (odd if a == arg else _sane(rule, a, sane)) for a in rule.arguments}
+                with app.test_request_context():
+                    url = adapter.build(rule.endpoint, values)
+                for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+                    response = client.open(url, method=method, data={"csrf_token": token})
+                    assert response.status_code < 500, (rule.rule, arg, odd, method)
+                    tried += 1
+    assert tried > 100
+    for query in ("q=%00", "email=a%00b", "webinar=99999999999", "webinar=%00"):
+        for path in (
+            f"/organiser/webinars/{ids['webinar_id']}/registrants",
+            f"/organiser/webinars/{ids['webinar_id']}/attendance",
+            "/organiser/audit",
+        ):
+            assert client.get(f"{path}?{query}").status_code < 500, (path, query)
+    login(client, "ada@example.org")
+    for path in ("/organiser/subject-access", "/organiser/subject-access.json"):
+        assert client.get(f"{path}?email=ann%00@example.com").status_code == 404
+    erase = client.post(
+        "/organiser/subject-access/erase",
+        data={"csrf_token": form_token(client), "email": "ann\x00@example.com"},
+    )
+    assert erase.status_code == 404
+    assert data_state()[2:] == before[2:]  # the audit log may record the searches
+
+
+def _sane(rule, arg: str, values: dict[str, object]) -> object:  # type: ignore[no-untyped-def]
+    choices = getattr(rule._converters.get(arg), "items", None)
+    return sorted(choices)[0] if choices else values.get(arg, "x")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
@@ -13,11 +14,13 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import requests
 from sqlalchemy import update
 
 from eventsapp import create_app, transactions
 from eventsapp.extensions import db
 from eventsapp.models import OutboxMessage, Registration
+from eventsapp.services import registration as registrations
 from eventsapp.services import tokens
 from tests.support import (
     create_webinar,
@@ -250,3 +253,21 @@ def test_a_database_that_does_not_answer_gets_a_calm_503_not_a_500(tmp_path):
     assert answer.status_code == 503
     text = answer.get_data(as_text=True)
     assert "try again" in text and "Traceback" not in text
+
+
+def test_the_development_servers_log_shows_no_tokens_addresses_or_queries(live_server, ctx, caplog):
+    """What `make run` prints for a personal link: the path with <token>, nothing else."""
+    webinar = create_webinar(slug="logged")
+    registration = registrations.register(
+        webinar,
+        registrations.RegistrationInput("Ann Example", "ann@example.com"),
+        datetime.now(UTC),
+    ).registration
+    db.session.commit()
+    token = tokens.manage_token(registration)
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        requests.get(f"{live_server.url}/manage/{token}?email=ann@example.com", timeout=10)
+        wait_until(lambda: any("/manage/" in r.getMessage() for r in caplog.records))
+    (line,) = [r.getMessage() for r in caplog.records if "/manage/" in r.getMessage()]
+    assert "/manage/<token>" in line
+    assert token not in line and "ann@example.com" not in line and "127.0.0.1" not in line

@@ -7,6 +7,7 @@ import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from eventsapp import odd_input
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, User, Webinar
 from eventsapp.organiser import bp
@@ -90,7 +91,7 @@ def set_reviewer(user_id: int) -> Response:
 @bp.get("/audit")
 def audit_log() -> str:
     require_admin()
-    webinar_id = request.args.get("webinar", type=int)
+    webinar_id = odd_input.row_id(request.args.get("webinar"))
     webinars = list(db.session.scalars(select(Webinar).order_by(Webinar.starts_at.desc())))
     return render_template(
         "organiser/audit.html",

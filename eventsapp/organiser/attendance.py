@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 
-from eventsapp import text
+from eventsapp import odd_input, text
 from eventsapp.extensions import db
 from eventsapp.form_fields import Form
 from eventsapp.mail import render
@@ -104,7 +104,7 @@ def import_attendance(webinar_id: int) -> Response | tuple[str, int]:
 def match_attendance(webinar_id: int, import_id: int) -> Response:
     webinar = webinar_or_404(webinar_id)
     key = request.form.get("key", "")
-    registration_id = request.form.get("registration_id", type=int) or 0
+    registration_id = odd_input.row_id(request.form.get("registration_id")) or 0
 
     def match_then_catch_up() -> None:
         attendance.match_by_hand(webinar, import_id, key, registration_id, actor(), now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from eventsapp import odd_input
 from eventsapp.extensions import db
 from eventsapp.models import QuestionStatus, Speaker
 from eventsapp.organiser import bp
@@ -67,11 +68,8 @@ def edit_speaker(speaker_id: int | None) -> str | BaseResponse | tuple[str, int]
         else:
             db.session.commit()
             flash("Speaker saved.")
-            return redirect(
-                request.args.get("back_to_webinar")
-                and url_for(".panel", webinar_id=int(request.args["back_to_webinar"]))
-                or url_for(".speakers")
-            )
+            back = odd_input.row_id(request.args.get("back_to_webinar"))
+            return redirect(url_for(".panel", webinar_id=back) if back else url_for(".speakers"))
     status = 400 if form.is_submitted() else 200
     return render_template("organiser/speaker_form.html", form=form, speaker=speaker), status
 
