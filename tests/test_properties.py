@@ -169,7 +169,8 @@ def test_registration_form_never_fails_or_half_saves(
             "consent": consent,
         },
     )
-    assert response.status_code in (303, 400, 409, 413), response.status_code
+    expected = _unless_nul((303, 400, 409, 413), name, email, question, needs, audience, consent)
+    assert response.status_code in expected, response.status_code
     assert "Traceback" not in response.get_data(as_text=True)
     _consistent(webinar_id)
 
@@ -214,6 +215,12 @@ def test_webinar_form_never_fails_or_half_saves(
         assert webinar.title.strip() and webinar.slug and webinar.hosts
 
 
+def _unless_nul(statuses: tuple[int, ...], *values: object) -> tuple[int, ...]:
+    """The statuses a form may answer, or only 404 if a value holds a NUL: odd input is
+    refused before anything reads the form (eventsapp/odd_input.py)."""
+    return (404,) if any("\x00" in str(v) for v in values) else statuses
+
+
 def _count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -222,7 +229,9 @@ def _saves_whole_or_nothing(client, url: str, data: dict[str, object], model: ty
     """Post the form: it is refused with a message (or as too large), or saved as one row."""
     before = _count(model)
     response = client.post(url, data={"csrf_token": form_token(client), **data})
-    assert response.status_code in (302, 400, 413), response.status_code
+    assert response.status_code in _unless_nul((302, 400, 413), *data.values()), (
+        response.status_code
+    )
     assert _count(model) == before + (1 if response.status_code == 302 else 0)
 
 
@@ -287,9 +296,10 @@ def test_sign_in_and_reset_forms_never_fail(start, email, password):
     login_response = client.post(
         "/organiser/login", data={"csrf_token": token, "email": email, "password": password}
     )
-    assert login_response.status_code in (200, 302, 400, 413), login_response.status_code
+    expected = _unless_nul((200, 302, 400, 413), email, password)
+    assert login_response.status_code in expected, login_response.status_code
     reset = client.post("/organiser/forgot-password", data={"csrf_token": token, "email": email})
-    assert reset.status_code in (200, 302, 303, 400, 413), reset.status_code
+    assert reset.status_code in _unless_nul((200, 302, 303, 400, 413), email), reset.status_code
 
 
 @SETTINGS
@@ -318,7 +328,8 @@ def test_feedback_form_never_fails_or_half_saves(
             "comments": comments,
         },
     )
-    assert response.status_code in (200, 400, 413), response.status_code
+    expected = _unless_nul((200, 400, 413), overall, usefulness, recommend, comments)
+    assert response.status_code in expected, response.status_code
     saved = db.session.scalars(select(FeedbackResponse)).all()
     assert len(saved) <= 1
     for answer in saved:

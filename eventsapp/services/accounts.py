@@ -8,7 +8,8 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.util import identity_key
 
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
@@ -180,18 +181,35 @@ def reset_token(user: User) -> str:
 
 
 def request_reset(email: str, now: datetime) -> None:
-    """Email a reset link if the account exists; the caller says the same thing either way."""
-    user = find_by_email(email)
-    if user is None or not user.active:
-        return
-    user.reset_requested_at = now
+    """Email a reset link if the account exists; the caller says the same thing either way.
+
+    Both cases run the same statements, so the time taken does not tell whether an address
+    has an account: the update and the email's row go into a savepoint that is kept only
+    when an account was found.
+    """
+    address = normalise_email(email)
+    savepoint = db.session.connection().begin_nested()
+    found = db.session.execute(
+        update(User)
+        .where(func.lower(User.email) == address, User.active.is_(True))
+        .values(reset_requested_at=now)
+        .returning(User.id, User.email)
+    ).first()
+    user_id = found.id if found else 0
     outbox.enqueue(
         EmailKind.PASSWORD_RESET,
-        recipient=user.email,
+        recipient=found.email if found else address,
         now=now,
-        context={"user_id": user.id},
-        user_id=user.id,
+        context={"user_id": user_id},
+        user_id=user_id,
     )
+    if found is None:
+        savepoint.rollback()
+        return
+    savepoint.commit()
+    loaded = db.session.identity_map.get(identity_key(User, found.id))
+    if loaded is not None:  # a caller holding the account sees the request
+        db.session.expire(loaded, ["reset_requested_at"])
 
 
 def user_for_reset_token(user_id: int, token: str, now: datetime) -> User | None:

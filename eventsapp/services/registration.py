@@ -126,35 +126,52 @@ def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> Regist
         else RegistrationStatus.WAITLISTED
     )
     notice = privacy_notices.current().version
-    registration_id = _insert(webinar.id, data, email_normalised, expected, now, notice)
-    if registration_id is None:
-        existing = db.session.execute(
-            select(
-                _registrations.c.id,
-                _registrations.c.status,
-                _registrations.c.version,
-                _registrations.c.email,
-                _registrations.c.join_salt,
-            ).where(
-                _registrations.c.webinar_id == webinar.id,
-                _registrations.c.email_normalised == email_normalised,
-            )
-        ).one()
-        registration_id = existing.id
+    inserted = _insert(webinar.id, data, email_normalised, expected, now, notice)
+    # From here an address already registered does the same work as a new one, so the time
+    # taken does not tell anyone whether it is registered: it reads the row, and runs the
+    # same writes in a savepoint that it then rolls back.
+    existing = db.session.execute(
+        select(
+            _registrations.c.id,
+            _registrations.c.status,
+            _registrations.c.version,
+            _registrations.c.email,
+            _registrations.c.join_salt,
+        ).where(
+            _registrations.c.webinar_id == webinar.id,
+            _registrations.c.email_normalised == email_normalised,
+        )
+    ).one()
+    registration_id = existing.id
+    if inserted is not None:
+        version, taking_place = 1, True
+    else:
         version = existing.version + 1
         # Renewed only while still cancelled: of two requests at once, the second finds it
         # registered again (PostgreSQL re-checks the condition once the first commits).
-        if existing.status != RegistrationStatus.CANCELLED or not _renew(
+        taking_place = existing.status == RegistrationStatus.CANCELLED and _renew(
             existing, version, data, expected, now, notice
-        ):
-            return _already_registered(webinar.id, existing.id, existing.email, state, now)
+        )
+    # A Core savepoint: only Core statements run in it, and the ORM has nothing to expire.
+    savepoint = db.session.connection().begin_nested()
+    try:
+        _record_marketing(registration_id, webinar, data.marketing_organisation_ids, now, notice)
+        form_questions.record_answers(registration_id, data.answers)
+        status = _take_place(webinar)
+        if status != expected:  # the last seat went (or one came free) since the page was read
+            db.session.execute(_SET_STATUS, {"registration_id": registration_id, "status": status})
+    except RegistrationError:
+        savepoint.rollback()
+        if taking_place:
+            raise
+        status = expected
     else:
-        version = 1
-    _record_marketing(registration_id, webinar, data.marketing_organisation_ids, now, notice)
-    form_questions.record_answers(registration_id, data.answers)
-    status = _take_place(webinar)
-    if status != expected:  # the last seat went (or one came free) since the page was read
-        db.session.execute(_SET_STATUS, {"registration_id": registration_id, "status": status})
+        if taking_place:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+    if not taking_place:
+        return _already_registered(webinar.id, existing.id, existing.email, state, now)
     outbox.enqueue_by_id(
         EmailKind.CONFIRMATION if status == RegistrationStatus.CONFIRMED else EmailKind.WAITLISTED,
         recipient=data.email.strip(),
@@ -259,7 +276,6 @@ def _renew(
     )
     if not renewed.rowcount:
         return False
-    db.session.execute(delete(_consents).where(_consents.c.registration_id == existing.id))
     loaded = db.session.identity_map.get(identity_key(Registration, existing.id))
     if loaded is not None:  # a caller holding the object sees the renewal
         db.session.expire(loaded)
@@ -273,7 +289,9 @@ def _record_marketing(
     now: datetime,
     notice: str,
 ) -> None:
-    """One record per host organisation, yes or no: each is a separate controller."""
+    """One record per host organisation, yes or no: each is a separate controller. Replaces
+    any earlier ones (registering again after cancelling)."""
+    db.session.execute(delete(_consents).where(_consents.c.registration_id == registration_id))
     if webinar.hosts:
         db.session.execute(
             _INSERT_CONSENTS,
