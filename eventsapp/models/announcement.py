@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventsapp.extensions import db
-from eventsapp.models.types import UTCDateTime, one_of
+from eventsapp.models.types import Labelled, UTCDateTime, one_of
 
 
-class Audience(StrEnum):
+class Audience(Labelled):
     """Who an announcement is for; the label finishes "Send to …"."""
-
-    label: str
-
-    def __new__(cls, value: str, label: str) -> Audience:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
 
     EVERYONE = "everyone", "everyone with a place or on the waiting list"
     CONFIRMED = "confirmed", "everyone with a place"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
@@ -11,19 +10,11 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from eventsapp.extensions import db
 from eventsapp.models.personal import DELETE_ROW
 from eventsapp.models.registration import Registration
-from eventsapp.models.types import UTCDateTime, one_of
+from eventsapp.models.types import Labelled, UTCDateTime, one_of
 
 
-class QuestionKind(StrEnum):
+class QuestionKind(Labelled):
     """How a question is answered; `label` is what organisers choose from."""
-
-    label: str
-
-    def __new__(cls, value: str, label: str) -> QuestionKind:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
 
     SHORT_TEXT = "short_text", "A short answer (one line)"
     LONG_TEXT = "long_text", "A longer answer (a paragraph)"

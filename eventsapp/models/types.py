@@ -33,6 +33,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Labelled(StrEnum):
+    """A StrEnum whose members also carry the words people read: `Member = "value", "label"`."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Labelled:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
 def one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
     """CHECK (column IN ('a', 'b', ...)) from an enum's values, named after the column."""
     listed = ", ".join(f"'{member.value}'" for member in values)
