@@ -7,10 +7,14 @@ without a real SECRET_KEY.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -56,6 +60,74 @@ def _dev_secret_key(instance_dir: Path) -> str:
     return key
 
 
+@dataclass(frozen=True)
+class ImapMailbox:
+    """Where bounce reports are read (BOUNCE_IMAP_URL)."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    mailbox: str
+    tls: bool
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def imap_mailbox(url: str) -> ImapMailbox:
+    """imaps://user:password@host[:port]/MAILBOX (user and password percent-encoded).
+    Plain imap:// only to this machine's loopback: the password must not cross a network
+    unencrypted."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("imaps", "imap"):
+        raise ConfigError("BOUNCE_IMAP_URL must start with imaps://")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError("BOUNCE_IMAP_URL has an invalid port") from exc
+    host = parts.hostname or ""
+    if not (host and parts.username and parts.password):
+        raise ConfigError("BOUNCE_IMAP_URL must name a user, a password and a host")
+    if parts.scheme == "imap" and not _loopback(host):
+        raise ConfigError("BOUNCE_IMAP_URL: plain imap:// is only allowed to a loopback address")
+    return ImapMailbox(
+        host=host,
+        port=port or (993 if parts.scheme == "imaps" else 143),
+        username=unquote(parts.username),
+        password=unquote(parts.password),
+        mailbox=unquote(parts.path.lstrip("/")) or "INBOX",
+        tls=parts.scheme == "imaps",
+    )
+
+
+_DKIM_SETTINGS = ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_PATH")
+
+
+def _dkim(env: dict[str, str]) -> dict[str, str | None]:
+    """All three DKIM settings or none. The key is read now, so a missing or unreadable key
+    stops the service at start-up rather than at its first email."""
+    values = {name: env.get(name, "").strip() or None for name in _DKIM_SETTINGS}
+    given = [name for name, value in values.items() if value]
+    if given and len(given) < len(values):
+        missing = ", ".join(name for name in values if name not in given)
+        raise ConfigError(f"DKIM signing needs {missing} too (or none of the DKIM_ settings)")
+    if given:
+        from eventsapp.mail.signing import DKIMKeyError, load_key  # only when DKIM is on
+
+        try:
+            load_key(str(values["DKIM_PRIVATE_KEY_PATH"]))
+        except DKIMKeyError as exc:
+            raise ConfigError(str(exc)) from exc
+    return values
+
+
 def load(env: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     env = dict(os.environ if env is None else env)
@@ -76,6 +148,16 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'eventsapp.db'}"
     mail_server = env.get("MAIL_SERVER") or None
+    sender = env.get("MAIL_DEFAULT_SENDER", "Back Pain Webinars <webinars@example.org>")
+    bounce_imap_url = env.get("BOUNCE_IMAP_URL") or None
+    if bounce_imap_url:
+        imap_mailbox(bounce_imap_url)  # refuse a malformed or unsafe URL at start-up
+    bounce_address = env.get("BOUNCE_ADDRESS") or (
+        f"bounces@{parseaddr(sender)[1].rpartition('@')[2] or 'localhost'}"
+    )
+    local, at, _domain = bounce_address.rpartition("@")
+    if not (local and at) or "+" in local:
+        raise ConfigError("BOUNCE_ADDRESS must be an address with no '+' (the token goes there)")
     # In development the links in emails follow the port `make run` serves on (PORT).
     port = env.get("PORT", "5000") if app_env == "development" else "5000"
 
@@ -94,9 +176,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "MAIL_USE_SSL": False,
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
-        "MAIL_DEFAULT_SENDER": env.get(
-            "MAIL_DEFAULT_SENDER", "Back Pain Webinars <webinars@example.org>"
-        ),
+        "MAIL_DEFAULT_SENDER": sender,
         "MAIL_TIMEOUT_SECONDS": _number(env, "MAIL_TIMEOUT_SECONDS", 30),
         "MAIL_FILE_DIR": str(instance_dir / "mail"),
         "OUTBOX_BATCH_SIZE": _number(env, "OUTBOX_BATCH_SIZE", 100),
@@ -106,6 +186,13 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "OUTBOX_MAX_ATTEMPTS": _number(env, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_LEASE_SECONDS": _number(env, "OUTBOX_LEASE_SECONDS", 300),
         "WORKER_IDLE_SECONDS": _number(env, "WORKER_IDLE_SECONDS", 5.0),
+        # DKIM (RFC 6376): the worker signs every email it sends when all three are set.
+        **_dkim(env),
+        # Bounces: with a mailbox to read, each email's return path names it (VERP,
+        # BOUNCE_ADDRESS with "+token" added) and the worker reads the reports sent back.
+        "BOUNCE_IMAP_URL": bounce_imap_url,
+        "BOUNCE_ADDRESS": bounce_address,
+        "BOUNCE_CHECK_SECONDS": _number(env, "BOUNCE_CHECK_SECONDS", 60),
         # Forms never time out (people in pain may take a while); CSRF still binds to the session.
         "WTF_CSRF_TIME_LIMIT": None,
         # The biggest legitimate public form is well under this; bigger bodies get a 413.

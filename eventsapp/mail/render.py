@@ -163,6 +163,8 @@ def _still_wanted(
         return False  # the cancellation email says everything now
     if kind.rules.unsubscribable and registration.reminders_opt_out:
         return False  # they stopped emails about this webinar
+    if kind.rules.unsubscribable and registration.email_bounced:
+        return False  # a hard bounce said the address cannot receive mail (mail/bounces.py)
     if kind is EmailKind.ANNOUNCEMENT and _announcement(row) is None:
         return False  # the announcement has gone (its webinar was deleted)
     if kind.rules.attended is not None and kind.rules.attended != attendance.attended(

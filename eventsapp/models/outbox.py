@@ -4,6 +4,8 @@ States (after pretix's OutgoingMail): queued -> sending (leased by a worker) -> 
 or back to queued with a later due time (transient failure), or failed (permanent, or
 out of attempts), or skipped (its reason went away before it was sent, e.g. a
 confirmation for someone who already cancelled). An expired lease returns the row to queued.
+A sent email whose delivery report later says it could never be delivered (a hard bounce,
+mail/bounces.py) becomes bounced.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"
+    BOUNCED = "bounced"
 
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined]

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -99,6 +100,11 @@ class Registration(db.Model):  # type: ignore[name-defined]
     join_clicks: Mapped[int] = mapped_column(Integer, default=0)
     # One-click unsubscribe from this webinar's reminders (RFC 8058).
     reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A delivery report said mail to this address can never arrive (a hard bounce, read by
+    # mail/bounces.py): reminders, follow-ups and announcements stop. Organisers see it.
+    email_bounced: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), info={"personal": True}
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set when the personal details were removed (on request, or by the retention sweep);
     # the row stays, without them, so that counts for reports stay right.
