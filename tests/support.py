@@ -24,6 +24,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.serving import make_server
 
+from eventsapp import transactions
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, User, Webinar
 from eventsapp.services import accounts
@@ -267,6 +268,20 @@ def create_user(
     user.is_reviewer = reviewer
     db.session.commit()
     return user
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Set-up that calls services directly, as one write transaction (as a request would).
+
+    The tests' own context reads in Mode.READ (autocommit on PostgreSQL), where a service's
+    savepoint has no transaction to live in."""
+    db.session.commit()
+    db.session.close()
+    with transactions.begin_mode(transactions.Mode.WRITE):
+        yield
+        db.session.commit()
+    db.session.close()
 
 
 def csv_rows(response: Any) -> list[list[str]]:
