@@ -204,6 +204,8 @@ def _personal_details(data: RegistrationInput, now: datetime, notice: str) -> di
         "consent_given_at": now,
         "consent_notice_version": notice,
         "status_changed_at": now,
+        # Typing the address again is a new start: an old hard bounce no longer stops mail.
+        "email_bounced": False,
     }
 
 
