@@ -20,6 +20,7 @@ from pathlib import Path
 import dkim
 import pytest
 from flask import Flask
+from icalendar import Calendar
 from sqlalchemy import select
 
 from eventsapp.config import ConfigError, imap_mailbox, load
@@ -37,6 +38,7 @@ from tests.support import (
     require,
     wait_until,
 )
+from tests.test_mail import calendar_parts
 
 SELECTOR = "webinars2026"
 DOMAIN = "example.org"
@@ -191,6 +193,12 @@ def test_with_a_bounce_mailbox_each_envelope_sender_names_its_email(any_app, smt
             assert bounces.row_named_by(received.mail_from.upper()) == row_id
             returns[row_id] = received.mail_from
             assert received.message["From"] == "Back Pain Webinars <webinars@example.org>"
+            # Calendar replies go to the mailbox the sweep reads, not the organisers' own.
+            invite = calendar_parts(received.message)[0].get_content()
+            (event,) = Calendar.from_ical(invite).walk("VEVENT")
+            assert str(event["ORGANIZER"]) == f"mailto:bounces@{DOMAIN}"
+            assert event["ORGANIZER"].params["CN"] == "Back Pain Webinars"
+            assert event["ATTENDEE"].params["RSVP"] == "FALSE"
         assert len(set(returns.values())) == 2
         # Unguessable: another row's id with this tag, or a changed tag, names nothing.
         (first, address), (second, _) = sorted(returns.items())

@@ -33,7 +33,16 @@ def webinar_uid(webinar: Webinar, *, published: bool = False) -> str:
 
 
 def _organizer(sender: str) -> vCalAddress:
+    """The sender's name, and where calendar apps send replies.
+
+    RSVP=FALSE asks for none, and Outlook and Apple Calendar then send none; Gmail still
+    mails a reply when someone taps Yes. With a bounce mailbox (BOUNCE_IMAP_URL) replies go
+    to it: the worker's sweep reads everything there and keeps only delivery reports, so
+    hundreds of "Accepted" emails never reach the organisers' own mailbox.
+    """
     name, address = parseaddr(sender)
+    if current_app.config.get("BOUNCE_IMAP_URL"):
+        address = current_app.config["BOUNCE_ADDRESS"]
     organizer = vCalAddress(f"mailto:{address}")
     if name:
         organizer.params["CN"] = vText(name)
