@@ -330,10 +330,16 @@ def test_erasing_someone_who_attended_keeps_the_past_figures_and_the_export_is_c
     webinar = create_webinar(slug="past", starts_at=now - timedelta(days=2), capacity=5)
     webinar_id = webinar.id
     people = []
-    for name, email in (("Ann Example", "ann@example.com"), ("Bob Brief", "bob@example.com")):
+    for name, email, audience in (
+        ("Ann Example", "ann@example.com", "carer"),
+        ("Bob Brief", "bob@example.com", "living_with_pain"),
+        ("Cat Quiet", "cat@example.com", "living_with_pain"),
+    ):
         people.append(
             registrations.register(
-                webinar, registrations.RegistrationInput(name, email), now - timedelta(days=9)
+                webinar,
+                registrations.RegistrationInput(name, email, audience=audience),
+                now - timedelta(days=9),
             ).registration
         )
     db.session.add(Attendance(registration=people[0], minutes=40, source="zoom", updated_at=now))
@@ -356,7 +362,16 @@ def test_erasing_someone_who_attended_keeps_the_past_figures_and_the_export_is_c
     post(client, "/organiser/subject-access/erase", email="bob@example.com")
     db.session.expire_all()
     after = reports.figures(db.session.get(Webinar, webinar_id))
-    for figure in ("registered", "confirmed", "cancelled", "joined", "attended", "median_minutes"):
+    for figure in (
+        "registered",
+        "confirmed",
+        "cancelled",
+        "joined",
+        "attended",
+        "median_minutes",
+        "attended_by_audience",
+    ):
         assert getattr(after, figure) == getattr(before, figure), figure
+    assert ("Living with back or neck pain", 1, 2) in after.attended_by_audience
     assert after.attended == 2
     assert "Ann Example" not in _stored_text() and "Bob Brief" not in _stored_text()

@@ -82,6 +82,9 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The organisers' own paragraph in the confirmation, reminder and follow-up emails.
     email_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Of people whose details were erased: {audience: [confirmed, attended]} ("" for did not
+    # say), so the webinar's figures by audience outlive the details (services/privacy.py).
+    erased_audiences: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
     # Follow-ups wait until an organiser confirms the attendance is complete.
     attendance_final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_ups_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

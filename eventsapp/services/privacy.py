@@ -31,6 +31,7 @@ from eventsapp.models import (
     RegistrationStatus,
     User,
     Webinar,
+    attended,
 )
 from eventsapp.models.personal import DELETE_ROW, ListOfPeople, PersonalColumn, personal_columns
 from eventsapp.services import audit
@@ -74,6 +75,7 @@ def _erase(ids: list[int], now: datetime) -> None:
     (and one per webinar's list that held some of them)."""
     if not ids:
         return
+    _tally_audiences(ids)
     # Read before the addresses are overwritten: entries in webinars' lists are found by them.
     people = {
         (row.webinar_id, row.email_normalised)
@@ -111,6 +113,32 @@ def _erase(ids: list[int], now: datetime) -> None:
         .where(OutboxMessage.registration_id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
         .values(status=OutboxStatus.SKIPPED)
     )
+
+
+def _tally_audiences(ids: list[int]) -> None:
+    """Before the audience goes: add each person to their webinar's anonymous counts of
+    confirmed and attended by audience, so the figures by audience stay as they were."""
+    counts: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    webinars: dict[int, Webinar] = {}
+    for registration, record in db.session.execute(
+        select(Registration, Attendance)
+        .outerjoin(Attendance, Attendance.registration_id == Registration.id)
+        .where(Registration.id.in_(ids), Registration.erased_at.is_(None))
+    ):
+        if registration.status != RegistrationStatus.CONFIRMED:
+            continue
+        webinar = webinars.setdefault(registration.webinar_id, registration.webinar)
+        tally = counts[webinar.id][registration.audience or ""]
+        tally[0] += 1
+        tally[1] += attended(record, webinar)
+    for webinar_id, by_audience in counts.items():
+        webinar = webinars[webinar_id]
+        merged = {key: list(value) for key, value in (webinar.erased_audiences or {}).items()}
+        for key, (confirmed, came) in by_audience.items():
+            before = merged.get(key, [0, 0])
+            merged[key] = [before[0] + confirmed, before[1] + came]
+        webinar.erased_audiences = merged
+    db.session.flush()
 
 
 def _drop_entries(table: Table, lists: list[PersonalColumn], people: set[tuple[int, str]]) -> None:

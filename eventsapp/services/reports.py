@@ -58,8 +58,12 @@ def _figures(
     minutes = [rec.minutes for _, rec in came if rec is not None and rec.minutes is not None]
     by_day = Counter(uktime.to_uk(reg.created_at).date() for reg, _ in rows)
     audiences = {**AUDIENCES, "": "Did not say"}
-    booked = Counter(reg.audience or "" for reg, _ in confirmed)
-    present = Counter(reg.audience or "" for reg, _ in came)
+    # The erased keep no audience: their webinar keeps the anonymous counts instead.
+    booked = Counter(reg.audience or "" for reg, _ in confirmed if reg.erased_at is None)
+    present = Counter(reg.audience or "" for reg, _ in came if reg.erased_at is None)
+    for key, (erased_confirmed, erased_came) in (webinar.erased_audiences or {}).items():
+        booked[key] += erased_confirmed
+        present[key] += erased_came
     return WebinarFigures(
         webinar=webinar,
         registered=len(rows),
