@@ -16,8 +16,16 @@ from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.models import Registration, Webinar
-from eventsapp.services import tokens
-from tests.support import PASSWORD, assert_accessible, create_user, create_webinar, register_via
+from eventsapp.services import demo_images, tokens
+from tests.support import (
+    PASSWORD,
+    assert_accessible,
+    create_user,
+    create_webinar,
+    organisation,
+    post,
+    register_via,
+)
 
 
 def _registration(email: str) -> Registration:
@@ -277,3 +285,95 @@ def test_pages_reflow_at_320_pixels_and_200_percent_zoom(browser, live_server, c
         _no_horizontal_scroll(page, width, "after registering")
         context.close()
     assert _registration("narrow320@example.com").full_name == "Narrow 320"
+
+
+WIDTHS = (320, 390, 1280)
+
+
+def _every_public_state(client: Any) -> tuple[dict[str, str], str]:
+    """One webinar in each state a visitor can meet, with photos and logos, and a page for
+    each thing a visitor can be shown; the path of the open webinar (for its form)."""
+    clinic, charity = organisation("clinic"), organisation("charity")
+    clinic.logo_filename = demo_images.logo("MC", "Meadowbank Clinic", "#1d5e54")
+    charity.logo_filename = demo_images.logo("BW", "BackWell UK", "#6b2c7a")
+    now = datetime.now(UTC)
+    for slug, kw in {
+        "open": {"capacity": 20},
+        "waiting": {"capacity": 1},
+        "full": {"capacity": 1, "waitlist_enabled": False},
+        "closed": {"registration_open": False},
+        "past": {"starts_at": now - timedelta(days=2), "recording_url": "https://v.example/1"},
+        "off": {"status": "cancelled"},
+    }.items():
+        webinar = create_webinar(slug=slug, title=f"Living with back pain: {slug}", **kw)
+        webinar.panel[0].speaker.photo_filename = demo_images.portrait("#d5e5e1", "#1d5e54")
+    db.session.commit()
+    register_via(client, "waiting", email="ann@example.com", full_name="Ann Example")
+    register_via(client, "waiting", email="bob@example.com", full_name="Bob Example")
+    register_via(client, "full", email="dan@example.com", full_name="Dan Example")
+    register_via(client, "open", email="eve@example.com", full_name="Eve Example")
+    eve = _registration("eve@example.com")
+    post(client, f"/manage/{tokens.manage_token(eve)}/cancel")
+    ann, bob = _registration("ann@example.com"), _registration("bob@example.com")
+    assert (ann.status, bob.status, _registration("eve@example.com").status) == (
+        "confirmed",
+        "waitlisted",
+        "cancelled",
+    )
+    manage = f"/manage/{tokens.manage_token(ann)}"
+    pages = {
+        "home": "/",
+        **{
+            f"webinar {slug}": f"/webinars/{slug}"
+            for slug in ("open", "waiting", "full", "closed", "past", "off")
+        },
+        "registered": "/webinars/open/registered?place=confirmed",
+        "registered, waiting list": "/webinars/waiting/registered?place=waitlist",
+        "manage": manage,
+        "manage, waiting list": f"/manage/{tokens.manage_token(bob)}",
+        "manage, cancelled": f"/manage/{tokens.manage_token(eve)}",
+        "cancel": manage + "/cancel",
+        "delete details": manage + "/delete",
+        "contact": "/contact",
+        "privacy": "/privacy",
+        "past": "/past",
+        "certificate lookup": "/certificates",
+        "join, waiting to start": f"/join/{tokens.join_token(ann)}",
+        "404": "/no-such-page",
+    }
+    return pages, "/webinars/open"
+
+
+def test_every_public_page_in_every_state_passes_axe_at_every_width(
+    browser, live_server, client, ctx
+):
+    """axe finds nothing at 320, 390 and 1280 px on every public page in every state, the
+    registration form refused (with JavaScript, and without: site.js blocked, so the page is
+    what a browser without scripts shows, landing on #error-summary); nor does any page
+    scroll sideways."""
+    pages, form = _every_public_state(client)
+    base = live_server.url
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        page = context.new_page()
+        for name, path in pages.items():
+            page.goto(base + path)
+            page.locator("h1").first.wait_for()
+            where = f"{name} at {width}px"
+            assert_accessible(page, where)
+            _no_horizontal_scroll(page, width, where)
+
+        for scripts in (True, False):
+            if not scripts:
+                page.route("**/static/js/site.js", lambda route: route.abort())
+            page.goto(base + form)
+            page.get_by_role("button", name="Register for this webinar").click()
+            page.get_by_role("alert").filter(has_text="There is a problem").wait_for()
+            where = f"the refused form at {width}px, {'with' if scripts else 'without'} scripts"
+            if scripts:
+                page.wait_for_function("document.activeElement.id === 'error-summary'")
+            else:
+                assert page.url.endswith("#error-summary"), where
+            assert_accessible(page, where)
+            _no_horizontal_scroll(page, width, where)
+        context.close()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from eventsapp.extensions import db
 from eventsapp.models import Registration
+from eventsapp.services import demo_images
 from tests.support import PASSWORD, assert_accessible, create_user, create_webinar
 
 
@@ -16,7 +18,7 @@ def test_visitor_registers_from_the_home_page(page, live_server, ctx):
     page.goto(live_server.url + "/")
     assert_accessible(page)
     page.get_by_role(
-        "link", name="Cannabis medicines and chronic back pain: a specialist panel"
+        "link", name="Cannabis medicines and chronic back pain: a specialist panel", exact=True
     ).click()
     page.wait_for_url("**/webinars/panel")
     assert_accessible(page)
@@ -54,7 +56,7 @@ def test_invalid_form_shows_an_error_summary_linking_to_fields(page, live_server
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     summary.wait_for(state="visible")
     # The summary takes focus, so a screen reader announces it first (polls, then fails).
-    page.wait_for_function("document.activeElement.classList.contains('error-summary')")
+    page.wait_for_function("document.activeElement.id === 'error-summary'")
     summary.get_by_role("link", name="Enter your full name").click()
     page.wait_for_function("document.activeElement.id === 'full_name'")  # polls, then fails
     assert page.get_by_text("Enter an email address in the correct format").first.is_visible()
@@ -160,4 +162,40 @@ def test_a_refused_form_is_accessible_at_every_width(browser, live_server, ctx):
         page.get_by_role("button", name="Register for this webinar").click()
         page.get_by_text("Tick the box to agree").first.wait_for(state="visible")
         assert_accessible(page, f"{width}px")
+        context.close()
+
+
+def test_home_shows_each_webinar_as_a_card(browser, live_server, ctx):
+    """A date tile, the time, the hosts, the panel's faces, the places left and a Register
+    link whose accessible name says which webinar it registers for."""
+    webinar = create_webinar(
+        slug="panel", capacity=20, starts_at=datetime(2030, 1, 15, 18, 30, tzinfo=UTC)
+    )
+    webinar.panel[0].speaker.photo_filename = demo_images.portrait("#d5e5e1", "#1d5e54")
+    db.session.commit()
+    title = "Cannabis medicines and chronic back pain: a specialist panel"
+    for width in (390, 1280):
+        context = browser.new_context(viewport={"width": width, "height": 844})
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        card = page.locator(".app-card").filter(has_text=title)
+        assert card.locator(".app-date").inner_text().split() == ["TUE", "15", "JAN"]
+        assert card.get_by_text("6:30pm to 7:30pm GMT").is_visible()
+        assert card.get_by_text(
+            "Hosted by Meadowbank Medical Cannabis Clinic and BackWell UK"
+        ).is_visible()
+        face = card.locator("img.app-face")
+        assert face.count() == 1 and face.bounding_box()["width"] == 40
+        assert card.get_by_text("20 places left").is_visible()
+        register = card.get_by_role("link", name=f"Register for {title}", exact=True)
+        assert register.is_visible()  # "Register" on screen, the title for screen readers
+        assert register.evaluate("a => a.firstChild.textContent") == "Register"
+        assert register.locator(".visually-hidden").count() == 1
+        # The tile and the title share the first row on a phone, side by side.
+        tile, heading = card.locator(".app-date").bounding_box(), card.locator("h3").bounding_box()
+        assert (
+            tile["x"] + tile["width"] <= heading["x"] and heading["y"] < tile["y"] + tile["height"]
+        )
+        register.click()
+        page.get_by_label("Full name").wait_for(state="visible")
         context.close()
