@@ -209,6 +209,16 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         # Reverse proxies in front of the app (nginx, a load balancer): 0 when none.
         "PROXY_HOPS": _number(env, "PROXY_HOPS", 0),
         "HEALTH_MAX_QUEUE_AGE_SECONDS": _number(env, "HEALTH_MAX_QUEUE_AGE_SECONDS", 600),
+        # Zoom (a Server-to-Server OAuth app): registrants, moves, cancellations and the
+        # attendance report of webinars linked to a Zoom webinar (platforms/zoom.py).
+        "ZOOM_ACCOUNT_ID": env.get("ZOOM_ACCOUNT_ID") or None,
+        "ZOOM_CLIENT_ID": env.get("ZOOM_CLIENT_ID") or None,
+        "ZOOM_CLIENT_SECRET": env.get("ZOOM_CLIENT_SECRET") or None,
+        "ZOOM_WEBHOOK_SECRET_TOKEN": env.get("ZOOM_WEBHOOK_SECRET_TOKEN") or None,
+        "ZOOM_API_BASE_URL": env.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/"),
+        "ZOOM_OAUTH_URL": env.get("ZOOM_OAUTH_URL", "https://zoom.us/oauth/token"),
+        "ZOOM_TIMEOUT_SECONDS": _number(env, "ZOOM_TIMEOUT_SECONDS", 15.0),
+        "ZOOM_MAX_ATTEMPTS": _number(env, "ZOOM_MAX_ATTEMPTS", 8),
         "TRUSTED_HOSTS": [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
         or None,
         "SESSION_COOKIE_HTTPONLY": True,

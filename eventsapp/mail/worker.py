@@ -65,6 +65,8 @@ class BatchReport:
     # Outcomes remembered over a lost database connection, written later.
     recorded: int = 0
     bounced: int = 0
+    # Calls made to Zoom (platforms/worker.py).
+    zoom: int = 0
 
     def add(self, other: BatchReport) -> None:
         for name in self.__dataclass_fields__:
@@ -536,6 +538,13 @@ def release(owner: str, row_ids: list[int]) -> None:
     db.session.commit()
 
 
+def _zoom_calls(now: datetime) -> int:
+    """Calls to Zoom queued by registrations and webinar changes (platforms/worker.py)."""
+    from eventsapp.platforms import worker as platform_worker  # it imports backoff from here
+
+    return platform_worker.run(now)
+
+
 # What each pass does before sending, in order: (the BatchReport field for the count it
 # returns, the sweep). Each commits its own work. A new sweep is one line here (and its
 # count's field).
@@ -545,6 +554,7 @@ SWEEPS: list[tuple[str, Callable[[datetime], int]]] = [
     ("planned", plan_reminders),
     ("erased", apply_retention),
     ("bounced", bounces.sweep),
+    ("zoom", _zoom_calls),
 ]
 
 

@@ -9,6 +9,7 @@ from eventsapp.models.feedback import FeedbackResponse
 from eventsapp.models.form_question import FormAnswer, FormQuestion, QuestionKind
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.outbox import OutboxMessage, OutboxStatus
+from eventsapp.models.platform_job import PlatformJob, PlatformJobKind, PlatformJobStatus
 from eventsapp.models.registration import (
     AUDIENCES,
     MarketingConsent,
@@ -41,6 +42,9 @@ __all__ = [
     "OutboxStatus",
     "PanelMember",
     "PanelRole",
+    "PlatformJob",
+    "PlatformJobKind",
+    "PlatformJobStatus",
     "QuestionKind",
     "QuestionStatus",
     "Registration",

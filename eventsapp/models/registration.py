@@ -105,6 +105,10 @@ class Registration(db.Model):  # type: ignore[name-defined]
     email_bounced: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), info={"personal": True}
     )
+    # Zoom's registrant id and their own Zoom joining URL (webinars linked to Zoom): the join
+    # link sends them there. Never shown on a page or in an email.
+    zoom_registrant_id: Mapped[str | None] = mapped_column(String(64), info={"personal": True})
+    zoom_join_url: Mapped[str | None] = mapped_column(String(1000), info={"personal": True})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set when the personal details were removed (on request, or by the retention sweep);
     # the row stays, without them, so that counts for reports stay right.

@@ -65,6 +65,9 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     # The platform's URL (Zoom, Teams); never shown on public pages.
     join_url: Mapped[str | None] = mapped_column(String(1000))
     recording_url: Mapped[str | None] = mapped_column(String(1000))
+    # The Zoom webinar this one runs as (digits): registrants, moves, cancellation and the
+    # attendance report then go to Zoom through platform jobs (platforms/jobs.py).
+    zoom_webinar_id: Mapped[str | None] = mapped_column(String(20))
     # The join link sends people to the platform from this many minutes before the start.
     doors_open_minutes: Mapped[int] = mapped_column(Integer, default=15)
     # Attended means at least this many minutes in the session (or a check-in by hand).

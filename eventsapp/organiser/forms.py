@@ -79,6 +79,11 @@ HTTPS_URL = [
 ]
 
 
+def _no_spaces(value: str | None) -> str | None:
+    """Zoom shows IDs as "812 3456 7890"; people paste them so."""
+    return value.replace(" ", "") if value else value
+
+
 class WebinarForm(Form):
     title = StringField(
         "Title",
@@ -143,6 +148,14 @@ class WebinarForm(Form):
         validators=HTTPS_URL,
     )
     recording_url = StringField("Recording link", filters=[one_line], validators=HTTPS_URL)
+    zoom_webinar_id = StringField(
+        "Zoom webinar ID (optional)",
+        filters=[one_line, _no_spaces],
+        validators=[
+            Optional(),
+            Regexp(r"^[0-9]{9,19}$", message="Enter the Zoom webinar ID: 9 to 19 digits"),
+        ],
+    )
     reminders = Checkboxes(
         "Reminders", coerce=int, choices=REMINDER_CHOICES, validators=[Optional()]
     )

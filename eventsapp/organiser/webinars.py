@@ -16,7 +16,7 @@ from eventsapp.models import Organisation, Webinar, WebinarStatus
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.organiser.forms import CancelWebinarForm, WebinarForm
-from eventsapp.services import access, content, registrants, review, webinars
+from eventsapp.services import access, content, platform_calls, registrants, review, webinars
 from eventsapp.services import webinar_lifecycle as lifecycle
 
 
@@ -59,6 +59,7 @@ def _input(form: WebinarForm) -> lifecycle.WebinarInput | None:
         host_ids=list(form.hosts.data or []),
         join_url=form.join_url.data or None,
         recording_url=form.recording_url.data or None,
+        zoom_webinar_id=form.zoom_webinar_id.data or None,
         email_note=form.email_note.data or "",
         reminder_offsets=list(form.reminders.data or []),
     )
@@ -76,6 +77,7 @@ def _fill(form: WebinarForm, data: lifecycle.WebinarInput) -> None:
         form.closes_date.data, form.closes_time.data = closes.date(), closes.time()
     form.hosts.data = data.host_ids
     form.join_url.data, form.recording_url.data = data.join_url, data.recording_url
+    form.zoom_webinar_id.data = data.zoom_webinar_id
     form.reminders.data = data.reminder_offsets
     form.email_note.data = data.email_note
 
@@ -145,7 +147,21 @@ def webinar(webinar_id: int) -> str:
         can_approve=review.can_approve(user, webinar)
         and user.organisation_id in {o.id for o in review.missing(webinar)},
         can_stop_cohosting=not user.is_admin and len(webinar.hosts) > 1,
+        zoom_calls=platform_calls.summary(webinar),
     )
+
+
+@bp.post("/webinars/<int:webinar_id>/zoom/retry")
+def retry_zoom_calls(webinar_id: int) -> Response:
+    webinar = webinar_or_404(webinar_id)
+    retried = platform_calls.retry_failed(webinar, actor(), now())
+    db.session.commit()
+    flash(
+        f"{retried} Zoom call{'' if retried == 1 else 's'} queued again."
+        if retried
+        else "No failed Zoom calls to retry."
+    )
+    return redirect(url_for(".webinar", webinar_id=webinar_id))
 
 
 @bp.post("/webinars/<int:webinar_id>/approve")

@@ -411,7 +411,7 @@ def join(token: str) -> str | BaseResponse:
     now = utcnow()
     state = joining.state(registration, now)
     if state is joining.JoinState.LIVE:
-        url = registration.webinar.join_url
+        url = joining.platform_url(registration)
         joining.record_join(registration, now)
         db.session.commit()
         # no-referrer (set for token pages) keeps the personal link from the platform.

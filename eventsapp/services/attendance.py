@@ -124,15 +124,28 @@ def _set_minutes(registration: Registration, minutes: int, source: str, now: dat
 def import_report(
     webinar: Webinar, data: bytes, actor: User, now: datetime
 ) -> tuple[AttendanceImport, bool]:
-    """Read, match by email (case-insensitive) and record. Returns (import, new?).
-
-    The same file twice is recognised by its hash and changes nothing. A malformed file
-    raises before anything is written.
-    """
+    """Read a report file, then record it (record_report). A malformed file raises before
+    anything is written."""
     try:
         source, rows = attendance_reports.parse(data)
     except attendance_reports.ReportError as exc:
         raise AttendanceError(str(exc), "report") from exc
+    return record_report(webinar, source, rows, actor, now)
+
+
+def record_report(
+    webinar: Webinar,
+    source: AttendanceSource,
+    rows: list[attendance_reports.ReportRow],
+    actor: User | None,
+    now: datetime,
+) -> tuple[AttendanceImport, bool]:
+    """Match a platform report's rows (by Zoom registrant id, then email, case-insensitive)
+    and record their minutes. Returns (import, new?). The CSV upload and the worker's fetch
+    from Zoom (actor None) both come here.
+
+    The same report twice is recognised by its hash and changes nothing.
+    """
     # The rows, not the file: a report downloaded again (a new "generated" line) is the same.
     digest = hashlib.sha256(
         json.dumps(sorted((r.key, r.name, r.email, r.minutes) for r in rows)).encode()
@@ -144,15 +157,16 @@ def import_report(
     ).one_or_none()
     if earlier is not None:
         return earlier, False
-    by_email = {
-        reg.email_normalised: reg
-        for reg in db.session.scalars(
-            select(Registration).where(Registration.webinar_id == webinar.id)
-        )
-    }
+    registered = list(
+        db.session.scalars(select(Registration).where(Registration.webinar_id == webinar.id))
+    )
+    by_email = {reg.email_normalised: reg for reg in registered}
+    by_registrant = {reg.zoom_registrant_id: reg for reg in registered if reg.zoom_registrant_id}
     matched, unmatched = 0, []
     for row in rows:
-        registration = by_email.get(row.email) if row.email else None
+        registration = by_registrant.get(row.registrant_id) if row.registrant_id else None
+        if registration is None and row.email:
+            registration = by_email.get(row.email)
         if registration is None:
             unmatched.append(
                 {"key": row.key, "name": row.name, "email": row.email, "minutes": row.minutes}

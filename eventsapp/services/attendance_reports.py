@@ -25,6 +25,8 @@ class ReportRow:
     name: str
     email: str  # lower-case; "" when the platform had none
     minutes: int
+    # Zoom's registrant id, when the report came from Zoom's API (matched before the email).
+    registrant_id: str = ""
 
     @property
     def key(self) -> str:

@@ -33,7 +33,13 @@ def state(registration: Registration, now: datetime) -> JoinState:
         return JoinState.ENDED
     if now < webinar.doors_open_at:
         return JoinState.WAITING
-    return JoinState.LIVE if webinar.join_url else JoinState.NO_LINK
+    return JoinState.LIVE if platform_url(registration) else JoinState.NO_LINK
+
+
+def platform_url(registration: Registration) -> str | None:
+    """Where their join link sends them: their own Zoom link once Zoom has registered them
+    (it lets them in without a second registration), else the webinar's general link."""
+    return registration.zoom_join_url or registration.webinar.join_url
 
 
 def record_join(registration: Registration, now: datetime) -> None:

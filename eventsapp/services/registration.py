@@ -20,6 +20,7 @@ from eventsapp.mail import outbox
 from eventsapp.mail.outbox import EmailKind
 from eventsapp.models import MarketingConsent, Registration, RegistrationStatus, Webinar
 from eventsapp.models.inserts import insert_unless_exists
+from eventsapp.platforms import jobs as platform_jobs
 from eventsapp.services import form_questions, privacy_notices, tokens
 from eventsapp.services.webinars import Availability, availability
 
@@ -180,6 +181,8 @@ def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> Regist
         webinar_id=webinar.id,
         version=version,
     )
+    if status == RegistrationStatus.CONFIRMED:  # a webinar linked to Zoom: add them there too
+        platform_jobs.add_registrant(webinar, registration_id, version, now)
     db.session.expire(webinar, ["seats_taken"])
     return RegistrationResult(_place_label(status), registration_id)
 
@@ -354,6 +357,7 @@ def cancel(
     if had_seat:
         registration.ical_sequence_offset += 1  # their copy gets METHOD:CANCEL
         _release_seat(registration.webinar_id)
+        platform_jobs.cancel_registrant(registration, now)
     if notify:
         _enqueue_status_email(
             registration, EmailKind.REGISTRATION_CANCELLED, now, had_seat=had_seat, by=by
@@ -403,6 +407,7 @@ def promote_from_waitlist(webinar: Webinar, now: datetime) -> list[Registration]
 def _confirm_promoted(registration: Registration, now: datetime) -> None:
     _set_status(registration, RegistrationStatus.CONFIRMED, now)
     _enqueue_status_email(registration, EmailKind.CONFIRMATION, now, promoted=True)
+    platform_jobs.add_registrant(registration.webinar, registration.id, registration.version, now)
 
 
 def confirm_waitlisted(registration: Registration, now: datetime) -> bool:

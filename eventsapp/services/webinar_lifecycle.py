@@ -28,6 +28,7 @@ from eventsapp.models import (
     Webinar,
     WebinarStatus,
 )
+from eventsapp.platforms import jobs as platform_jobs
 from eventsapp.services import audit, review
 from eventsapp.services.errors import DomainError
 from eventsapp.services.registration import promote_from_waitlist
@@ -53,6 +54,7 @@ class WebinarInput:
     registration_closes_at: datetime | None = None
     join_url: str | None = None
     recording_url: str | None = None
+    zoom_webinar_id: str | None = None
     email_note: str = ""
     reminder_offsets: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDERS))
 
@@ -190,6 +192,7 @@ def create(data: WebinarInput, actor: User, now: datetime) -> Webinar:
         status=WebinarStatus.DRAFT,
         join_url=data.join_url or None,
         recording_url=data.recording_url or None,
+        zoom_webinar_id=data.zoom_webinar_id or None,
         email_note=data.email_note,
         reminder_offsets=sorted(set(data.reminder_offsets), reverse=True),
         sequence=0,
@@ -252,6 +255,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
         "registration_closes_at": data.registration_closes_at,
         "join_url": data.join_url or None,
         "recording_url": data.recording_url or None,
+        "zoom_webinar_id": data.zoom_webinar_id or None,
         "email_note": data.email_note,
         "reminder_offsets": sorted(set(data.reminder_offsets), reverse=True),
     }
@@ -278,6 +282,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
         webinar.sequence += 1
         db.session.flush()
         _notify(webinar, EmailKind.WEBINAR_UPDATED, now, changes=calendar_changes)
+    _follow_on_zoom(webinar, changed, now, now < max(old_end, webinar.ends_at))
     if raised_capacity:
         db.session.flush()
         promote_from_waitlist(webinar, now)
@@ -291,6 +296,24 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     )
     _record_hosts(webinar, hosts_before, actor, now)
     return changed
+
+
+def _follow_on_zoom(webinar: Webinar, changed: list[str], now: datetime, to_come: bool) -> None:
+    """Newly linked: everyone with a place is added there. Moved: Zoom's times follow."""
+    if not webinar.zoom_webinar_id or webinar.status == WebinarStatus.CANCELLED:
+        return
+    db.session.flush()
+    if "zoom_webinar_id" in changed:
+        confirmed = db.session.execute(
+            select(Registration.id, Registration.version).where(
+                Registration.webinar_id == webinar.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+        )
+        for registration_id, version in confirmed:
+            platform_jobs.add_registrant(webinar, registration_id, version, now)
+    if to_come and {"starts_at", "duration_minutes", "zoom_webinar_id"} & set(changed):
+        platform_jobs.move_webinar(webinar, now)
 
 
 def _notify(webinar: Webinar, kind: EmailKind, now: datetime, **context: object) -> int:
@@ -343,6 +366,7 @@ def cancel(webinar: Webinar, message: str, actor: User, now: datetime) -> int:
     webinar.sequence += 1
     webinar.updated_at = now
     db.session.flush()
+    platform_jobs.cancel_webinar(webinar, now)
     queued = 0
     if was_published:
         queued = _notify(webinar, EmailKind.WEBINAR_CANCELLED, now, message=message)

@@ -1,0 +1,477 @@
+"""The platform worker: claim due Zoom calls, make them, record the outcome.
+
+Run as one of the mail worker's sweeps (mail/worker.SWEEPS), in the same style as the
+outbox: rows are leased to one worker (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the
+write lock) so several workers never make the same call at once; an expired lease returns
+its rows to the queue. What a call needs is read first (no write lock held while Zoom
+answers), then each outcome is written and committed on its own: one unit of work per call.
+Transient failures retry with the outbox's backoff (1, 2, 4 … minutes, at most an hour);
+a 429 waits at least its Retry-After; Zoom down or rate-limiting ends the pass, and the
+rest of the batch goes back to the queue untried.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, select, update
+
+from eventsapp import transactions
+from eventsapp.extensions import db
+from eventsapp.mail.worker import backoff
+from eventsapp.models import (
+    AttendanceSource,
+    PlatformJob,
+    PlatformJobKind,
+    PlatformJobStatus,
+    Registration,
+    RegistrationStatus,
+    Webinar,
+    WebinarStatus,
+)
+from eventsapp.platforms import jobs
+from eventsapp.platforms.zoom import (
+    NotConfigured,
+    Participation,
+    PermanentError,
+    Registrant,
+    TransientError,
+    ZoomClient,
+)
+from eventsapp.services import attendance, attendance_reports
+from eventsapp.transactions import Mode
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+# Calls one pass makes at most, so a burst of registrations cannot hold up the mail.
+PASS_LIMIT = 1000
+# Ended webinars older than this are not swept for attendance (linked long before).
+ATTENDANCE_LOOKBACK = timedelta(days=30)
+
+_QUEUED, _SENDING = PlatformJobStatus.QUEUED, PlatformJobStatus.SENDING
+
+
+def plan_attendance(now: datetime) -> int:
+    """Queue the attendance fetch of each linked webinar that has ended (once each)."""
+    fetched = PlatformJob.__table__.alias("fetched")
+    candidates = db.session.scalars(
+        select(Webinar)
+        .outerjoin(
+            fetched,
+            and_(
+                fetched.c.webinar_id == Webinar.id,
+                fetched.c.kind == PlatformJobKind.FETCH_ATTENDANCE,
+                fetched.c.zoom_webinar_id == Webinar.zoom_webinar_id,
+            ),
+        )
+        .where(
+            Webinar.zoom_webinar_id.is_not(None),
+            Webinar.status == WebinarStatus.PUBLISHED,
+            Webinar.starts_at < now,
+            Webinar.starts_at > now - ATTENDANCE_LOOKBACK,
+            fetched.c.id.is_(None),
+        )
+    ).all()
+    return sum(jobs.fetch_attendance(w, now) for w in candidates if w.ends_at <= now)
+
+
+def reap_expired_leases(now: datetime) -> int:
+    result = db.session.execute(
+        update(PlatformJob)
+        .where(PlatformJob.status == _SENDING, PlatformJob.lease_expires_at < now)
+        .values(status=_QUEUED, lease_owner=None, lease_expires_at=None)
+    )
+    return result.rowcount
+
+
+def claim(now: datetime, owner: str, limit: int, lease_seconds: int) -> list[int]:
+    ids = list(
+        db.session.scalars(
+            select(PlatformJob.id)
+            .where(PlatformJob.status == _QUEUED, PlatformJob.due_at <= now)
+            .order_by(PlatformJob.due_at, PlatformJob.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if ids:
+        db.session.execute(
+            update(PlatformJob)
+            .where(PlatformJob.id.in_(ids))
+            .values(
+                status=_SENDING,
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+            )
+        )
+    db.session.commit()
+    return ids
+
+
+@dataclass(frozen=True)
+class Work:
+    """A claimed call with what it needs, read before any network call."""
+
+    job_id: int
+    kind: PlatformJobKind
+    attempts: int
+    webinar_id: int
+    zoom_webinar_id: str
+    registration_id: int | None = None
+    registrant_id: str | None = None
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    starts_at: datetime | None = None
+    duration_minutes: int = 0
+    # The reason went away before the call (cancelled first, webinar cancelled): skipped.
+    moot: bool = False
+
+
+def _names(full_name: str) -> tuple[str, str]:
+    first, _, last = full_name.strip().partition(" ")
+    return first[:64] or "Guest", last.strip()[:64]
+
+
+def prepare(ids: list[int], owner: str) -> list[Work]:
+    items: list[Work] = []
+    with transactions.begin_mode(Mode.READ):
+        rows = db.session.scalars(
+            select(PlatformJob)
+            .where(PlatformJob.id.in_(ids), PlatformJob.lease_owner == owner)
+            .order_by(PlatformJob.due_at, PlatformJob.id)
+        ).all()
+        for job in rows:
+            items.append(_work(job))
+        db.session.rollback()
+    return items
+
+
+def _work(job: PlatformJob) -> Work:
+    kind = PlatformJobKind(job.kind)
+    base = Work(job.id, kind, job.attempts, job.webinar_id, job.zoom_webinar_id)
+    webinar = db.session.get(Webinar, job.webinar_id)
+    cancelled = webinar is None or webinar.status == WebinarStatus.CANCELLED
+    registration = (
+        db.session.get(Registration, job.registration_id) if job.registration_id else None
+    )
+    if kind is PlatformJobKind.ADD_REGISTRANT:
+        if (
+            cancelled
+            or registration is None
+            or registration.erased_at is not None
+            or registration.status != RegistrationStatus.CONFIRMED
+        ):
+            return _moot(base)
+        first, last = _names(registration.full_name)
+        return _replace(
+            base,
+            registration_id=registration.id,
+            email=registration.email,
+            first_name=first,
+            last_name=last,
+        )
+    if kind is PlatformJobKind.CANCEL_REGISTRANT:
+        known = job.zoom_registrant_id or (
+            registration.zoom_registrant_id
+            if registration and registration.status != RegistrationStatus.CONFIRMED
+            else None
+        )
+        if cancelled or not known:
+            return _moot(base)  # nothing on Zoom yet: the pending add is skipped instead
+        return _replace(base, registration_id=job.registration_id, registrant_id=known)
+    if kind is PlatformJobKind.MOVE_WEBINAR:
+        if cancelled or webinar is None:
+            return _moot(base)
+        return _replace(
+            base, starts_at=webinar.starts_at, duration_minutes=webinar.duration_minutes
+        )
+    if kind is PlatformJobKind.FETCH_ATTENDANCE and cancelled:
+        return _moot(base)
+    return base
+
+
+def _moot(work: Work) -> Work:
+    return _replace(work, moot=True)
+
+
+def _replace(work: Work, **changes: Any) -> Work:
+    return replace(work, **changes)
+
+
+class _Approvals:
+    """Whether each Zoom webinar needs registrants approved: asked once a pass."""
+
+    def __init__(self, client: ZoomClient) -> None:
+        self.client = client
+        self.known: dict[str, bool] = {}
+
+    def needed(self, zoom_webinar_id: str) -> bool:
+        if zoom_webinar_id not in self.known:
+            self.known[zoom_webinar_id] = self.client.needs_approval(zoom_webinar_id)
+        return self.known[zoom_webinar_id]
+
+
+def _minutes_by_person(stays: list[Participation]) -> list[attendance_reports.ReportRow]:
+    """Rejoins summed per person (their registrant id, else email, else name)."""
+    totals: dict[str, tuple[Participation, int]] = {}
+    for stay in stays:
+        key = stay.registrant_id or stay.email or f"name:{stay.name.strip().lower()}"
+        first, seconds = totals.get(key, (stay, 0))
+        totals[key] = (first, seconds + max(stay.seconds, 0))
+    return [
+        attendance_reports.ReportRow(
+            first.name, first.email, (seconds + 30) // 60, registrant_id=first.registrant_id
+        )
+        for first, seconds in totals.values()
+    ]
+
+
+def perform(client: ZoomClient, approvals: _Approvals, work: Work) -> object:
+    """Make the call; returns what the outcome needs (nothing personal is logged)."""
+    zoom_id = work.zoom_webinar_id
+    if work.kind is PlatformJobKind.ADD_REGISTRANT:
+        registrant = client.add_registrant(zoom_id, work.email, work.first_name, work.last_name)
+        if approvals.needed(zoom_id):
+            client.set_registrant_status(zoom_id, "approve", registrant.registrant_id)
+        return registrant
+    if work.kind is PlatformJobKind.CANCEL_REGISTRANT:
+        try:
+            client.set_registrant_status(zoom_id, "cancel", str(work.registrant_id))
+        except PermanentError as exc:
+            if exc.status != 404:  # already gone there is what we wanted
+                raise
+        return None
+    if work.kind is PlatformJobKind.MOVE_WEBINAR:
+        assert work.starts_at is not None
+        client.move_webinar(zoom_id, work.starts_at, work.duration_minutes)
+        return None
+    if work.kind is PlatformJobKind.CANCEL_WEBINAR:
+        client.delete_webinar(zoom_id)
+        return None
+    try:
+        return _minutes_by_person(list(client.participants(zoom_id)))
+    except PermanentError as exc:
+        if exc.status == 404:  # the report is not ready yet: wait and ask again
+            raise TransientError(str(exc)) from exc
+        raise
+
+
+def _settle(job_id: int, owner: str, status: PlatformJobStatus, **values: object) -> bool:
+    """Write a job's outcome if this worker still holds it (in the caller's transaction)."""
+    result = db.session.execute(
+        update(PlatformJob)
+        .where(
+            PlatformJob.id == job_id,
+            PlatformJob.lease_owner == owner,
+            PlatformJob.status == _SENDING,
+        )
+        .values(status=status, lease_owner=None, lease_expires_at=None, **values)
+    )
+    return bool(result.rowcount)
+
+
+def _record_success(work: Work, owner: str, result: object, now: datetime) -> None:
+    if work.kind is PlatformJobKind.ADD_REGISTRANT:
+        assert isinstance(result, Registrant)
+        stored = db.session.execute(
+            update(Registration)
+            .where(
+                Registration.id == work.registration_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Registration.erased_at.is_(None),
+            )
+            .values(zoom_registrant_id=result.registrant_id, zoom_join_url=result.join_url)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not stored:
+            # They gave up the place (or were erased) while Zoom was adding them.
+            jobs.enqueue(
+                PlatformJobKind.CANCEL_REGISTRANT,
+                f"reg{work.registration_id}:late:{result.registrant_id}",
+                webinar_id=work.webinar_id,
+                zoom_webinar_id=work.zoom_webinar_id,
+                registration_id=work.registration_id,
+                zoom_registrant_id=result.registrant_id,
+                now=now,
+            )
+    elif work.kind is PlatformJobKind.CANCEL_REGISTRANT:
+        db.session.execute(
+            update(Registration)
+            .where(
+                Registration.id == work.registration_id,
+                Registration.status != RegistrationStatus.CONFIRMED,
+                Registration.zoom_registrant_id == work.registrant_id,
+            )
+            .values(zoom_registrant_id=None, zoom_join_url=None)
+            .execution_options(synchronize_session=False)
+        )
+    elif work.kind is PlatformJobKind.FETCH_ATTENDANCE:
+        webinar = db.session.get(Webinar, work.webinar_id)
+        assert webinar is not None and isinstance(result, list)
+        attendance.record_report(webinar, AttendanceSource.ZOOM, result, None, now)
+    _settle(
+        work.job_id,
+        owner,
+        PlatformJobStatus.DONE,
+        attempts=work.attempts + 1,
+        done_at=now,
+        last_error=None,
+        zoom_registrant_id=None,
+    )
+
+
+def _release(owner: str, job_ids: list[int], due_at: datetime | None = None) -> None:
+    """Give claimed jobs back untried (no attempt counted)."""
+    if not job_ids:
+        return
+    values: dict[str, object] = {"status": _QUEUED, "lease_owner": None, "lease_expires_at": None}
+    if due_at is not None:
+        values["due_at"] = due_at
+    db.session.execute(
+        update(PlatformJob)
+        .where(PlatformJob.id.in_(job_ids), PlatformJob.lease_owner == owner)
+        .values(**values)
+    )
+    db.session.commit()
+
+
+@dataclass
+class PassReport:
+    done: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def _run_batch(
+    client: ZoomClient,
+    approvals: _Approvals,
+    items: list[Work],
+    owner: str,
+    clock: Callable[[], datetime],
+    report: PassReport,
+) -> bool:
+    """Make each call and record it; False when Zoom is down or asks us to wait (the rest
+    goes back to the queue)."""
+    max_attempts = current_app.config["ZOOM_MAX_ATTEMPTS"]
+    for index, work in enumerate(items):
+        if work.moot:
+            _settle(work.job_id, owner, PlatformJobStatus.SKIPPED, zoom_registrant_id=None)
+            db.session.commit()
+            report.skipped += 1
+            continue
+        try:
+            result = perform(client, approvals, work)
+        except TransientError as exc:
+            now = clock()
+            rest = [w.job_id for w in items[index + 1 :]]
+            if exc.retry_after is not None:
+                # Zoom's rate limit: this call and the rest wait at least as long as asked.
+                due = now + timedelta(seconds=exc.retry_after)
+                _settle(work.job_id, owner, _QUEUED, due_at=due, last_error=str(exc)[:200])
+                db.session.commit()
+                _release(owner, rest, due)
+                report.retried += 1
+                return False
+            attempts = work.attempts + 1
+            if attempts >= max_attempts:
+                _settle(
+                    work.job_id,
+                    owner,
+                    PlatformJobStatus.FAILED,
+                    attempts=attempts,
+                    last_error=str(exc)[:200],
+                )
+                report.failed += 1
+            else:
+                _settle(
+                    work.job_id,
+                    owner,
+                    _QUEUED,
+                    attempts=attempts,
+                    last_error=str(exc)[:200],
+                    due_at=now + backoff(attempts),
+                )
+                report.retried += 1
+            db.session.commit()
+            _release(owner, rest)
+            return False
+        except PermanentError as exc:
+            _settle(
+                work.job_id,
+                owner,
+                PlatformJobStatus.FAILED,
+                attempts=work.attempts + 1,
+                last_error=str(exc)[:200],
+            )
+            db.session.commit()
+            report.failed += 1
+            continue
+        except Exception as exc:  # a bug in one call must not stop the others
+            log.exception("platform job %s (%s) failed", work.job_id, work.kind)
+            _settle(
+                work.job_id,
+                owner,
+                PlatformJobStatus.FAILED,
+                attempts=work.attempts + 1,
+                last_error=type(exc).__name__,
+            )
+            db.session.commit()
+            report.failed += 1
+            continue
+        _record_success(work, owner, result, clock())
+        db.session.commit()
+        report.done += 1
+    return True
+
+
+def run(now: datetime) -> int:
+    """The sweep: plan attendance fetches, then make the due calls. Returns calls made."""
+    cfg = current_app.config
+    started = time.monotonic()
+
+    def clock() -> datetime:  # `now`, moving on with real time during the pass
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    reap_expired_leases(now)
+    plan_attendance(now)
+    db.session.commit()
+    try:
+        client = ZoomClient.from_config(cfg)
+    except NotConfigured as exc:
+        due = db.session.scalar(
+            select(PlatformJob.id).where(PlatformJob.status == _QUEUED, PlatformJob.due_at <= now)
+        )
+        db.session.rollback()
+        if due is not None:
+            log.warning("zoom calls are waiting: %s", exc)
+        return 0
+    owner = secrets.token_hex(8)
+    approvals = _Approvals(client)
+    report = PassReport()
+    made = 0
+    while made < PASS_LIMIT:
+        ids = claim(clock(), owner, BATCH_SIZE, cfg["OUTBOX_LEASE_SECONDS"])
+        if not ids:
+            break
+        made += len(ids)
+        if not _run_batch(client, approvals, prepare(ids, owner), owner, clock, report):
+            break
+    if made:
+        log.info(
+            "zoom calls: done=%d retried=%d failed=%d skipped=%d",
+            report.done,
+            report.retried,
+            report.failed,
+            report.skipped,
+        )
+    return report.done

@@ -1,0 +1,203 @@
+"""A fake Zoom on loopback: the OAuth token and the API calls we make, as documented, and a
+record of what it received. Modes: `down` (503 to every API call), `rate_limited` (the next
+N API calls get 429 with Retry-After), `revoke_token` (the next API call gets 401)."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import make_server
+
+ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET = "acct-test", "client-test", "secret-test"
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    params: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeZoom:
+    calls: list[Call] = field(default_factory=list)
+    tokens_issued: int = 0
+    registrants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    webinars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    participants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    down: bool = False
+    rate_limited: int = 0
+    retry_after: int = 30
+    revoke_token: bool = False
+    # Zoom may return fewer rows a page than asked for; tests set this to see pages followed.
+    page_limit: int = 300
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._valid: set[str] = set()
+        self.app = self._build()
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "ZOOM_ACCOUNT_ID": ACCOUNT_ID,
+            "ZOOM_CLIENT_ID": CLIENT_ID,
+            "ZOOM_CLIENT_SECRET": CLIENT_SECRET,
+            "ZOOM_API_BASE_URL": f"{self.url}/v2",
+            "ZOOM_OAUTH_URL": f"{self.url}/oauth/token",
+            "ZOOM_TIMEOUT_SECONDS": 5.0,
+        }
+
+    def webinar(self, zoom_id: str, approval_type: int = 0) -> None:
+        self.webinars[zoom_id] = {"id": int(zoom_id), "settings": {"approval_type": approval_type}}
+        self.registrants.setdefault(zoom_id, [])
+
+    def made(self, method: str, path_end: str) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.method == method and c.path.endswith(path_end)]
+
+    def _build(self) -> Flask:
+        app = Flask("fake_zoom")
+
+        @app.post("/oauth/token")
+        def token() -> Any:
+            expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+            if request.headers.get("Authorization") != f"Basic {expected}":
+                return jsonify(
+                    reason="Invalid client_id or client_secret", error="invalid_client"
+                ), 401
+            if (
+                request.args.get("grant_type") != "account_credentials"
+                or request.args.get("account_id") != ACCOUNT_ID
+            ):
+                return jsonify(reason="unsupported grant type", error="invalid_request"), 400
+            issued = secrets.token_urlsafe(16)
+            with self.lock:
+                self.tokens_issued += 1
+                self._valid.add(issued)
+            return jsonify(
+                access_token=issued,
+                token_type="bearer",
+                expires_in=3599,
+                scope="webinar:write:admin",
+            )
+
+        @app.before_request
+        def api_checks() -> Any:
+            if not request.path.startswith("/v2/"):
+                return None
+            with self.lock:
+                self.calls.append(
+                    Call(
+                        request.method,
+                        request.path,
+                        dict(request.args),
+                        request.get_json(silent=True),
+                    )
+                )
+                given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+                if self.revoke_token:
+                    self.revoke_token = False
+                    self._valid.clear()
+                if given not in self._valid:
+                    return jsonify(code=124, message="Invalid access token."), 401
+                if self.down:
+                    return Response("Service Unavailable", 503)
+                if self.rate_limited:
+                    self.rate_limited -= 1
+                    response = jsonify(
+                        code=429, message="You have reached the maximum per-second rate limit."
+                    )
+                    response.status_code = 429
+                    response.headers["Retry-After"] = str(self.retry_after)
+                    return response
+            return None
+
+        def missing() -> Any:
+            return jsonify(code=3001, message="Webinar does not exist."), 404
+
+        @app.get("/v2/webinars/<zoom_id>")
+        def get_webinar(zoom_id: str) -> Any:
+            return jsonify(self.webinars[zoom_id]) if zoom_id in self.webinars else missing()
+
+        @app.patch("/v2/webinars/<zoom_id>")
+        def patch_webinar(zoom_id: str) -> Any:
+            if zoom_id not in self.webinars:
+                return missing()
+            self.webinars[zoom_id].update(request.get_json())
+            return Response(status=204)
+
+        @app.delete("/v2/webinars/<zoom_id>")
+        def delete_webinar(zoom_id: str) -> Any:
+            if self.webinars.pop(zoom_id, None) is None:
+                return missing()
+            return Response(status=204)
+
+        @app.post("/v2/webinars/<zoom_id>/registrants")
+        def add_registrant(zoom_id: str) -> Any:
+            if zoom_id not in self.webinars:
+                return missing()
+            body = request.get_json()
+            approval = self.webinars[zoom_id]["settings"]["approval_type"]
+            registrant_id = secrets.token_urlsafe(12)
+            with self.lock:
+                self.registrants[zoom_id].append(
+                    {
+                        **body,
+                        "id": registrant_id,
+                        "status": "pending" if approval == 1 else "approved",
+                        "join_url": f"https://zoom.example/w/{zoom_id}?tk={registrant_id}",
+                    }
+                )
+            return jsonify(
+                id=int(zoom_id),
+                registrant_id=registrant_id,
+                join_url=f"https://zoom.example/w/{zoom_id}?tk={registrant_id}",
+                topic="Webinar",
+                start_time="2026-12-01T18:00:00Z",
+            ), 201
+
+        @app.put("/v2/webinars/<zoom_id>/registrants/status")
+        def registrant_status(zoom_id: str) -> Any:
+            body = request.get_json()
+            status = {"approve": "approved", "cancel": "cancelled", "deny": "denied"}[
+                body["action"]
+            ]
+            ids = {r["id"] for r in body["registrants"]}
+            with self.lock:
+                for registrant in self.registrants.get(zoom_id, []):
+                    if registrant["id"] in ids:
+                        registrant["status"] = status
+            return Response(status=204)
+
+        @app.get("/v2/report/webinars/<zoom_id>/participants")
+        def report(zoom_id: str) -> Any:
+            rows = self.participants.get(zoom_id)
+            if rows is None:
+                return missing()
+            size = min(int(request.args.get("page_size", 30)), 300, self.page_limit)
+            start = int(request.args.get("next_page_token") or 0)
+            following = start + size
+            return jsonify(
+                page_size=size,
+                total_records=len(rows),
+                next_page_token=str(following) if following < len(rows) else "",
+                participants=rows[start:following],
+            )
+
+        return app

@@ -1,0 +1,365 @@
+"""Zoom: registrants added and cancelled, moves and cancellations, the attendance report,
+all through the durable queue of platform calls, against a fake Zoom on loopback."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from eventsapp import uktime
+from eventsapp.extensions import db
+from eventsapp.mail import worker
+from eventsapp.models import (
+    Attendance,
+    PlatformJob,
+    PlatformJobKind,
+    PlatformJobStatus,
+    Registration,
+    Webinar,
+)
+from eventsapp.platforms import zoom as zoom_client
+from eventsapp.services import registration as registrations
+from eventsapp.services import tokens
+from tests.fake_zoom import FakeZoom
+from tests.support import (
+    create_user,
+    create_webinar,
+    csrf_token,
+    login,
+    post,
+    register_via,
+    writing,
+)
+
+ZOOM_ID = "81234567890"
+GENERAL = "https://zoom.example/w/81234567890?general=1"
+
+
+@pytest.fixture
+def zoom(any_app: Flask) -> Iterator[FakeZoom]:
+    fake = FakeZoom()
+    fake.start()
+    any_app.config.update(fake.config())
+    zoom_client.forget_tokens()
+    yield fake
+    fake.stop()
+
+
+def _person(email: str) -> Registration:
+    db.session.rollback()
+    return db.session.scalars(
+        select(Registration).where(Registration.email_normalised == email)
+    ).one()
+
+
+def _jobs(kind: PlatformJobKind | None = None) -> list[PlatformJob]:
+    db.session.rollback()
+    query = select(PlatformJob).order_by(PlatformJob.id)
+    if kind is not None:
+        query = query.where(PlatformJob.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def _run(app: Flask, at: datetime | None = None) -> worker.BatchReport:
+    with app.app_context():
+        return worker.run_once(clock=(lambda: at) if at else uktime.utcnow)
+
+
+def _linked_webinar(**extra: object) -> int:
+    extra.setdefault("starts_at", datetime.now(UTC) + timedelta(minutes=10))  # doors open
+    return create_webinar(join_url=GENERAL, zoom_webinar_id=ZOOM_ID, **extra).id
+
+
+def test_a_registration_is_added_on_zoom_once_and_their_join_link_takes_them_there(
+    any_ctx, zoom, smtp
+):
+    zoom.webinar(ZOOM_ID, approval_type=1)  # registrants need approving there
+    _linked_webinar()
+    client = any_ctx.test_client()
+
+    assert register_via(client, "back-pain-panel", full_name="Ann Mary Example").status_code == 303
+    assert zoom.calls == []  # the registration did not wait for Zoom
+    ann = _person("ann@example.com")
+    join = f"/join/{tokens.join_token(ann)}"
+    # Before Zoom has registered her, the general link.
+    assert client.get(join).headers["Location"] == GENERAL
+
+    _run(any_ctx)
+    (added,) = zoom.registrants[ZOOM_ID]
+    assert (added["email"], added["first_name"], added["last_name"]) == (
+        "ann@example.com",
+        "Ann",
+        "Mary Example",
+    )
+    assert added["status"] == "approved"
+    assert client.get(join).headers["Location"] == added["join_url"]
+    # Her Zoom link is in no email and on no page of hers.
+    manage = client.get(f"/manage/{tokens.manage_token(ann)}").get_data(as_text=True)
+    assert added["join_url"] not in manage
+    assert all(added["join_url"].encode() not in m.raw for m in smtp.messages)
+    assert added["id"] not in manage
+
+    _run(any_ctx)  # again: nothing more
+    assert len(zoom.made("POST", "/registrants")) == 1
+    assert [j.status for j in _jobs()] == [PlatformJobStatus.DONE]
+
+
+def test_cancelling_cancels_the_registrant_and_the_person_promoted_is_added(any_ctx, zoom, smtp):
+    zoom.webinar(ZOOM_ID)
+    _linked_webinar(capacity=1)
+    client = any_ctx.test_client()
+    register_via(client, "back-pain-panel")
+    register_via(client, "back-pain-panel", full_name="Bob Waiting", email="bob@example.com")
+    _run(any_ctx)
+    (ann_there,) = zoom.registrants[ZOOM_ID]  # Bob is waiting: not on Zoom
+
+    manage = f"/manage/{tokens.manage_token(_person('ann@example.com'))}"
+    confirm = client.get(f"{manage}/cancel").get_data(as_text=True)
+    client.post(f"{manage}/cancel", data={"csrf_token": csrf_token(confirm)})
+    _run(any_ctx)
+
+    (cancel,) = zoom.made("PUT", "/registrants/status")
+    assert cancel.body == {"action": "cancel", "registrants": [{"id": ann_there["id"]}]}
+    statuses = {r["email"]: r["status"] for r in zoom.registrants[ZOOM_ID]}
+    assert statuses == {"ann@example.com": "cancelled", "bob@example.com": "approved"}
+    ann, bob = _person("ann@example.com"), _person("bob@example.com")
+    assert (ann.zoom_registrant_id, ann.zoom_join_url) == (None, None)
+    assert bob.zoom_join_url and bob.zoom_join_url.endswith(bob.zoom_registrant_id or "-")
+
+
+def test_zoom_down_for_a_burst_of_200_then_each_is_added_exactly_once(any_ctx, zoom, smtp):
+    zoom.webinar(ZOOM_ID)
+    webinar_id = _linked_webinar(capacity=500)
+    zoom.down = True
+    now = datetime.now(UTC)
+    with writing():
+        webinar = db.session.get(Webinar, webinar_id)
+        for n in range(200):
+            registrations.register(
+                webinar, registrations.RegistrationInput(f"Person {n}", f"p{n}@example.com"), now
+            )
+    _run(any_ctx)
+    assert zoom.registrants[ZOOM_ID] == []
+    assert Counter(j.status for j in _jobs()) == {PlatformJobStatus.QUEUED: 200}
+
+    zoom.down = False
+    _run(any_ctx, datetime.now(UTC) + timedelta(hours=2))  # past the first one's backoff
+    emails = Counter(r["email"] for r in zoom.registrants[ZOOM_ID])
+    assert len(emails) == 200 and set(emails.values()) == {1}
+    assert Counter(j.status for j in _jobs(PlatformJobKind.ADD_REGISTRANT)) == {
+        PlatformJobStatus.DONE: 200
+    }
+    assert all(_person(f"p{n}@example.com").zoom_join_url for n in (0, 99, 199))
+
+
+def test_a_429_makes_the_call_wait_at_least_as_long_as_zoom_asks(any_ctx, zoom, smtp):
+    zoom.webinar(ZOOM_ID)
+    _linked_webinar()
+    client = any_ctx.test_client()
+    register_via(client, "back-pain-panel")
+    zoom.rate_limited, zoom.retry_after = 1, 120
+    before = datetime.now(UTC)
+    _run(any_ctx)
+    (job,) = _jobs()
+    assert job.status == PlatformJobStatus.QUEUED and job.attempts == 0
+    assert job.due_at >= before + timedelta(seconds=120)
+    assert job.last_error == "add registrant: HTTP 429 code 429"
+    _run(any_ctx)  # not due yet: no call
+    assert len(zoom.made("POST", "/registrants")) == 1 and zoom.registrants[ZOOM_ID] == []
+    _run(any_ctx, job.due_at + timedelta(seconds=1))
+    assert len(zoom.registrants[ZOOM_ID]) == 1
+
+
+def test_an_expired_token_is_renewed_once(any_ctx, zoom, smtp):
+    zoom.webinar(ZOOM_ID)
+    _linked_webinar()
+    register_via(any_ctx.test_client(), "back-pain-panel")
+    _run(any_ctx)  # first token
+    register_via(any_ctx.test_client(), "back-pain-panel", email="bob@example.com")
+    zoom.revoke_token = True
+    _run(any_ctx)
+    assert zoom.tokens_issued == 2 and len(zoom.registrants[ZOOM_ID]) == 2
+
+
+def _zoom_line(page: str) -> str:
+    found = re.search(r"Zoom: \d+ calls? waiting / \d+ failed", page)
+    assert found, "no Zoom line on the page"
+    return found.group(0)
+
+
+def test_a_failed_call_is_shown_to_organisers_and_can_be_retried(any_ctx, zoom, smtp):
+    webinar_id = _linked_webinar()  # not on Zoom (yet): a 404, which is not retried
+    client = any_ctx.test_client()
+    register_via(client, "back-pain-panel")
+    _run(any_ctx)
+    (job,) = _jobs()
+    assert job.status == PlatformJobStatus.FAILED
+    assert job.last_error == "add registrant: HTTP 404 code 3001"
+    organiser = any_ctx.test_client()
+    create_user("colin@clinic.example")
+    login(organiser, "colin@clinic.example")
+    page = f"/organiser/webinars/{webinar_id}"
+    assert _zoom_line(organiser.get(page).get_data(as_text=True)) == (
+        "Zoom: 0 calls waiting / 1 failed"
+    )
+
+    zoom.webinar(ZOOM_ID)  # the organiser fixes it on Zoom, then retries
+    post(organiser, f"{page}/zoom/retry")
+    assert _zoom_line(organiser.get(page).get_data(as_text=True)) == (
+        "Zoom: 1 call waiting / 0 failed"
+    )
+    _run(any_ctx)
+    assert len(zoom.registrants[ZOOM_ID]) == 1
+    shown = organiser.get(page).get_data(as_text=True)
+    assert _zoom_line(shown) == "Zoom: 0 calls waiting / 0 failed"
+    assert "Retry the failed Zoom calls" not in shown
+
+
+def _edit_form(webinar: Webinar, **changes: object) -> dict[str, object]:
+    local = uktime.to_uk(webinar.starts_at)
+    form: dict[str, object] = {
+        "title": webinar.title,
+        "slug": webinar.slug,
+        "summary": webinar.summary,
+        "description": webinar.description,
+        "start_date": local.strftime("%Y-%m-%d"),
+        "start_time": local.strftime("%H:%M"),
+        "duration_minutes": str(webinar.duration_minutes),
+        "capacity": str(webinar.capacity),
+        "waitlist_enabled": "y",
+        "hosts": [str(h.id) for h in webinar.hosts],
+        "reminders": ["1440", "60"],
+        "join_url": webinar.join_url or "",
+        "zoom_webinar_id": webinar.zoom_webinar_id or "",
+    }
+    form.update(changes)
+    return form
+
+
+def test_linking_moving_and_cancelling_follow_on_zoom(any_ctx, zoom, smtp):
+    zoom.webinar(ZOOM_ID)
+    starts = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
+    webinar_id = create_webinar(starts_at=starts).id  # not linked yet
+    client = any_ctx.test_client()
+    register_via(client, "back-pain-panel")
+    _run(any_ctx)
+    assert zoom.calls == []
+    organiser = any_ctx.test_client()
+    create_user("colin@clinic.example")
+    login(organiser, "colin@clinic.example")
+    edit = f"/organiser/webinars/{webinar_id}/edit"
+    refused = post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="8123x"))
+    assert refused.status_code == 400
+
+    # Linked (pasted as Zoom shows it): the people with a place are added.
+    post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="812 3456 7890"))
+    assert _webinar(webinar_id).zoom_webinar_id == ZOOM_ID
+    _run(any_ctx)
+    assert [r["email"] for r in zoom.registrants[ZOOM_ID]] == ["ann@example.com"]
+
+    moved = starts + timedelta(hours=2)
+    local = uktime.to_uk(moved)
+    post(organiser, edit, **_edit_form(_webinar(webinar_id), start_time=local.strftime("%H:%M")))
+    _run(any_ctx)
+    assert zoom.webinars[ZOOM_ID]["start_time"] == moved.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert zoom.webinars[ZOOM_ID]["duration"] == 60
+    patches = len(zoom.made("PATCH", ZOOM_ID))
+
+    cancel = f"/organiser/webinars/{webinar_id}/cancel"
+    post(organiser, cancel, message="The panel is unwell; we will run it in the spring.")
+    _run(any_ctx)
+    _run(any_ctx)
+    assert ZOOM_ID not in zoom.webinars and len(zoom.made("DELETE", ZOOM_ID)) == 1
+    assert len(zoom.made("PATCH", ZOOM_ID)) == patches
+
+
+def _webinar(webinar_id: int) -> Webinar:
+    db.session.rollback()
+    webinar = db.session.get(Webinar, webinar_id)
+    assert webinar is not None
+    return webinar
+
+
+def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_ctx, zoom, smtp):
+    zoom.webinar(ZOOM_ID)
+    now = datetime.now(UTC)
+    webinar_id = create_webinar(
+        slug="done",
+        starts_at=(now - timedelta(hours=3)).replace(second=0, microsecond=0),
+        zoom_webinar_id=ZOOM_ID,
+        recording_url="https://video.example.org/rec/1",
+    ).id
+    with writing():
+        webinar = db.session.get(Webinar, webinar_id)
+        for name, email, audience in [
+            ("Dr Nia Jones", "nia@example.com", "healthcare_professional"),
+            ("Dr Short Stay", "short@example.com", "healthcare_professional"),
+            ("Pat Patient", "pat@example.com", "living_with_pain"),
+        ]:
+            registrations.register(
+                webinar,
+                registrations.RegistrationInput(name, email, audience=audience),
+                now - timedelta(days=2),
+            )
+    _run(any_ctx)  # registrants added; the report is not ready yet (Zoom: 404)
+    (fetch,) = _jobs(PlatformJobKind.FETCH_ATTENDANCE)
+    assert fetch.status == PlatformJobStatus.QUEUED and fetch.attempts == 1
+    ids = {r["email"]: r["id"] for r in zoom.registrants[ZOOM_ID]}
+
+    def stay(name: str, email: str, registrant: str, seconds: int) -> dict[str, object]:
+        return {
+            "id": "p",
+            "name": name,
+            "user_email": email,
+            "registrant_id": registrant,
+            "duration": seconds,
+        }
+
+    zoom.participants[ZOOM_ID] = [
+        stay("Nia (phone)", "", ids["nia@example.com"], 30 * 60),  # found by registrant id
+        stay("Nia Jones", "nia.other@example.net", ids["nia@example.com"], 25 * 60 + 10),
+        stay("Dr Short Stay", "short@example.com", ids["short@example.com"], 4 * 60),
+        stay("Pat", "PAT@Example.com", "", 60 * 60),  # joined without the link: by email
+        stay("A guest", "guest@example.org", "", 50 * 60),
+    ]
+    zoom.page_limit = 2  # Zoom's pages: followed to the end
+    _run(any_ctx, now + timedelta(minutes=5))
+    minutes = {
+        reg.email: record.minutes
+        for reg, record in db.session.execute(
+            select(Registration, Attendance).join(
+                Attendance, Attendance.registration_id == Registration.id
+            )
+        )
+    }
+    assert minutes == {"nia@example.com": 55, "short@example.com": 4, "pat@example.com": 60}
+    pages = zoom.made("GET", "/participants")
+    assert [c.params.get("next_page_token", "") for c in pages[1:]] == ["", "2", "4"]
+    assert all(c.params["page_size"] == "300" for c in pages)
+    _run(any_ctx, now + timedelta(hours=1))  # once per webinar
+    assert len(zoom.made("GET", "/participants")) == len(pages)
+
+    # As after a CSV import: the certificate, and the follow-ups by attendance.
+    nia = _person("nia@example.com")
+    client = any_ctx.test_client()
+    assert "You attended for 55 minutes" in client.get(
+        f"/manage/{tokens.manage_token(nia)}"
+    ).get_data(as_text=True)
+    assert client.get(f"/manage/{tokens.manage_token(nia)}/certificate.pdf").status_code == 200
+    organiser = any_ctx.test_client()
+    create_user("colin@clinic.example")
+    login(organiser, "colin@clinic.example")
+    post(organiser, f"/organiser/webinars/{webinar_id}/attendance/final")
+    post(organiser, f"/organiser/webinars/{webinar_id}/follow-ups")
+    smtp.clear()
+    assert _run(any_ctx).sent == 3
+    subjects = {m.rcpt_tos[0]: m.message["Subject"].strip() for m in smtp.messages}
+    assert subjects["nia@example.com"].startswith("Thank you for joining us")
+    assert subjects["pat@example.com"].startswith("Thank you for joining us")
+    assert subjects["short@example.com"].startswith("Sorry we missed you")
