@@ -21,6 +21,7 @@ from eventsapp.models.reminder import ReminderPlan
 from eventsapp.models.review import Approval
 from eventsapp.models.speaker import PanelMember, PanelRole, Speaker
 from eventsapp.models.user import User
+from eventsapp.models.webhook_receipt import WebhookReceipt
 from eventsapp.models.webinar import Webinar, WebinarStatus, webinar_hosts
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "ReminderPlan",
     "Speaker",
     "User",
+    "WebhookReceipt",
     "Webinar",
     "attended",
     "WebinarStatus",

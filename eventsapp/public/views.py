@@ -8,6 +8,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -22,6 +23,7 @@ from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
 from eventsapp.models import Organisation, Registration, RegistrationStatus, Speaker, Webinar
+from eventsapp.platforms import webhooks
 from eventsapp.public import bp, calendar_links, page_cache, structured_data
 from eventsapp.public.forms import FeedbackForm, RegistrationForm, registration_form
 from eventsapp.services import (
@@ -484,3 +486,28 @@ def feedback(registration_id: int, token: str) -> str | BaseResponse | tuple[str
         state=state,
         existing=existing,
     ), status
+
+
+@bp.post("/webhooks/zoom")
+@csrf.exempt
+def zoom_webhook() -> tuple[Response, int] | Response:
+    """Zoom's deliveries: only with a good signature; a copy or a stale one is a 401."""
+    now = utcnow()
+    secret = current_app.config.get("ZOOM_WEBHOOK_SECRET_TOKEN")
+    event = webhooks.check(
+        secret,
+        request.headers.get("x-zm-request-timestamp", ""),
+        request.headers.get("x-zm-signature", ""),
+        request.get_data(cache=True),
+        now,
+    )
+    if isinstance(event, webhooks.Refusal):
+        db.session.rollback()
+        current_app.logger.warning("Zoom webhook refused: %s", event)
+        return jsonify(error="refused"), 401
+    if event.get("event") == "endpoint.url_validation" and secret:
+        db.session.commit()
+        return jsonify(webhooks.url_validation(secret, event))
+    webhooks.record(event, now)
+    db.session.commit()
+    return jsonify(received=True)
