@@ -219,6 +219,16 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "ZOOM_OAUTH_URL": env.get("ZOOM_OAUTH_URL", "https://zoom.us/oauth/token"),
         "ZOOM_TIMEOUT_SECONDS": _number(env, "ZOOM_TIMEOUT_SECONDS", 15.0),
         "ZOOM_MAX_ATTEMPTS": _number(env, "ZOOM_MAX_ATTEMPTS", 8),
+        # Microsoft Teams (an Entra app with application permissions, client credentials):
+        # registrations and the attendance report of webinars linked to a Teams webinar
+        # (platforms/teams.py). Timeouts and attempts are the ZOOM_ ones above.
+        "MS_TENANT_ID": env.get("MS_TENANT_ID") or None,
+        "MS_CLIENT_ID": env.get("MS_CLIENT_ID") or None,
+        "MS_CLIENT_SECRET": env.get("MS_CLIENT_SECRET") or None,
+        "MS_GRAPH_BASE_URL": env.get(
+            "MS_GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"
+        ).rstrip("/"),
+        "MS_LOGIN_URL": env.get("MS_LOGIN_URL", "https://login.microsoftonline.com").rstrip("/"),
         "TRUSTED_HOSTS": [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
         or None,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -65,7 +65,7 @@ class BatchReport:
     # Outcomes remembered over a lost database connection, written later.
     recorded: int = 0
     bounced: int = 0
-    # Calls made to Zoom (platforms/worker.py).
+    # Calls made to Zoom and Teams (platforms/worker.py).
     zoom: int = 0
 
     def add(self, other: BatchReport) -> None:
@@ -539,7 +539,8 @@ def release(owner: str, row_ids: list[int]) -> None:
 
 
 def _zoom_calls(now: datetime) -> int:
-    """Calls to Zoom queued by registrations and webinar changes (platforms/worker.py)."""
+    """Calls to Zoom and Teams queued by registrations and webinar changes
+    (platforms/worker.py)."""
     from eventsapp.platforms import worker as platform_worker  # it imports backoff from here
 
     return platform_worker.run(now)

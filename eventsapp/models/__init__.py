@@ -9,7 +9,12 @@ from eventsapp.models.feedback import FeedbackResponse
 from eventsapp.models.form_question import FormAnswer, FormQuestion, QuestionKind
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.outbox import OutboxMessage, OutboxStatus
-from eventsapp.models.platform_job import PlatformJob, PlatformJobKind, PlatformJobStatus
+from eventsapp.models.platform_job import (
+    Platform,
+    PlatformJob,
+    PlatformJobKind,
+    PlatformJobStatus,
+)
 from eventsapp.models.registration import (
     AUDIENCES,
     MarketingConsent,
@@ -43,6 +48,7 @@ __all__ = [
     "OutboxStatus",
     "PanelMember",
     "PanelRole",
+    "Platform",
     "PlatformJob",
     "PlatformJobKind",
     "PlatformJobStatus",

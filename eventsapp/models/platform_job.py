@@ -1,4 +1,5 @@
-"""Calls to the video platform (Zoom), queued in the transaction of the change that needs them.
+"""Calls to the video platforms (Zoom, Teams), queued in the transaction of the change that
+needs them.
 
 The same shape as the mail outbox (models/outbox.py): queued -> sending (leased by a worker)
 -> done, or back to queued with a later due time (a transient failure, or Zoom asking us to
@@ -27,6 +28,11 @@ class PlatformJobKind(StrEnum):
     FETCH_ATTENDANCE = "fetch_attendance"
 
 
+class Platform(StrEnum):
+    ZOOM = "zoom"
+    TEAMS = "teams"
+
+
 class PlatformJobStatus(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
@@ -39,32 +45,39 @@ class PlatformJob(db.Model):  # type: ignore[name-defined]
     __tablename__ = "platform_jobs"
     __table_args__ = (
         one_of("kind", PlatformJobKind),
+        one_of("platform", Platform),
         one_of("status", PlatformJobStatus),
         # The worker's claim query: due rows in order.
         Index("ix_platform_jobs_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # e.g. "zoom:add:reg42:v1" (platforms/jobs.py builds it): queueing it twice is a no-op.
+    # e.g. "zoom:add_registrant:reg42:v1:z8123" (platforms/jobs.py builds it): queueing it
+    # twice is a no-op.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
+    # Which platform the call goes to (Teams: registrations and attendance only).
+    platform: Mapped[str] = mapped_column(
+        String(10), default=Platform.ZOOM, server_default=Platform.ZOOM.value
+    )
     webinar_id: Mapped[int] = mapped_column(
         ForeignKey("webinars.id", ondelete="CASCADE"), index=True
     )
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="SET NULL"), index=True
     )
-    # The Zoom webinar the call is about, as it was linked when the change was made.
-    zoom_webinar_id: Mapped[str] = mapped_column(String(20))
-    # For cancelling a registrant: Zoom's opaque id of them, copied here because erasing the
-    # registration (in the same transaction) clears its own copy. Cleared once settled.
-    zoom_registrant_id: Mapped[str | None] = mapped_column(String(64))
+    # The platform's webinar the call is about, as it was linked when the change was made.
+    platform_webinar_id: Mapped[str] = mapped_column(String(200))
+    # For cancelling a registrant: the platform's opaque id of them (Zoom registrant id,
+    # Teams registration id), copied here because erasing the registration (in the same
+    # transaction) clears its own copy. Cleared once settled.
+    platform_registrant_id: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default=PlatformJobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # An HTTP status and Zoom's error code, or an exception's type: never personal data.
+    # An HTTP status and the platform's error code, or an exception's type: never personal data.
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

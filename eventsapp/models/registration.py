@@ -109,6 +109,10 @@ class Registration(db.Model):  # type: ignore[name-defined]
     # link sends them there. Never shown on a page or in an email.
     zoom_registrant_id: Mapped[str | None] = mapped_column(String(64), info={"personal": True})
     zoom_join_url: Mapped[str | None] = mapped_column(String(1000), info={"personal": True})
+    # The same for Teams (webinars linked to a Teams webinar): Microsoft Graph's
+    # virtualEventRegistration id and its joinWebUrl.
+    teams_registration_id: Mapped[str | None] = mapped_column(String(200), info={"personal": True})
+    teams_join_url: Mapped[str | None] = mapped_column(String(2000), info={"personal": True})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set when the personal details were removed (on request, or by the retention sweep);
     # the row stays, without them, so that counts for reports stay right.

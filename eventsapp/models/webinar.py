@@ -68,6 +68,9 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     # The Zoom webinar this one runs as (digits): registrants, moves, cancellation and the
     # attendance report then go to Zoom through platform jobs (platforms/jobs.py).
     zoom_webinar_id: Mapped[str | None] = mapped_column(String(20))
+    # Or the Teams webinar (Microsoft Graph virtual event id) it runs as: registrations and
+    # the attendance report then go to Teams the same way. Never both.
+    teams_webinar_id: Mapped[str | None] = mapped_column(String(200))
     # The join link sends people to the platform from this many minutes before the start.
     doors_open_minutes: Mapped[int] = mapped_column(Integer, default=15)
     # Attended means at least this many minutes in the session (or a check-in by hand).

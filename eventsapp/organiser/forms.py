@@ -156,12 +156,33 @@ class WebinarForm(Form):
             Regexp(r"^[0-9]{9,19}$", message="Enter the Zoom webinar ID: 9 to 19 digits"),
         ],
     )
+    teams_webinar_id = StringField(
+        "Teams webinar ID (optional)",
+        filters=[one_line, _no_spaces],
+        validators=[
+            Optional(),
+            Regexp(
+                r"^[A-Za-z0-9-]{8,90}@[A-Za-z0-9-]{8,90}$",
+                message=(
+                    "Enter the Teams webinar ID as Microsoft Graph gives it: two long codes "
+                    "joined by @"
+                ),
+            ),
+        ],
+    )
     reminders = Checkboxes(
         "Reminders", coerce=int, choices=REMINDER_CHOICES, validators=[Optional()]
     )
 
     def set_hosts(self, organisations: list[Organisation]) -> None:
         self.hosts.choices = [SelectChoice(o.id, o.name) for o in organisations]
+
+    def validate_teams_webinar_id(self, field: StringField) -> None:
+        if field.data and self.zoom_webinar_id.data:
+            raise ValidationError(
+                "A webinar runs on Zoom or on Teams, not both: clear the Zoom webinar ID "
+                "or the Teams webinar ID"
+            )
 
 
 class CancelWebinarForm(Form):

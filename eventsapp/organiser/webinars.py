@@ -60,6 +60,7 @@ def _input(form: WebinarForm) -> lifecycle.WebinarInput | None:
         join_url=form.join_url.data or None,
         recording_url=form.recording_url.data or None,
         zoom_webinar_id=form.zoom_webinar_id.data or None,
+        teams_webinar_id=form.teams_webinar_id.data or None,
         email_note=form.email_note.data or "",
         reminder_offsets=list(form.reminders.data or []),
     )
@@ -78,6 +79,7 @@ def _fill(form: WebinarForm, data: lifecycle.WebinarInput) -> None:
     form.hosts.data = data.host_ids
     form.join_url.data, form.recording_url.data = data.join_url, data.recording_url
     form.zoom_webinar_id.data = data.zoom_webinar_id
+    form.teams_webinar_id.data = data.teams_webinar_id
     form.reminders.data = data.reminder_offsets
     form.email_note.data = data.email_note
 
@@ -156,10 +158,11 @@ def retry_zoom_calls(webinar_id: int) -> Response:
     webinar = webinar_or_404(webinar_id)
     retried = platform_calls.retry_failed(webinar, actor(), now())
     db.session.commit()
+    platform = "Teams" if webinar.teams_webinar_id else "Zoom"
     flash(
-        f"{retried} Zoom call{'' if retried == 1 else 's'} queued again."
+        f"{retried} {platform} call{'' if retried == 1 else 's'} queued again."
         if retried
-        else "No failed Zoom calls to retry."
+        else f"No failed {platform} calls to retry."
     )
     return redirect(url_for(".webinar", webinar_id=webinar_id))
 

@@ -1,1 +1,2 @@
-"""Video platforms (Zoom): the API client, the queue of calls, and the worker that makes them."""
+"""Video platforms (Zoom, Teams): the API clients, the queue of calls, and the worker that
+makes them."""

@@ -1,4 +1,4 @@
-"""The platform worker: claim due Zoom calls, make them, record the outcome.
+"""The platform worker: claim due Zoom and Teams calls, make them, record the outcome.
 
 Run as one of the mail worker's sweeps (mail/worker.SWEEPS), in the same style as the
 outbox: rows are leased to one worker (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the
@@ -6,8 +6,9 @@ write lock) so several workers never make the same call at once; an expired leas
 its rows to the queue. What a call needs is read first (no write lock held while Zoom
 answers), then each outcome is written and committed on its own: one unit of work per call.
 Transient failures retry with the outbox's backoff (1, 2, 4 … minutes, at most an hour);
-a 429 waits at least its Retry-After; Zoom down or rate-limiting ends the pass, and the
-rest of the batch goes back to the queue untried.
+a 429 waits at least its Retry-After; a platform down or rate-limiting ends its pass, and
+the rest of the batch goes back to the queue untried. Each configured platform has its own
+pass (its own claims), so Teams being down does not hold up Zoom's calls, nor the reverse.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from eventsapp import transactions
 from eventsapp.extensions import db
 from eventsapp.mail.worker import backoff
 from eventsapp.models import (
     AttendanceSource,
+    Platform,
     PlatformJob,
     PlatformJobKind,
     PlatformJobStatus,
@@ -37,6 +39,7 @@ from eventsapp.models import (
     WebinarStatus,
 )
 from eventsapp.platforms import jobs
+from eventsapp.platforms.teams import TeamsClient
 from eventsapp.platforms.zoom import (
     NotConfigured,
     Participation,
@@ -69,11 +72,12 @@ def plan_attendance(now: datetime) -> int:
             and_(
                 fetched.c.webinar_id == Webinar.id,
                 fetched.c.kind == PlatformJobKind.FETCH_ATTENDANCE,
-                fetched.c.zoom_webinar_id == Webinar.zoom_webinar_id,
+                fetched.c.platform_webinar_id
+                == func.coalesce(Webinar.zoom_webinar_id, Webinar.teams_webinar_id),
             ),
         )
         .where(
-            Webinar.zoom_webinar_id.is_not(None),
+            or_(Webinar.zoom_webinar_id.is_not(None), Webinar.teams_webinar_id.is_not(None)),
             Webinar.status == WebinarStatus.PUBLISHED,
             Webinar.starts_at < now,
             Webinar.starts_at > now - ATTENDANCE_LOOKBACK,
@@ -92,11 +96,17 @@ def reap_expired_leases(now: datetime) -> int:
     return result.rowcount
 
 
-def claim(now: datetime, owner: str, limit: int, lease_seconds: int) -> list[int]:
+def claim(
+    now: datetime, owner: str, limit: int, lease_seconds: int, platform: Platform = Platform.ZOOM
+) -> list[int]:
     ids = list(
         db.session.scalars(
             select(PlatformJob.id)
-            .where(PlatformJob.status == _QUEUED, PlatformJob.due_at <= now)
+            .where(
+                PlatformJob.status == _QUEUED,
+                PlatformJob.due_at <= now,
+                PlatformJob.platform == platform,
+            )
             .order_by(PlatformJob.due_at, PlatformJob.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -124,7 +134,8 @@ class Work:
     kind: PlatformJobKind
     attempts: int
     webinar_id: int
-    zoom_webinar_id: str
+    platform_webinar_id: str
+    platform: Platform = Platform.ZOOM
     registration_id: int | None = None
     registrant_id: str | None = None
     email: str = ""
@@ -157,7 +168,8 @@ def prepare(ids: list[int], owner: str) -> list[Work]:
 
 def _work(job: PlatformJob) -> Work:
     kind = PlatformJobKind(job.kind)
-    base = Work(job.id, kind, job.attempts, job.webinar_id, job.zoom_webinar_id)
+    platform = Platform(job.platform)
+    base = Work(job.id, kind, job.attempts, job.webinar_id, job.platform_webinar_id, platform)
     webinar = db.session.get(Webinar, job.webinar_id)
     cancelled = webinar is None or webinar.status == WebinarStatus.CANCELLED
     registration = (
@@ -180,13 +192,13 @@ def _work(job: PlatformJob) -> Work:
             last_name=last,
         )
     if kind is PlatformJobKind.CANCEL_REGISTRANT:
-        known = job.zoom_registrant_id or (
-            registration.zoom_registrant_id
+        known = job.platform_registrant_id or (
+            jobs.registrant_id(registration, platform)
             if registration and registration.status != RegistrationStatus.CONFIRMED
             else None
         )
         if cancelled or not known:
-            return _moot(base)  # nothing on Zoom yet: the pending add is skipped instead
+            return _moot(base)  # nothing there yet: the pending add is skipped instead
         return _replace(base, registration_id=job.registration_id, registrant_id=known)
     if kind is PlatformJobKind.MOVE_WEBINAR:
         if cancelled or webinar is None:
@@ -235,9 +247,29 @@ def _minutes_by_person(stays: list[Participation]) -> list[attendance_reports.Re
     ]
 
 
-def perform(client: ZoomClient, approvals: _Approvals, work: Work) -> object:
+def perform_teams(client: TeamsClient, work: Work) -> object:
+    """Make a Teams call (registrations and attendance only)."""
+    teams_id = work.platform_webinar_id
+    if work.kind is PlatformJobKind.ADD_REGISTRANT:
+        return client.add_registration(teams_id, work.email, work.first_name, work.last_name)
+    if work.kind is PlatformJobKind.CANCEL_REGISTRANT:
+        try:
+            client.cancel_registration(teams_id, str(work.registrant_id))
+        except PermanentError as exc:
+            if exc.status != 404:  # already gone there is what we wanted
+                raise
+        return None
+    if work.kind is PlatformJobKind.FETCH_ATTENDANCE:
+        return _minutes_by_person(list(client.attendance(teams_id)))
+    raise PermanentError(f"{work.kind}: not a Teams call", 400)
+
+
+def perform(client: ZoomClient | TeamsClient, approvals: _Approvals | None, work: Work) -> object:
     """Make the call; returns what the outcome needs (nothing personal is logged)."""
-    zoom_id = work.zoom_webinar_id
+    if isinstance(client, TeamsClient):
+        return perform_teams(client, work)
+    assert approvals is not None
+    zoom_id = work.platform_webinar_id
     if work.kind is PlatformJobKind.ADD_REGISTRANT:
         registrant = client.add_registrant(zoom_id, work.email, work.first_name, work.last_name)
         if approvals.needed(zoom_id):
@@ -289,35 +321,43 @@ def _record_success(work: Work, owner: str, result: object, now: datetime) -> No
                 Registration.status == RegistrationStatus.CONFIRMED,
                 Registration.erased_at.is_(None),
             )
-            .values(zoom_registrant_id=result.registrant_id, zoom_join_url=result.join_url)
+            .values(**_personal(work.platform, result.registrant_id, result.join_url))
             .execution_options(synchronize_session=False)
         ).rowcount
         if not stored:
-            # They gave up the place (or were erased) while Zoom was adding them.
+            # They gave up the place (or were erased) while the platform was adding them.
             jobs.enqueue(
                 PlatformJobKind.CANCEL_REGISTRANT,
                 f"reg{work.registration_id}:late:{result.registrant_id}",
                 webinar_id=work.webinar_id,
-                zoom_webinar_id=work.zoom_webinar_id,
+                platform=work.platform,
+                platform_webinar_id=work.platform_webinar_id,
                 registration_id=work.registration_id,
-                zoom_registrant_id=result.registrant_id,
+                platform_registrant_id=result.registrant_id,
                 now=now,
             )
     elif work.kind is PlatformJobKind.CANCEL_REGISTRANT:
+        stored_id = (
+            Registration.teams_registration_id
+            if work.platform is Platform.TEAMS
+            else Registration.zoom_registrant_id
+        )
         db.session.execute(
             update(Registration)
             .where(
                 Registration.id == work.registration_id,
                 Registration.status != RegistrationStatus.CONFIRMED,
-                Registration.zoom_registrant_id == work.registrant_id,
+                stored_id == work.registrant_id,
             )
-            .values(zoom_registrant_id=None, zoom_join_url=None)
+            .values(**_personal(work.platform, None, None))
             .execution_options(synchronize_session=False)
         )
     elif work.kind is PlatformJobKind.FETCH_ATTENDANCE:
         webinar = db.session.get(Webinar, work.webinar_id)
         assert webinar is not None and isinstance(result, list)
-        attendance.record_report(webinar, AttendanceSource.ZOOM, result, None, now)
+        teams = work.platform is Platform.TEAMS
+        source = AttendanceSource.TEAMS if teams else AttendanceSource.ZOOM
+        attendance.record_report(webinar, source, result, None, now)
     _settle(
         work.job_id,
         owner,
@@ -325,8 +365,17 @@ def _record_success(work: Work, owner: str, result: object, now: datetime) -> No
         attempts=work.attempts + 1,
         done_at=now,
         last_error=None,
-        zoom_registrant_id=None,
+        platform_registrant_id=None,
     )
+
+
+def _personal(
+    platform: Platform, registrant_id: str | None, join_url: str | None
+) -> dict[str, str | None]:
+    """The registration's columns holding the platform's id and personal join link."""
+    if platform is Platform.TEAMS:
+        return {"teams_registration_id": registrant_id, "teams_join_url": join_url}
+    return {"zoom_registrant_id": registrant_id, "zoom_join_url": join_url}
 
 
 def _release(owner: str, job_ids: list[int], due_at: datetime | None = None) -> None:
@@ -353,19 +402,19 @@ class PassReport:
 
 
 def _run_batch(
-    client: ZoomClient,
-    approvals: _Approvals,
+    client: ZoomClient | TeamsClient,
+    approvals: _Approvals | None,
     items: list[Work],
     owner: str,
     clock: Callable[[], datetime],
     report: PassReport,
 ) -> bool:
-    """Make each call and record it; False when Zoom is down or asks us to wait (the rest
-    goes back to the queue)."""
+    """Make each call and record it; False when the platform is down or asks us to wait
+    (the rest goes back to the queue)."""
     max_attempts = current_app.config["ZOOM_MAX_ATTEMPTS"]
     for index, work in enumerate(items):
         if work.moot:
-            _settle(work.job_id, owner, PlatformJobStatus.SKIPPED, zoom_registrant_id=None)
+            _settle(work.job_id, owner, PlatformJobStatus.SKIPPED, platform_registrant_id=None)
             db.session.commit()
             report.skipped += 1
             continue
@@ -375,7 +424,7 @@ def _run_batch(
             now = clock()
             rest = [w.job_id for w in items[index + 1 :]]
             if exc.retry_after is not None:
-                # Zoom's rate limit: this call and the rest wait at least as long as asked.
+                # The rate limit: this call and the rest wait at least as long as asked.
                 due = now + timedelta(seconds=exc.retry_after)
                 _settle(work.job_id, owner, _QUEUED, due_at=due, last_error=str(exc)[:200])
                 db.session.commit()
@@ -435,7 +484,8 @@ def _run_batch(
 
 
 def run(now: datetime) -> int:
-    """The sweep: plan attendance fetches, then make the due calls. Returns calls made."""
+    """The sweep: plan attendance fetches, then make the due calls, one pass per platform.
+    Returns calls made."""
     cfg = current_app.config
     started = time.monotonic()
 
@@ -445,22 +495,39 @@ def run(now: datetime) -> int:
     reap_expired_leases(now)
     plan_attendance(now)
     db.session.commit()
-    try:
-        client = ZoomClient.from_config(cfg)
-    except NotConfigured as exc:
-        due = db.session.scalar(
-            select(PlatformJob.id).where(PlatformJob.status == _QUEUED, PlatformJob.due_at <= now)
-        )
-        db.session.rollback()
-        if due is not None:
-            log.warning("zoom calls are waiting: %s", exc)
-        return 0
+    done = 0
+    for platform, make_client in (
+        (Platform.ZOOM, ZoomClient.from_config),
+        (Platform.TEAMS, TeamsClient.from_config),
+    ):
+        try:
+            client: ZoomClient | TeamsClient = make_client(cfg)
+        except NotConfigured as exc:
+            due = db.session.scalar(
+                select(PlatformJob.id).where(
+                    PlatformJob.status == _QUEUED,
+                    PlatformJob.due_at <= now,
+                    PlatformJob.platform == platform,
+                )
+            )
+            db.session.rollback()
+            if due is not None:
+                log.warning("%s calls are waiting: %s", platform, exc)
+            continue
+        done += _pass(platform, client, clock)
+    return done
+
+
+def _pass(
+    platform: Platform, client: ZoomClient | TeamsClient, clock: Callable[[], datetime]
+) -> int:
     owner = secrets.token_hex(8)
-    approvals = _Approvals(client)
+    approvals = _Approvals(client) if isinstance(client, ZoomClient) else None
     report = PassReport()
     made = 0
     while made < PASS_LIMIT:
-        ids = claim(clock(), owner, BATCH_SIZE, cfg["OUTBOX_LEASE_SECONDS"])
+        lease = current_app.config["OUTBOX_LEASE_SECONDS"]
+        ids = claim(clock(), owner, BATCH_SIZE, lease, platform)
         if not ids:
             break
         made += len(ids)
@@ -468,7 +535,8 @@ def run(now: datetime) -> int:
             break
     if made:
         log.info(
-            "zoom calls: done=%d retried=%d failed=%d skipped=%d",
+            "%s calls: done=%d retried=%d failed=%d skipped=%d",
+            platform,
             report.done,
             report.retried,
             report.failed,

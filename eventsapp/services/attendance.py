@@ -140,7 +140,8 @@ def record_report(
     actor: User | None,
     now: datetime,
 ) -> tuple[AttendanceImport, bool]:
-    """Match a platform report's rows (by Zoom registrant id, then email, case-insensitive)
+    """Match a platform report's rows (by Zoom registrant id or Teams registration id, then
+    email, case-insensitive)
     and record their minutes. Returns (import, new?). The CSV upload and the worker's fetch
     from Zoom (actor None) both come here.
 
@@ -161,7 +162,12 @@ def record_report(
         db.session.scalars(select(Registration).where(Registration.webinar_id == webinar.id))
     )
     by_email = {reg.email_normalised: reg for reg in registered}
-    by_registrant = {reg.zoom_registrant_id: reg for reg in registered if reg.zoom_registrant_id}
+    by_registrant = {
+        platform_id: reg
+        for reg in registered
+        for platform_id in (reg.zoom_registrant_id, reg.teams_registration_id)
+        if platform_id
+    }
     matched, unmatched = 0, []
     for row in rows:
         registration = by_registrant.get(row.registrant_id) if row.registrant_id else None

@@ -37,9 +37,12 @@ def state(registration: Registration, now: datetime) -> JoinState:
 
 
 def platform_url(registration: Registration) -> str | None:
-    """Where their join link sends them: their own Zoom link once Zoom has registered them
-    (it lets them in without a second registration), else the webinar's general link."""
-    return registration.zoom_join_url or registration.webinar.join_url
+    """Where their join link sends them: their own Zoom or Teams link once the platform has
+    registered them (it lets them in without a second registration), else the webinar's
+    general link."""
+    return (
+        registration.zoom_join_url or registration.teams_join_url or registration.webinar.join_url
+    )
 
 
 def record_join(registration: Registration, now: datetime) -> None:

@@ -1,4 +1,4 @@
-"""What organisers see of a webinar's calls to Zoom, and queueing failed ones again."""
+"""What organisers see of a webinar's calls to Zoom or Teams, and queueing failed ones again."""
 
 from __future__ import annotations
 

@@ -55,6 +55,7 @@ class WebinarInput:
     join_url: str | None = None
     recording_url: str | None = None
     zoom_webinar_id: str | None = None
+    teams_webinar_id: str | None = None
     email_note: str = ""
     reminder_offsets: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDERS))
 
@@ -193,6 +194,7 @@ def create(data: WebinarInput, actor: User, now: datetime) -> Webinar:
         join_url=data.join_url or None,
         recording_url=data.recording_url or None,
         zoom_webinar_id=data.zoom_webinar_id or None,
+        teams_webinar_id=data.teams_webinar_id or None,
         email_note=data.email_note,
         reminder_offsets=sorted(set(data.reminder_offsets), reverse=True),
         sequence=0,
@@ -256,6 +258,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
         "join_url": data.join_url or None,
         "recording_url": data.recording_url or None,
         "zoom_webinar_id": data.zoom_webinar_id or None,
+        "teams_webinar_id": data.teams_webinar_id or None,
         "email_note": data.email_note,
         "reminder_offsets": sorted(set(data.reminder_offsets), reverse=True),
     }
@@ -299,11 +302,12 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
 
 
 def _follow_on_zoom(webinar: Webinar, changed: list[str], now: datetime, to_come: bool) -> None:
-    """Newly linked: everyone with a place is added there. Moved: Zoom's times follow."""
-    if not webinar.zoom_webinar_id or webinar.status == WebinarStatus.CANCELLED:
+    """Newly linked (Zoom or Teams): everyone with a place is added there. Moved: Zoom's
+    times follow."""
+    if platform_jobs.linked(webinar) is None or webinar.status == WebinarStatus.CANCELLED:
         return
     db.session.flush()
-    if "zoom_webinar_id" in changed:
+    if {"zoom_webinar_id", "teams_webinar_id"} & set(changed):
         confirmed = db.session.execute(
             select(Registration.id, Registration.version).where(
                 Registration.webinar_id == webinar.id,
