@@ -63,8 +63,24 @@ class FakeZoom:
             "ZOOM_TIMEOUT_SECONDS": 5.0,
         }
 
-    def webinar(self, zoom_id: str, approval_type: int = 0) -> None:
-        self.webinars[zoom_id] = {"id": int(zoom_id), "settings": {"approval_type": approval_type}}
+    def webinar(
+        self,
+        zoom_id: str,
+        approval_type: int = 0,
+        topic: str = "Living well with back pain",
+        start_time: str = "2026-12-01T18:00:00Z",
+    ) -> None:
+        """approval_type: 0 automatic, 1 manual, 2 no registration required."""
+        self.webinars[zoom_id] = {
+            "id": int(zoom_id),
+            "uuid": secrets.token_urlsafe(12),
+            "topic": topic,
+            "type": 5,
+            "start_time": start_time,
+            "duration": 60,
+            "timezone": "Europe/London",
+            "settings": {"approval_type": approval_type, "registration_type": 1},
+        }
         self.registrants.setdefault(zoom_id, [])
 
     def made(self, method: str, path_end: str) -> list[Call]:
@@ -134,6 +150,25 @@ class FakeZoom:
         @app.get("/v2/webinars/<zoom_id>")
         def get_webinar(zoom_id: str) -> Any:
             return jsonify(self.webinars[zoom_id]) if zoom_id in self.webinars else missing()
+
+        @app.post("/v2/users/<user_id>/webinars")
+        def create_webinar(user_id: str) -> Any:
+            body = request.get_json()
+            if user_id != "me" or not body.get("topic") or body.get("type") not in (5, 6, 9):
+                return jsonify(code=300, message="Invalid request."), 400
+            with self.lock:
+                zoom_id = str(85000000000 + len(self.webinars) + 1)
+            settings = {"approval_type": 2, "registration_type": 1, **body.get("settings", {})}
+            self.webinar(zoom_id, settings["approval_type"], body["topic"], body["start_time"])
+            created = self.webinars[zoom_id]
+            created.update(
+                duration=body.get("duration"),
+                timezone=body.get("timezone"),
+                agenda=body.get("agenda", ""),
+                settings=settings,
+                join_url=f"https://zoom.example/j/{zoom_id}",
+            )
+            return jsonify(created), 201
 
         @app.patch("/v2/webinars/<zoom_id>")
         def patch_webinar(zoom_id: str) -> Any:

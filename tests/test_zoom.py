@@ -3,6 +3,7 @@ all through the durable queue of platform calls, against a fake Zoom on loopback
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from eventsapp import uktime
@@ -363,3 +365,129 @@ def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_
     assert subjects["nia@example.com"].startswith("Thank you for joining us")
     assert subjects["pat@example.com"].startswith("Thank you for joining us")
     assert subjects["short@example.com"].startswith("Sorry we missed you")
+
+
+def _organiser(app: Flask) -> FlaskClient:
+    organiser = app.test_client()
+    create_user("colin@clinic.example")
+    login(organiser, "colin@clinic.example")
+    return organiser
+
+
+def _zoom_status(organiser: FlaskClient, webinar_id: int) -> str:
+    page = organiser.get(f"/organiser/webinars/{webinar_id}").get_data(as_text=True)
+    found = re.search(r'<p id="zoom-status">(.*?)</p>', page, re.S)
+    assert found, "no Zoom status on the page"
+    return html.unescape(found.group(1)).strip()
+
+
+def test_a_linked_id_is_read_back_and_its_status_shown_in_words(any_ctx, zoom, smtp):
+    zoom.webinar(
+        ZOOM_ID, approval_type=1, topic="Back pain panel", start_time="2026-12-01T18:00:00Z"
+    )
+    zoom.webinar("89876543210", approval_type=2)  # registration turned off there
+    webinar_id = create_webinar().id
+    organiser = _organiser(any_ctx)
+    edit = f"/organiser/webinars/{webinar_id}/edit"
+
+    post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id=ZOOM_ID))
+    assert _zoom_status(organiser, webinar_id) == "Not checked yet"
+    post(organiser, edit, **_edit_form(_webinar(webinar_id)))  # saved again, same ID
+    _run(any_ctx)
+    when = uktime.format_datetime(datetime(2026, 12, 1, 18, 0, tzinfo=UTC))
+    assert _zoom_status(organiser, webinar_id) == (
+        f"Linked: Zoom webinar “Back pain panel”, {when}, registration required"
+    )
+    assert len(zoom.made("GET", f"/webinars/{ZOOM_ID}")) == 1  # once per ID set
+    _run(any_ctx)
+    assert len(zoom.made("GET", f"/webinars/{ZOOM_ID}")) == 1
+
+    post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="81111111111"))
+    _run(any_ctx)
+    assert _zoom_status(organiser, webinar_id) == (
+        "Zoom has no webinar with this ID: check the number"
+    )
+    (checked,) = _jobs(PlatformJobKind.CHECK_WEBINAR)[-1:]
+    assert checked.status == PlatformJobStatus.DONE  # an answer, not a failed call
+
+    post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="89876543210"))
+    _run(any_ctx)
+    assert _zoom_status(organiser, webinar_id) == (
+        "Zoom's webinar does not require registration: people could join without "
+        "registering here — turn on registration in Zoom"
+    )
+
+
+def test_a_check_that_meets_zoom_down_waits_and_tries_again(any_ctx, zoom, smtp):
+    zoom.webinar(ZOOM_ID)
+    webinar_id = create_webinar().id
+    organiser = _organiser(any_ctx)
+    post(
+        organiser,
+        f"/organiser/webinars/{webinar_id}/edit",
+        **_edit_form(_webinar(webinar_id), zoom_webinar_id=ZOOM_ID),
+    )
+    zoom.down = True
+    _run(any_ctx)
+    (check,) = _jobs(PlatformJobKind.CHECK_WEBINAR)
+    assert check.status == PlatformJobStatus.QUEUED and check.attempts == 1
+    assert _zoom_status(organiser, webinar_id) == "Not checked yet"
+    zoom.down = False
+    _run(any_ctx, datetime.now(UTC) + timedelta(minutes=5))
+    assert _zoom_status(organiser, webinar_id).startswith("Linked: Zoom webinar “")
+
+
+def test_the_create_button_makes_one_zoom_webinar_and_adds_everyone(any_ctx, zoom, smtp):
+    starts = (datetime.now(UTC) + timedelta(days=5)).replace(second=0, microsecond=0)
+    webinar_id = create_webinar(capacity=1, starts_at=starts, duration_minutes=90).id
+    client = any_ctx.test_client()
+    register_via(client, "back-pain-panel")
+    register_via(client, "back-pain-panel", full_name="Bob Waiting", email="bob@example.com")
+    organiser = _organiser(any_ctx)
+    page = f"/organiser/webinars/{webinar_id}"
+    assert "Create a Zoom webinar for this" in organiser.get(page).get_data(as_text=True)
+
+    post(organiser, f"{page}/zoom/create")
+    post(organiser, f"{page}/zoom/create")  # pressed twice
+    assert "Create a Zoom webinar for this" not in organiser.get(page).get_data(as_text=True)
+    _run(any_ctx)
+    _run(any_ctx)
+
+    (created,) = zoom.made("POST", "/users/me/webinars")
+    webinar = _webinar(webinar_id)
+    assert created.body == {
+        "topic": webinar.title,
+        "type": 5,
+        "start_time": starts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration": 90,
+        "timezone": "Europe/London",
+        "agenda": webinar.summary,
+        "settings": {
+            "approval_type": 1,
+            "registration_type": 1,
+            "registrants_confirmation_email": False,
+            "registrants_email_notification": False,
+        },
+    }
+    zoom_id = webinar.zoom_webinar_id
+    assert zoom_id and zoom_id in zoom.webinars
+    # Ann has a place (Bob is waiting): she is added there, and approved.
+    assert [(r["email"], r["status"]) for r in zoom.registrants[zoom_id]] == [
+        ("ann@example.com", "approved")
+    ]
+    assert _person("ann@example.com").zoom_registrant_id
+    assert _zoom_status(organiser, webinar_id).startswith("Linked: Zoom webinar “")
+    shown = organiser.get(page).get_data(as_text=True)
+    assert "Create a Zoom webinar for this" not in shown
+    post(organiser, f"{page}/zoom/create")  # linked now: nothing more
+    _run(any_ctx)
+    assert len(zoom.made("POST", "/users/me/webinars")) == 1
+
+
+def test_no_create_button_without_zoom_set_up_or_once_linked(any_ctx, smtp):
+    webinar_id = create_webinar().id
+    organiser = _organiser(any_ctx)
+    page = f"/organiser/webinars/{webinar_id}"
+    assert "Create a Zoom webinar for this" not in organiser.get(page).get_data(as_text=True)
+    post(organiser, f"{page}/zoom/create")
+    assert _jobs(PlatformJobKind.CREATE_WEBINAR) == []

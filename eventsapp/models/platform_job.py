@@ -26,6 +26,9 @@ class PlatformJobKind(StrEnum):
     MOVE_WEBINAR = "move_webinar"
     CANCEL_WEBINAR = "cancel_webinar"
     FETCH_ATTENDANCE = "fetch_attendance"
+    # Zoom only: read the linked webinar back (GET), and create one for a webinar (POST).
+    CHECK_WEBINAR = "check_webinar"
+    CREATE_WEBINAR = "create_webinar"
 
 
 class Platform(StrEnum):
@@ -66,7 +69,8 @@ class PlatformJob(db.Model):  # type: ignore[name-defined]
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="SET NULL"), index=True
     )
-    # The platform's webinar the call is about, as it was linked when the change was made.
+    # The platform's webinar the call is about, as it was linked when the change was made
+    # ("" for creating one).
     platform_webinar_id: Mapped[str] = mapped_column(String(200))
     # For cancelling a registrant: the platform's opaque id of them (Zoom registrant id,
     # Teams registration id), copied here because erasing the registration (in the same

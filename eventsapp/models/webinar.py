@@ -68,6 +68,9 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     # The Zoom webinar this one runs as (digits): registrants, moves, cancellation and the
     # attendance report then go to Zoom through platform jobs (platforms/jobs.py).
     zoom_webinar_id: Mapped[str | None] = mapped_column(String(20))
+    # What reading that Zoom webinar back said, in plain words for organisers ("Linked: …",
+    # or what is wrong); None until checked, cleared whenever the ID changes.
+    zoom_status: Mapped[str | None] = mapped_column(String(400))
     # Or the Teams webinar (Microsoft Graph virtual event id) it runs as: registrations and
     # the attendance report then go to Teams the same way. Never both.
     teams_webinar_id: Mapped[str | None] = mapped_column(String(200))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -150,7 +150,30 @@ def webinar(webinar_id: int) -> str:
         and user.organisation_id in {o.id for o in review.missing(webinar)},
         can_stop_cohosting=not user.is_admin and len(webinar.hosts) > 1,
         zoom_calls=platform_calls.summary(webinar),
+        can_create_on_zoom=platform_calls.can_create_on_zoom(webinar, _zoom_configured()),
     )
+
+
+def _zoom_configured() -> bool:
+    cfg = current_app.config
+    return all(cfg.get(n) for n in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"))
+
+
+@bp.post("/webinars/<int:webinar_id>/zoom/create")
+def create_zoom_webinar(webinar_id: int) -> Response:
+    webinar = webinar_or_404(webinar_id)
+    if not _zoom_configured():
+        flash("Zoom is not set up for this site, so a Zoom webinar cannot be created.", "error")
+    elif platform_calls.create_on_zoom(webinar, actor(), now()):
+        db.session.commit()
+        flash(
+            "A Zoom webinar is being created, with registration required and manual approval. "
+            "Its ID appears here once Zoom has made it; everyone with a place is then added."
+        )
+    else:
+        db.session.rollback()
+        flash("Nothing to do: a Zoom webinar is already linked or on its way.")
+    return redirect(url_for(".webinar", webinar_id=webinar_id))
 
 
 @bp.post("/webinars/<int:webinar_id>/zoom/retry")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+
 from eventsapp.extensions import db
 from eventsapp.models import (
     Platform,
@@ -15,6 +17,7 @@ from eventsapp.models import (
     PlatformJobKind,
     PlatformJobStatus,
     Registration,
+    RegistrationStatus,
     Webinar,
 )
 from eventsapp.models.inserts import insert_unless_exists
@@ -85,6 +88,74 @@ def add_registrant(webinar: Webinar, registration_id: int, version: int, now: da
         platform_webinar_id=platform_id,
         registration_id=registration_id,
         now=now,
+    )
+
+
+def add_everyone(webinar: Webinar, now: datetime) -> int:
+    """Newly linked (an ID set, or a Zoom webinar created for it): everyone with a place is
+    added on the platform."""
+    confirmed = db.session.execute(
+        select(Registration.id, Registration.version).where(
+            Registration.webinar_id == webinar.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+    ).all()
+    return sum(add_registrant(webinar, rid, version, now) for rid, version in confirmed)
+
+
+def check_webinar(webinar: Webinar, now: datetime) -> bool:
+    """The Zoom webinar ID was set or changed: read the webinar back (once per ID set), so
+    the organiser page can say whether the link works. Zoom only."""
+    if not webinar.zoom_webinar_id:
+        return False
+    return enqueue(
+        PlatformJobKind.CHECK_WEBINAR,
+        f"w{webinar.id}:z{webinar.zoom_webinar_id}:{now:%Y%m%dT%H%M%S.%f}",
+        webinar_id=webinar.id,
+        platform_webinar_id=webinar.zoom_webinar_id,
+        now=now,
+    )
+
+
+def create_webinar(webinar: Webinar, now: datetime) -> bool:
+    """An organiser asked for a Zoom webinar for this one. Pressing again while one is on
+    its way (or has failed) queues nothing; once a creation is settled and the webinar is
+    unlinked again, a new one may be asked for."""
+    if linked(webinar) is not None:
+        return False
+    settled = db.session.scalar(
+        select(func.count())
+        .select_from(PlatformJob)
+        .where(
+            PlatformJob.webinar_id == webinar.id,
+            PlatformJob.kind == PlatformJobKind.CREATE_WEBINAR,
+            PlatformJob.status.in_([PlatformJobStatus.DONE, PlatformJobStatus.SKIPPED]),
+        )
+    )
+    return enqueue(
+        PlatformJobKind.CREATE_WEBINAR,
+        f"w{webinar.id}:n{settled or 0}",
+        webinar_id=webinar.id,
+        platform_webinar_id="",
+        now=now,
+    )
+
+
+def creating_webinar(webinar: Webinar) -> bool:
+    """A Zoom webinar is being created for this one (queued, under way or failed)."""
+    return (
+        db.session.scalar(
+            select(PlatformJob.id)
+            .where(
+                PlatformJob.webinar_id == webinar.id,
+                PlatformJob.kind == PlatformJobKind.CREATE_WEBINAR,
+                PlatformJob.status.in_(
+                    [PlatformJobStatus.QUEUED, PlatformJobStatus.SENDING, PlatformJobStatus.FAILED]
+                ),
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
-from eventsapp import transactions
+from eventsapp import transactions, uktime
 from eventsapp.extensions import db
 from eventsapp.mail.worker import backoff
 from eventsapp.models import (
@@ -47,6 +47,7 @@ from eventsapp.platforms.zoom import (
     Registrant,
     TransientError,
     ZoomClient,
+    ZoomWebinar,
 )
 from eventsapp.services import attendance, attendance_reports
 from eventsapp.transactions import Mode
@@ -143,6 +144,8 @@ class Work:
     last_name: str = ""
     starts_at: datetime | None = None
     duration_minutes: int = 0
+    title: str = ""  # creating a Zoom webinar: its topic and agenda
+    summary: str = ""
     # The reason went away before the call (cancelled first, webinar cancelled): skipped.
     moot: bool = False
 
@@ -205,6 +208,20 @@ def _work(job: PlatformJob) -> Work:
             return _moot(base)
         return _replace(
             base, starts_at=webinar.starts_at, duration_minutes=webinar.duration_minutes
+        )
+    if kind is PlatformJobKind.CHECK_WEBINAR:
+        if cancelled or webinar is None or webinar.zoom_webinar_id != job.platform_webinar_id:
+            return _moot(base)  # cancelled, or linked to another ID since (checked itself)
+        return base
+    if kind is PlatformJobKind.CREATE_WEBINAR:
+        if cancelled or webinar is None or jobs.linked(webinar) is not None:
+            return _moot(base)  # linked some other way meanwhile
+        return _replace(
+            base,
+            starts_at=webinar.starts_at,
+            duration_minutes=webinar.duration_minutes,
+            title=webinar.title,
+            summary=webinar.summary,
         )
     if kind is PlatformJobKind.FETCH_ATTENDANCE and cancelled:
         return _moot(base)
@@ -289,12 +306,67 @@ def perform(client: ZoomClient | TeamsClient, approvals: _Approvals | None, work
     if work.kind is PlatformJobKind.CANCEL_WEBINAR:
         client.delete_webinar(zoom_id)
         return None
+    if work.kind is PlatformJobKind.CHECK_WEBINAR:
+        try:
+            return zoom_status(client.get_webinar(zoom_id))
+        except PermanentError as exc:
+            if exc.status in (400, 404):  # 3001 "does not exist", or not an ID at all
+                return NOT_FOUND
+            return f"Zoom refused to show this webinar ({exc}): check the Zoom app's scopes"
+    if work.kind is PlatformJobKind.CREATE_WEBINAR:
+        assert work.starts_at is not None
+        return client.create_webinar(
+            work.title, work.summary, work.starts_at, work.duration_minutes
+        )
     try:
         return _minutes_by_person(list(client.participants(zoom_id)))
     except PermanentError as exc:
         if exc.status == 404:  # the report is not ready yet: wait and ask again
             raise TransientError(str(exc)) from exc
         raise
+
+
+NOT_FOUND = "Zoom has no webinar with this ID: check the number"
+
+
+def zoom_status(found: ZoomWebinar) -> str:
+    """What the organiser page says of a linked Zoom webinar, in plain words."""
+    if not found.registration_required:
+        return (
+            "Zoom's webinar does not require registration: people could join without "
+            "registering here — turn on registration in Zoom"
+        )
+    when = f", {uktime.format_datetime(found.start_time)}" if found.start_time else ""
+    return f"Linked: Zoom webinar “{found.topic[:200]}”{when}, registration required"
+
+
+def _record_created(work: Work, created: ZoomWebinar, now: datetime) -> None:
+    """Link the webinar to the Zoom webinar just created, then add everyone with a place."""
+    linked = db.session.execute(
+        update(Webinar)
+        .where(
+            Webinar.id == work.webinar_id,
+            Webinar.zoom_webinar_id.is_(None),
+            Webinar.teams_webinar_id.is_(None),
+            Webinar.status != WebinarStatus.CANCELLED,
+        )
+        .values(zoom_webinar_id=created.webinar_id, zoom_status=zoom_status(created))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not linked:
+        # Linked some other way (or cancelled) while Zoom was creating it: not needed.
+        jobs.enqueue(
+            PlatformJobKind.CANCEL_WEBINAR,
+            f"w{work.webinar_id}:unneeded:z{created.webinar_id}",
+            webinar_id=work.webinar_id,
+            platform_webinar_id=created.webinar_id,
+            now=now,
+        )
+        return
+    webinar = db.session.get(Webinar, work.webinar_id)
+    assert webinar is not None
+    db.session.refresh(webinar)
+    jobs.add_everyone(webinar, now)
 
 
 def _settle(job_id: int, owner: str, status: PlatformJobStatus, **values: object) -> bool:
@@ -352,6 +424,20 @@ def _record_success(work: Work, owner: str, result: object, now: datetime) -> No
             .values(**_personal(work.platform, None, None))
             .execution_options(synchronize_session=False)
         )
+    elif work.kind is PlatformJobKind.CHECK_WEBINAR:
+        assert isinstance(result, str)
+        db.session.execute(
+            update(Webinar)
+            .where(
+                Webinar.id == work.webinar_id,
+                Webinar.zoom_webinar_id == work.platform_webinar_id,
+            )
+            .values(zoom_status=result)
+            .execution_options(synchronize_session=False)
+        )
+    elif work.kind is PlatformJobKind.CREATE_WEBINAR:
+        assert isinstance(result, ZoomWebinar)
+        _record_created(work, result, now)
     elif work.kind is PlatformJobKind.FETCH_ATTENDANCE:
         webinar = db.session.get(Webinar, work.webinar_id)
         assert webinar is not None and isinstance(result, list)

@@ -47,6 +47,31 @@ class Registrant:
 
 
 @dataclass(frozen=True)
+class ZoomWebinar:
+    """What we read back of a Zoom webinar (GET /webinars/{id})."""
+
+    webinar_id: str
+    topic: str
+    start_time: datetime | None  # UTC; None for a recurring webinar with no fixed time
+    # settings.approval_type: 0 automatic, 1 manual, 2 no registration required.
+    approval_type: int
+
+    @property
+    def registration_required(self) -> bool:
+        return self.approval_type in (0, 1)
+
+
+def _zoom_time(raw: object) -> datetime | None:
+    """Zoom's "2026-12-01T18:00:00Z" as an aware UTC datetime."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
 class Participation:
     """One stay in the webinar (someone who rejoined has several)."""
 
@@ -201,10 +226,57 @@ class ZoomClient:
     def _webinar(webinar_id: str) -> str:
         return f"/webinars/{quote(webinar_id, safe='')}"
 
+    def get_webinar(self, webinar_id: str) -> ZoomWebinar:
+        body = self._call("GET", self._webinar(webinar_id), "get webinar")
+        settings = body.get("settings") or {}
+        start = body.get("start_time")
+        if not start:  # a recurring webinar: its first occurrence
+            start = next(iter(body.get("occurrences") or []), {}).get("start_time")
+        return ZoomWebinar(
+            webinar_id=str(body.get("id") or webinar_id),
+            topic=str(body.get("topic") or ""),
+            start_time=_zoom_time(start),
+            approval_type=int(settings.get("approval_type", 2)),
+        )
+
     def needs_approval(self, webinar_id: str) -> bool:
         """Manual approval (approval_type 1): registrants must be approved to get a link."""
-        body = self._call("GET", self._webinar(webinar_id), "get webinar")
-        return int((body.get("settings") or {}).get("approval_type", 0)) == 1
+        return self.get_webinar(webinar_id).approval_type == 1
+
+    def create_webinar(
+        self, topic: str, agenda: str, starts_at: datetime, duration_minutes: int
+    ) -> ZoomWebinar:
+        """A webinar (type 5) on the account's own user, registration required with manual
+        approval, so only the people we add (and approve) get a link. Zoom sends them no
+        emails of its own: ours carry their join link."""
+        body = self._call(
+            "POST",
+            "/users/me/webinars",
+            "create webinar",
+            json={
+                "topic": topic[:200],
+                "type": 5,
+                "start_time": starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "duration": duration_minutes,
+                "timezone": "Europe/London",
+                "agenda": agenda[:2000],
+                "settings": {
+                    "approval_type": 1,
+                    "registration_type": 1,
+                    "registrants_confirmation_email": False,
+                    "registrants_email_notification": False,
+                },
+            },
+        )
+        if not body.get("id"):
+            raise PermanentError("create webinar: no id in Zoom's answer", 200)
+        settings = body.get("settings") or {}
+        return ZoomWebinar(
+            webinar_id=str(body["id"]),
+            topic=str(body.get("topic") or topic),
+            start_time=_zoom_time(body.get("start_time")) or starts_at,
+            approval_type=int(settings.get("approval_type", 1)),
+        )
 
     def add_registrant(
         self, webinar_id: str, email: str, first_name: str, last_name: str

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from eventsapp.extensions import db
-from eventsapp.models import PlatformJob, PlatformJobStatus, User, Webinar
+from eventsapp.models import PlatformJob, PlatformJobStatus, User, Webinar, WebinarStatus
+from eventsapp.platforms import jobs
 from eventsapp.services import audit
 
 
@@ -43,3 +44,23 @@ def retry_failed(webinar: Webinar, actor: User, now: datetime) -> int:
     if retried:
         audit.record("zoom.retried", actor=actor, now=now, webinar=webinar, calls=retried)
     return retried
+
+
+def can_create_on_zoom(webinar: Webinar, zoom_configured: bool) -> bool:
+    """Whether to offer "Create a Zoom webinar for this": Zoom is set up, the webinar is not
+    linked to either platform, and no creation is on its way already."""
+    return (
+        zoom_configured
+        and webinar.status != WebinarStatus.CANCELLED
+        and jobs.linked(webinar) is None
+        and not jobs.creating_webinar(webinar)
+    )
+
+
+def create_on_zoom(webinar: Webinar, actor: User, now: datetime) -> bool:
+    """Queue the creation of a Zoom webinar for this one; False if one is on its way (or
+    the webinar is linked or cancelled)."""
+    if webinar.status == WebinarStatus.CANCELLED or not jobs.create_webinar(webinar, now):
+        return False
+    audit.record("zoom.create_requested", actor=actor, now=now, webinar=webinar)
+    return True

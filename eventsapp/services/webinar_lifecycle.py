@@ -204,6 +204,7 @@ def create(data: WebinarInput, actor: User, now: datetime) -> Webinar:
     )
     db.session.add(webinar)
     db.session.flush()
+    platform_jobs.check_webinar(webinar, now)
     audit.record("webinar.created", actor=actor, now=now, webinar=webinar)
     own = [h for h in webinar.hosts if h.id == actor.organisation_id]
     _record_hosts(webinar, own, actor, now)
@@ -273,6 +274,8 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     old_end = webinar.ends_at
     for name, value in new_values.items():
         setattr(webinar, name, value)
+    if "zoom_webinar_id" in changed:
+        webinar.zoom_status = None  # not checked yet
     webinar.updated_at = now
     published = webinar.status == WebinarStatus.PUBLISHED
     # Calendars matter until it is over; correcting a past webinar's times emails no one.
@@ -308,14 +311,9 @@ def _follow_on_zoom(webinar: Webinar, changed: list[str], now: datetime, to_come
         return
     db.session.flush()
     if {"zoom_webinar_id", "teams_webinar_id"} & set(changed):
-        confirmed = db.session.execute(
-            select(Registration.id, Registration.version).where(
-                Registration.webinar_id == webinar.id,
-                Registration.status == RegistrationStatus.CONFIRMED,
-            )
-        )
-        for registration_id, version in confirmed:
-            platform_jobs.add_registrant(webinar, registration_id, version, now)
+        platform_jobs.add_everyone(webinar, now)
+    if "zoom_webinar_id" in changed:
+        platform_jobs.check_webinar(webinar, now)
     if to_come and {"starts_at", "duration_minutes", "zoom_webinar_id"} & set(changed):
         platform_jobs.move_webinar(webinar, now)
 
