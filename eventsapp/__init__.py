@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -22,6 +22,8 @@ from eventsapp import (
     uktime,
 )
 from eventsapp import config as app_config
+from eventsapp.api import bp as api_bp
+from eventsapp.api import views as api_views
 from eventsapp.cli import register_cli
 from eventsapp.cookie_sessions import CookieSessionInterface
 from eventsapp.extensions import csrf, db, limiter, login_manager, mail, migrate
@@ -90,6 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(monitoring.bp)
+    app.register_blueprint(api_bp)
     _trust_proxies(app)
     register_cli(app)
     return app
@@ -119,7 +122,11 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
 
 
-def _error_page(code: int, message: str | None = None) -> tuple[str, int]:
+def _error_page(
+    code: int, message: str | None = None, exc: HTTPException | None = None
+) -> tuple[str, int] | Response:
+    if api_views.is_api_request():  # the JSON API answers in RFC 9457 problem documents
+        return api_views.problem(code, exc)
     title = _ERROR_TITLES.get(code, "Error")
     if request.url_rule is None and code == 400 and _host_refused():
         # An untrusted Host header: no URLs can be built for it, so a page without links.
@@ -137,7 +144,7 @@ def _host_refused() -> bool:
 
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(_exc: CSRFError) -> tuple[str, int]:
+    def _csrf(_exc: CSRFError) -> tuple[str, int] | Response:
         db.session.rollback()
         return _error_page(
             400,
@@ -147,12 +154,12 @@ def _register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[str, int]:
+    def _http(exc: HTTPException) -> tuple[str, int] | Response:
         db.session.rollback()
-        return _error_page(exc.code or 500)
+        return _error_page(exc.code or 500, exc=exc)
 
     @app.errorhandler(OperationalError)
-    def _database_unavailable(exc: OperationalError) -> tuple[str, int]:
+    def _database_unavailable(exc: OperationalError) -> tuple[str, int] | Response:
         # The database went away (a restart, a failover): not a bug in this request.
         db.session.rollback()
         log.warning("database unavailable on %s %s", request.method, request.endpoint)
@@ -162,7 +169,7 @@ def _register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> tuple[str, int]:
+    def _unexpected(exc: Exception) -> tuple[str, int] | Response:
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.endpoint)
         return _error_page(500)
