@@ -7,12 +7,12 @@ through @odata.nextLink)."""
 from __future__ import annotations
 
 import secrets
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
+
+from tests.fake_platform import FakePlatform
 
 TENANT_ID, CLIENT_ID, CLIENT_SECRET = "tenant-test", "ms-client-test", "ms-secret-test"
 SCOPE = "https://graph.microsoft.com/.default"
@@ -20,41 +20,12 @@ WEBINARS = "/v1.0/solutions/virtualEvents/webinars"
 
 
 @dataclass
-class Call:
-    method: str
-    path: str
-    params: dict[str, str]
-    body: Any
-
-
-@dataclass
-class FakeGraph:
-    calls: list[Call] = field(default_factory=list)
-    tokens_issued: int = 0
+class FakeGraph(FakePlatform):
     token_requests: list[dict[str, str]] = field(default_factory=list)
     registrations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # webinar id -> session id -> report id -> attendance records
     reports: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = field(default_factory=dict)
-    down: bool = False
-    rate_limited: int = 0
-    retry_after: int = 30
-    revoke_token: bool = False
     page_limit: int = 100
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self._valid: set[str] = set()
-        self.app = self._build()
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=10)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -68,10 +39,6 @@ class FakeGraph:
 
     def webinar(self, webinar_id: str) -> None:
         self.registrations.setdefault(webinar_id, [])
-
-    def made(self, method: str, path_end: str) -> list[Call]:
-        with self.lock:
-            return [c for c in self.calls if c.method == method and c.path.endswith(path_end)]
 
     def _page(self, items: list[dict[str, Any]]) -> Any:
         start = int(request.args.get("$skiptoken") or 0)
@@ -95,46 +62,22 @@ class FakeGraph:
                 return jsonify(error="invalid_client", error_description="AADSTS7000215"), 401
             if form.get("grant_type") != "client_credentials" or form.get("scope") != SCOPE:
                 return jsonify(error="invalid_request", error_description="AADSTS70011"), 400
-            issued = secrets.token_urlsafe(16)
-            with self.lock:
-                self.tokens_issued += 1
-                self._valid.add(issued)
             return jsonify(
-                token_type="Bearer", expires_in=3599, ext_expires_in=3599, access_token=issued
+                token_type="Bearer",
+                expires_in=3599,
+                ext_expires_in=3599,
+                access_token=self._issue_token(),
             )
 
-        @app.before_request
-        def api_checks() -> Any:
-            if not request.path.startswith("/v1.0/"):
-                return None
-            with self.lock:
-                self.calls.append(
-                    Call(
-                        request.method,
-                        request.path,
-                        dict(request.args),
-                        request.get_json(silent=True),
-                    )
-                )
-                given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-                if self.revoke_token:
-                    self.revoke_token = False
-                    self._valid.clear()
-                if given not in self._valid:
-                    return jsonify(
-                        error={"code": "InvalidAuthenticationToken", "message": "expired"}
-                    ), 401
-                if self.down:
-                    return Response("Service Unavailable", 503)
-                if self.rate_limited:
-                    self.rate_limited -= 1
-                    response = jsonify(
-                        error={"code": "TooManyRequests", "message": "Too many requests."}
-                    )
-                    response.status_code = 429
-                    response.headers["Retry-After"] = str(self.retry_after)
-                    return response
-            return None
+        self._guard_api(
+            app,
+            "/v1.0/",
+            lambda: (
+                jsonify(error={"code": "InvalidAuthenticationToken", "message": "expired"}),
+                401,
+            ),
+            lambda: jsonify(error={"code": "TooManyRequests", "message": "Too many requests."}),
+        )
 
         def missing() -> Any:
             return jsonify(error={"code": "NotFound", "message": "Not found."}), 404

@@ -6,52 +6,23 @@ from __future__ import annotations
 
 import base64
 import secrets
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
+
+from tests.fake_platform import FakePlatform
 
 ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET = "acct-test", "client-test", "secret-test"
 
 
 @dataclass
-class Call:
-    method: str
-    path: str
-    params: dict[str, str]
-    body: Any
-
-
-@dataclass
-class FakeZoom:
-    calls: list[Call] = field(default_factory=list)
-    tokens_issued: int = 0
+class FakeZoom(FakePlatform):
     registrants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     webinars: dict[str, dict[str, Any]] = field(default_factory=dict)
     participants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    down: bool = False
-    rate_limited: int = 0
-    retry_after: int = 30
-    revoke_token: bool = False
     # Zoom may return fewer rows a page than asked for; tests set this to see pages followed.
     page_limit: int = 300
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self._valid: set[str] = set()
-        self.app = self._build()
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=10)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -83,10 +54,6 @@ class FakeZoom:
         }
         self.registrants.setdefault(zoom_id, [])
 
-    def made(self, method: str, path_end: str) -> list[Call]:
-        with self.lock:
-            return [c for c in self.calls if c.method == method and c.path.endswith(path_end)]
-
     def _build(self) -> Flask:
         app = Flask("fake_zoom")
 
@@ -102,47 +69,21 @@ class FakeZoom:
                 or request.args.get("account_id") != ACCOUNT_ID
             ):
                 return jsonify(reason="unsupported grant type", error="invalid_request"), 400
-            issued = secrets.token_urlsafe(16)
-            with self.lock:
-                self.tokens_issued += 1
-                self._valid.add(issued)
             return jsonify(
-                access_token=issued,
+                access_token=self._issue_token(),
                 token_type="bearer",
                 expires_in=3599,
                 scope="webinar:write:admin",
             )
 
-        @app.before_request
-        def api_checks() -> Any:
-            if not request.path.startswith("/v2/"):
-                return None
-            with self.lock:
-                self.calls.append(
-                    Call(
-                        request.method,
-                        request.path,
-                        dict(request.args),
-                        request.get_json(silent=True),
-                    )
-                )
-                given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-                if self.revoke_token:
-                    self.revoke_token = False
-                    self._valid.clear()
-                if given not in self._valid:
-                    return jsonify(code=124, message="Invalid access token."), 401
-                if self.down:
-                    return Response("Service Unavailable", 503)
-                if self.rate_limited:
-                    self.rate_limited -= 1
-                    response = jsonify(
-                        code=429, message="You have reached the maximum per-second rate limit."
-                    )
-                    response.status_code = 429
-                    response.headers["Retry-After"] = str(self.retry_after)
-                    return response
-            return None
+        self._guard_api(
+            app,
+            "/v2/",
+            lambda: (jsonify(code=124, message="Invalid access token."), 401),
+            lambda: jsonify(
+                code=429, message="You have reached the maximum per-second rate limit."
+            ),
+        )
 
         def missing() -> Any:
             return jsonify(code=3001, message="Webinar does not exist."), 404

@@ -14,21 +14,19 @@ from sqlalchemy import select
 
 from eventsapp import uktime
 from eventsapp.extensions import db
-from eventsapp.mail import worker
 from eventsapp.models import (
     Attendance,
     AttendanceSource,
     Platform,
-    PlatformJob,
     PlatformJobKind,
     PlatformJobStatus,
     Registration,
     Webinar,
 )
-from eventsapp.platforms import teams as teams_client
 from eventsapp.services import registration as registrations
 from eventsapp.services import tokens
 from tests.fake_graph import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeGraph
+from tests.platform_support import jobs, person, run, serving
 from tests.support import (
     create_user,
     create_webinar,
@@ -45,32 +43,7 @@ GENERAL = "https://teams.example/l/meetup-join/general"
 
 @pytest.fixture
 def graph(any_app: Flask) -> Iterator[FakeGraph]:
-    fake = FakeGraph()
-    fake.start()
-    any_app.config.update(fake.config())
-    teams_client.forget_tokens()
-    yield fake
-    fake.stop()
-
-
-def _person(email: str) -> Registration:
-    db.session.rollback()
-    return db.session.scalars(
-        select(Registration).where(Registration.email_normalised == email)
-    ).one()
-
-
-def _jobs(kind: PlatformJobKind | None = None) -> list[PlatformJob]:
-    db.session.rollback()
-    query = select(PlatformJob).order_by(PlatformJob.id)
-    if kind is not None:
-        query = query.where(PlatformJob.kind == kind)
-    return list(db.session.scalars(query))
-
-
-def _run(app: Flask, at: datetime | None = None) -> worker.BatchReport:
-    with app.app_context():
-        return worker.run_once(clock=(lambda: at) if at else uktime.utcnow)
+    yield from serving(FakeGraph(), any_app)
 
 
 def _linked_webinar(**extra: object) -> int:
@@ -94,11 +67,11 @@ def test_a_registration_is_created_on_teams_once_and_their_join_link_takes_them_
 
     assert register_via(client, "back-pain-panel", full_name="Ann Mary Example").status_code == 303
     assert graph.calls == []  # the registration did not wait for Teams
-    ann = _person("ann@example.com")
+    ann = person("ann@example.com")
     join = f"/join/{tokens.join_token(ann)}"
     assert client.get(join).headers["Location"] == GENERAL  # not registered there yet
 
-    _run(any_ctx)
+    run(any_ctx)
     (created,) = graph.registrations[TEAMS_ID]
     assert (created["firstName"], created["lastName"], created["email"]) == (
         "Ann",
@@ -116,7 +89,7 @@ def test_a_registration_is_created_on_teams_once_and_their_join_link_takes_them_
             "grant_type": "client_credentials",
         }
     ]
-    ann = _person("ann@example.com")
+    ann = person("ann@example.com")
     assert (ann.teams_registration_id, ann.teams_join_url) == (
         created["id"],
         created["joinWebUrl"],
@@ -128,9 +101,9 @@ def test_a_registration_is_created_on_teams_once_and_their_join_link_takes_them_
     assert created["joinWebUrl"] not in manage and created["id"] not in manage
     assert all(created["joinWebUrl"].encode() not in m.raw for m in smtp.messages)
 
-    _run(any_ctx)  # again: nothing more
+    run(any_ctx)  # again: nothing more
     assert len(graph.made("POST", "/registrations")) == 1 and graph.tokens_issued == 1
-    (job,) = _jobs()
+    (job,) = jobs()
     assert (job.status, job.platform) == (PlatformJobStatus.DONE, Platform.TEAMS)
 
 
@@ -139,8 +112,8 @@ def test_the_join_link_waits_for_the_doors_to_open(any_ctx, graph, smtp):
     _linked_webinar(starts_at=datetime.now(UTC) + timedelta(days=2))
     client = any_ctx.test_client()
     register_via(client, "back-pain-panel")
-    _run(any_ctx)
-    ann = _person("ann@example.com")
+    run(any_ctx)
+    ann = person("ann@example.com")
     assert ann.teams_join_url
     early = client.get(f"/join/{tokens.join_token(ann)}")
     assert "Location" not in early.headers and ann.teams_join_url not in early.get_data(
@@ -154,20 +127,20 @@ def test_cancelling_cancels_the_registration_and_the_person_promoted_is_added(an
     client = any_ctx.test_client()
     register_via(client, "back-pain-panel")
     register_via(client, "back-pain-panel", full_name="Bob Waiting", email="bob@example.com")
-    _run(any_ctx)
+    run(any_ctx)
     (ann_there,) = graph.registrations[TEAMS_ID]  # Bob is waiting: not on Teams
 
-    manage = f"/manage/{tokens.manage_token(_person('ann@example.com'))}"
+    manage = f"/manage/{tokens.manage_token(person('ann@example.com'))}"
     confirm = client.get(f"{manage}/cancel").get_data(as_text=True)
     client.post(f"{manage}/cancel", data={"csrf_token": csrf_token(confirm)})
-    _run(any_ctx)
+    run(any_ctx)
 
     (cancel,) = graph.made("POST", "/cancel")
     assert cancel.path.endswith(f"/webinars/{TEAMS_ID}/registrations/{ann_there['id']}/cancel")
     assert cancel.body is None
     statuses = {r["email"]: r["status"] for r in graph.registrations[TEAMS_ID]}
     assert statuses == {"ann@example.com": "canceled", "bob@example.com": "registered"}
-    ann, bob = _person("ann@example.com"), _person("bob@example.com")
+    ann, bob = person("ann@example.com"), person("bob@example.com")
     assert (ann.teams_registration_id, ann.teams_join_url) == (None, None)
     assert bob.teams_join_url and bob.teams_join_url.endswith(bob.teams_registration_id or "-")
     bob_join = any_ctx.test_client().get(f"/join/{tokens.join_token(bob)}")
@@ -179,17 +152,17 @@ def test_erasing_details_cancels_on_teams(any_ctx, graph, smtp):
     _linked_webinar()
     client = any_ctx.test_client()
     register_via(client, "back-pain-panel")
-    _run(any_ctx)
-    ann = _person("ann@example.com")
+    run(any_ctx)
+    ann = person("ann@example.com")
     registration_id = ann.teams_registration_id
     manage = f"/manage/{tokens.manage_token(ann)}"
     page = client.get(f"{manage}/delete").get_data(as_text=True)
     client.post(f"{manage}/delete", data={"csrf_token": csrf_token(page)})
-    _run(any_ctx)
+    run(any_ctx)
     (cancel,) = graph.made("POST", "/cancel")
     assert cancel.path.endswith(f"/registrations/{registration_id}/cancel")
     assert [r["status"] for r in graph.registrations[TEAMS_ID]] == ["canceled"]
-    assert all(j.platform_registrant_id is None for j in _jobs())
+    assert all(j.platform_registrant_id is None for j in jobs())
 
 
 def test_graph_down_for_a_burst_then_each_is_created_exactly_once(any_ctx, graph, smtp):
@@ -203,19 +176,19 @@ def test_graph_down_for_a_burst_then_each_is_created_exactly_once(any_ctx, graph
             registrations.register(
                 webinar, registrations.RegistrationInput(f"Person {n}", f"p{n}@example.com"), now
             )
-    _run(any_ctx)
+    run(any_ctx)
     assert graph.registrations[TEAMS_ID] == []
-    assert Counter(j.status for j in _jobs()) == {PlatformJobStatus.QUEUED: 150}
+    assert Counter(j.status for j in jobs()) == {PlatformJobStatus.QUEUED: 150}
     assert len(graph.made("POST", "/registrations")) == 1  # the pass stopped at the first
 
     graph.down = False
-    _run(any_ctx, datetime.now(UTC) + timedelta(hours=2))  # past the first one's backoff
+    run(any_ctx, datetime.now(UTC) + timedelta(hours=2))  # past the first one's backoff
     emails = Counter(r["email"] for r in graph.registrations[TEAMS_ID])
     assert len(emails) == 150 and set(emails.values()) == {1}
-    assert Counter(j.status for j in _jobs(PlatformJobKind.ADD_REGISTRANT)) == {
+    assert Counter(j.status for j in jobs(PlatformJobKind.ADD_REGISTRANT)) == {
         PlatformJobStatus.DONE: 150
     }
-    assert all(_person(f"p{n}@example.com").teams_join_url for n in (0, 74, 149))
+    assert all(person(f"p{n}@example.com").teams_join_url for n in (0, 74, 149))
 
 
 def test_a_429_makes_the_call_wait_at_least_as_long_as_graph_asks(any_ctx, graph, smtp):
@@ -225,15 +198,15 @@ def test_a_429_makes_the_call_wait_at_least_as_long_as_graph_asks(any_ctx, graph
     register_via(client, "back-pain-panel")
     graph.rate_limited, graph.retry_after = 1, 120
     before = datetime.now(UTC)
-    _run(any_ctx)
-    (job,) = _jobs()
+    run(any_ctx)
+    (job,) = jobs()
     assert job.status == PlatformJobStatus.QUEUED and job.attempts == 0
     assert job.due_at >= before + timedelta(seconds=120)
     assert job.last_error == "create registration: HTTP 429 code TooManyRequests"
-    _run(any_ctx)  # not due yet: no call
+    run(any_ctx)  # not due yet: no call
     assert len(graph.made("POST", "/registrations")) == 1
     assert graph.registrations[TEAMS_ID] == []
-    _run(any_ctx, job.due_at + timedelta(seconds=1))
+    run(any_ctx, job.due_at + timedelta(seconds=1))
     assert len(graph.registrations[TEAMS_ID]) == 1
 
 
@@ -241,18 +214,18 @@ def test_an_expired_token_is_renewed_once(any_ctx, graph, smtp):
     graph.webinar(TEAMS_ID)
     _linked_webinar()
     register_via(any_ctx.test_client(), "back-pain-panel")
-    _run(any_ctx)  # first token
+    run(any_ctx)  # first token
     register_via(any_ctx.test_client(), "back-pain-panel", email="bob@example.com")
     graph.revoke_token = True
-    _run(any_ctx)
+    run(any_ctx)
     assert graph.tokens_issued == 2 and len(graph.registrations[TEAMS_ID]) == 2
 
 
 def test_an_unknown_teams_webinar_fails_and_is_shown_to_organisers(any_ctx, graph, smtp):
     webinar_id = _linked_webinar()  # not on Teams: a 404, which is not retried
     register_via(any_ctx.test_client(), "back-pain-panel")
-    _run(any_ctx)
-    (job,) = _jobs()
+    run(any_ctx)
+    (job,) = jobs()
     assert job.status == PlatformJobStatus.FAILED
     assert job.last_error == "create registration: HTTP 404 code NotFound"
     organiser = any_ctx.test_client()
@@ -291,7 +264,7 @@ def test_linking_to_teams_adds_everyone_with_a_place_and_zoom_and_teams_together
     graph.webinar(TEAMS_ID)
     webinar_id = create_webinar().id  # not linked yet
     register_via(any_ctx.test_client(), "back-pain-panel")
-    _run(any_ctx)
+    run(any_ctx)
     assert graph.calls == []
     organiser = any_ctx.test_client()
     create_user("colin@clinic.example")
@@ -313,7 +286,7 @@ def test_linking_to_teams_adds_everyone_with_a_place_and_zoom_and_teams_together
 
     post(organiser, edit, **_edit_form(_webinar(webinar_id), teams_webinar_id=f" {TEAMS_ID} "))
     assert _webinar(webinar_id).teams_webinar_id == TEAMS_ID
-    _run(any_ctx)
+    run(any_ctx)
     assert [r["email"] for r in graph.registrations[TEAMS_ID]] == ["ann@example.com"]
     assert graph.made("PATCH", "") == []  # moves and cancellations are Zoom's only
 
@@ -339,8 +312,8 @@ def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_
                 registrations.RegistrationInput(name, email, audience=audience),
                 now - timedelta(days=2),
             )
-    _run(any_ctx)  # registrations created; no attendance report yet: asked again later
-    (fetch,) = _jobs(PlatformJobKind.FETCH_ATTENDANCE)
+    run(any_ctx)  # registrations created; no attendance report yet: asked again later
+    (fetch,) = jobs(PlatformJobKind.FETCH_ATTENDANCE)
     assert (fetch.status, fetch.attempts, fetch.platform) == (
         PlatformJobStatus.QUEUED,
         1,
@@ -372,7 +345,7 @@ def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_
         }
     }
     graph.page_limit = 1  # every list in pages: @odata.nextLink followed to the end
-    _run(any_ctx, now + timedelta(minutes=5))
+    run(any_ctx, now + timedelta(minutes=5))
     rows = db.session.execute(
         select(Registration.email, Attendance.minutes, Attendance.source).join(
             Attendance, Attendance.registration_id == Registration.id
@@ -386,10 +359,10 @@ def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_
     records = graph.made("GET", "/attendanceRecords")
     assert [c.params.get("$skiptoken", "") for c in records] == ["", "1", "2", "", "1"]
     fetched = len(graph.made("GET", "/sessions"))
-    _run(any_ctx, now + timedelta(hours=1))  # once per webinar
+    run(any_ctx, now + timedelta(hours=1))  # once per webinar
     assert len(graph.made("GET", "/sessions")) == fetched
 
-    nia = _person("nia@example.com")
+    nia = person("nia@example.com")
     client = any_ctx.test_client()
     assert "You attended for 55 minutes" in client.get(
         f"/manage/{tokens.manage_token(nia)}"
@@ -401,7 +374,7 @@ def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_
     post(organiser, f"/organiser/webinars/{webinar_id}/attendance/final")
     post(organiser, f"/organiser/webinars/{webinar_id}/follow-ups")
     smtp.clear()
-    assert _run(any_ctx).sent == 3
+    assert run(any_ctx).sent == 3
     subjects = {m.rcpt_tos[0]: m.message["Subject"].strip() for m in smtp.messages}
     assert subjects["nia@example.com"].startswith("Thank you for joining us")
     assert subjects["pat@example.com"].startswith("Thank you for joining us")

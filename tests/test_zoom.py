@@ -16,19 +16,17 @@ from sqlalchemy import select
 
 from eventsapp import uktime
 from eventsapp.extensions import db
-from eventsapp.mail import worker
 from eventsapp.models import (
     Attendance,
-    PlatformJob,
     PlatformJobKind,
     PlatformJobStatus,
     Registration,
     Webinar,
 )
-from eventsapp.platforms import zoom as zoom_client
 from eventsapp.services import registration as registrations
 from eventsapp.services import tokens
 from tests.fake_zoom import FakeZoom
+from tests.platform_support import jobs, person, run, serving
 from tests.support import (
     create_user,
     create_webinar,
@@ -45,32 +43,7 @@ GENERAL = "https://zoom.example/w/81234567890?general=1"
 
 @pytest.fixture
 def zoom(any_app: Flask) -> Iterator[FakeZoom]:
-    fake = FakeZoom()
-    fake.start()
-    any_app.config.update(fake.config())
-    zoom_client.forget_tokens()
-    yield fake
-    fake.stop()
-
-
-def _person(email: str) -> Registration:
-    db.session.rollback()
-    return db.session.scalars(
-        select(Registration).where(Registration.email_normalised == email)
-    ).one()
-
-
-def _jobs(kind: PlatformJobKind | None = None) -> list[PlatformJob]:
-    db.session.rollback()
-    query = select(PlatformJob).order_by(PlatformJob.id)
-    if kind is not None:
-        query = query.where(PlatformJob.kind == kind)
-    return list(db.session.scalars(query))
-
-
-def _run(app: Flask, at: datetime | None = None) -> worker.BatchReport:
-    with app.app_context():
-        return worker.run_once(clock=(lambda: at) if at else uktime.utcnow)
+    yield from serving(FakeZoom(), any_app)
 
 
 def _linked_webinar(**extra: object) -> int:
@@ -87,12 +60,12 @@ def test_a_registration_is_added_on_zoom_once_and_their_join_link_takes_them_the
 
     assert register_via(client, "back-pain-panel", full_name="Ann Mary Example").status_code == 303
     assert zoom.calls == []  # the registration did not wait for Zoom
-    ann = _person("ann@example.com")
+    ann = person("ann@example.com")
     join = f"/join/{tokens.join_token(ann)}"
     # Before Zoom has registered her, the general link.
     assert client.get(join).headers["Location"] == GENERAL
 
-    _run(any_ctx)
+    run(any_ctx)
     (added,) = zoom.registrants[ZOOM_ID]
     assert (added["email"], added["first_name"], added["last_name"]) == (
         "ann@example.com",
@@ -107,9 +80,9 @@ def test_a_registration_is_added_on_zoom_once_and_their_join_link_takes_them_the
     assert all(added["join_url"].encode() not in m.raw for m in smtp.messages)
     assert added["id"] not in manage
 
-    _run(any_ctx)  # again: nothing more
+    run(any_ctx)  # again: nothing more
     assert len(zoom.made("POST", "/registrants")) == 1
-    assert [j.status for j in _jobs()] == [PlatformJobStatus.DONE]
+    assert [j.status for j in jobs()] == [PlatformJobStatus.DONE]
 
 
 def test_cancelling_cancels_the_registrant_and_the_person_promoted_is_added(any_ctx, zoom, smtp):
@@ -118,19 +91,19 @@ def test_cancelling_cancels_the_registrant_and_the_person_promoted_is_added(any_
     client = any_ctx.test_client()
     register_via(client, "back-pain-panel")
     register_via(client, "back-pain-panel", full_name="Bob Waiting", email="bob@example.com")
-    _run(any_ctx)
+    run(any_ctx)
     (ann_there,) = zoom.registrants[ZOOM_ID]  # Bob is waiting: not on Zoom
 
-    manage = f"/manage/{tokens.manage_token(_person('ann@example.com'))}"
+    manage = f"/manage/{tokens.manage_token(person('ann@example.com'))}"
     confirm = client.get(f"{manage}/cancel").get_data(as_text=True)
     client.post(f"{manage}/cancel", data={"csrf_token": csrf_token(confirm)})
-    _run(any_ctx)
+    run(any_ctx)
 
     (cancel,) = zoom.made("PUT", "/registrants/status")
     assert cancel.body == {"action": "cancel", "registrants": [{"id": ann_there["id"]}]}
     statuses = {r["email"]: r["status"] for r in zoom.registrants[ZOOM_ID]}
     assert statuses == {"ann@example.com": "cancelled", "bob@example.com": "approved"}
-    ann, bob = _person("ann@example.com"), _person("bob@example.com")
+    ann, bob = person("ann@example.com"), person("bob@example.com")
     assert (ann.zoom_registrant_id, ann.zoom_join_url) == (None, None)
     assert bob.zoom_join_url and bob.zoom_join_url.endswith(bob.zoom_registrant_id or "-")
 
@@ -146,18 +119,18 @@ def test_zoom_down_for_a_burst_of_200_then_each_is_added_exactly_once(any_ctx, z
             registrations.register(
                 webinar, registrations.RegistrationInput(f"Person {n}", f"p{n}@example.com"), now
             )
-    _run(any_ctx)
+    run(any_ctx)
     assert zoom.registrants[ZOOM_ID] == []
-    assert Counter(j.status for j in _jobs()) == {PlatformJobStatus.QUEUED: 200}
+    assert Counter(j.status for j in jobs()) == {PlatformJobStatus.QUEUED: 200}
 
     zoom.down = False
-    _run(any_ctx, datetime.now(UTC) + timedelta(hours=2))  # past the first one's backoff
+    run(any_ctx, datetime.now(UTC) + timedelta(hours=2))  # past the first one's backoff
     emails = Counter(r["email"] for r in zoom.registrants[ZOOM_ID])
     assert len(emails) == 200 and set(emails.values()) == {1}
-    assert Counter(j.status for j in _jobs(PlatformJobKind.ADD_REGISTRANT)) == {
+    assert Counter(j.status for j in jobs(PlatformJobKind.ADD_REGISTRANT)) == {
         PlatformJobStatus.DONE: 200
     }
-    assert all(_person(f"p{n}@example.com").zoom_join_url for n in (0, 99, 199))
+    assert all(person(f"p{n}@example.com").zoom_join_url for n in (0, 99, 199))
 
 
 def test_a_429_makes_the_call_wait_at_least_as_long_as_zoom_asks(any_ctx, zoom, smtp):
@@ -167,14 +140,14 @@ def test_a_429_makes_the_call_wait_at_least_as_long_as_zoom_asks(any_ctx, zoom, 
     register_via(client, "back-pain-panel")
     zoom.rate_limited, zoom.retry_after = 1, 120
     before = datetime.now(UTC)
-    _run(any_ctx)
-    (job,) = _jobs()
+    run(any_ctx)
+    (job,) = jobs()
     assert job.status == PlatformJobStatus.QUEUED and job.attempts == 0
     assert job.due_at >= before + timedelta(seconds=120)
     assert job.last_error == "add registrant: HTTP 429 code 429"
-    _run(any_ctx)  # not due yet: no call
+    run(any_ctx)  # not due yet: no call
     assert len(zoom.made("POST", "/registrants")) == 1 and zoom.registrants[ZOOM_ID] == []
-    _run(any_ctx, job.due_at + timedelta(seconds=1))
+    run(any_ctx, job.due_at + timedelta(seconds=1))
     assert len(zoom.registrants[ZOOM_ID]) == 1
 
 
@@ -182,10 +155,10 @@ def test_an_expired_token_is_renewed_once(any_ctx, zoom, smtp):
     zoom.webinar(ZOOM_ID)
     _linked_webinar()
     register_via(any_ctx.test_client(), "back-pain-panel")
-    _run(any_ctx)  # first token
+    run(any_ctx)  # first token
     register_via(any_ctx.test_client(), "back-pain-panel", email="bob@example.com")
     zoom.revoke_token = True
-    _run(any_ctx)
+    run(any_ctx)
     assert zoom.tokens_issued == 2 and len(zoom.registrants[ZOOM_ID]) == 2
 
 
@@ -199,8 +172,8 @@ def test_a_failed_call_is_shown_to_organisers_and_can_be_retried(any_ctx, zoom, 
     webinar_id = _linked_webinar()  # not on Zoom (yet): a 404, which is not retried
     client = any_ctx.test_client()
     register_via(client, "back-pain-panel")
-    _run(any_ctx)
-    (job,) = _jobs()
+    run(any_ctx)
+    (job,) = jobs()
     assert job.status == PlatformJobStatus.FAILED
     assert job.last_error == "add registrant: HTTP 404 code 3001"
     organiser = any_ctx.test_client()
@@ -216,7 +189,7 @@ def test_a_failed_call_is_shown_to_organisers_and_can_be_retried(any_ctx, zoom, 
     assert _zoom_line(organiser.get(page).get_data(as_text=True)) == (
         "Zoom: 1 call waiting / 0 failed"
     )
-    _run(any_ctx)
+    run(any_ctx)
     assert len(zoom.registrants[ZOOM_ID]) == 1
     shown = organiser.get(page).get_data(as_text=True)
     assert _zoom_line(shown) == "Zoom: 0 calls waiting / 0 failed"
@@ -250,7 +223,7 @@ def test_linking_moving_and_cancelling_follow_on_zoom(any_ctx, zoom, smtp):
     webinar_id = create_webinar(starts_at=starts).id  # not linked yet
     client = any_ctx.test_client()
     register_via(client, "back-pain-panel")
-    _run(any_ctx)
+    run(any_ctx)
     assert zoom.calls == []
     organiser = any_ctx.test_client()
     create_user("colin@clinic.example")
@@ -262,21 +235,21 @@ def test_linking_moving_and_cancelling_follow_on_zoom(any_ctx, zoom, smtp):
     # Linked (pasted as Zoom shows it): the people with a place are added.
     post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="812 3456 7890"))
     assert _webinar(webinar_id).zoom_webinar_id == ZOOM_ID
-    _run(any_ctx)
+    run(any_ctx)
     assert [r["email"] for r in zoom.registrants[ZOOM_ID]] == ["ann@example.com"]
 
     moved = starts + timedelta(hours=2)
     local = uktime.to_uk(moved)
     post(organiser, edit, **_edit_form(_webinar(webinar_id), start_time=local.strftime("%H:%M")))
-    _run(any_ctx)
+    run(any_ctx)
     assert zoom.webinars[ZOOM_ID]["start_time"] == moved.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert zoom.webinars[ZOOM_ID]["duration"] == 60
     patches = len(zoom.made("PATCH", ZOOM_ID))
 
     cancel = f"/organiser/webinars/{webinar_id}/cancel"
     post(organiser, cancel, message="The panel is unwell; we will run it in the spring.")
-    _run(any_ctx)
-    _run(any_ctx)
+    run(any_ctx)
+    run(any_ctx)
     assert ZOOM_ID not in zoom.webinars and len(zoom.made("DELETE", ZOOM_ID)) == 1
     assert len(zoom.made("PATCH", ZOOM_ID)) == patches
 
@@ -309,8 +282,8 @@ def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_
                 registrations.RegistrationInput(name, email, audience=audience),
                 now - timedelta(days=2),
             )
-    _run(any_ctx)  # registrants added; the report is not ready yet (Zoom: 404)
-    (fetch,) = _jobs(PlatformJobKind.FETCH_ATTENDANCE)
+    run(any_ctx)  # registrants added; the report is not ready yet (Zoom: 404)
+    (fetch,) = jobs(PlatformJobKind.FETCH_ATTENDANCE)
     assert fetch.status == PlatformJobStatus.QUEUED and fetch.attempts == 1
     ids = {r["email"]: r["id"] for r in zoom.registrants[ZOOM_ID]}
 
@@ -331,7 +304,7 @@ def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_
         stay("A guest", "guest@example.org", "", 50 * 60),
     ]
     zoom.page_limit = 2  # Zoom's pages: followed to the end
-    _run(any_ctx, now + timedelta(minutes=5))
+    run(any_ctx, now + timedelta(minutes=5))
     minutes = {
         reg.email: record.minutes
         for reg, record in db.session.execute(
@@ -344,11 +317,11 @@ def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_
     pages = zoom.made("GET", "/participants")
     assert [c.params.get("next_page_token", "") for c in pages[1:]] == ["", "2", "4"]
     assert all(c.params["page_size"] == "300" for c in pages)
-    _run(any_ctx, now + timedelta(hours=1))  # once per webinar
+    run(any_ctx, now + timedelta(hours=1))  # once per webinar
     assert len(zoom.made("GET", "/participants")) == len(pages)
 
     # As after a CSV import: the certificate, and the follow-ups by attendance.
-    nia = _person("nia@example.com")
+    nia = person("nia@example.com")
     client = any_ctx.test_client()
     assert "You attended for 55 minutes" in client.get(
         f"/manage/{tokens.manage_token(nia)}"
@@ -360,7 +333,7 @@ def test_attendance_fetched_after_the_end_gives_certificates_and_thank_yous(any_
     post(organiser, f"/organiser/webinars/{webinar_id}/attendance/final")
     post(organiser, f"/organiser/webinars/{webinar_id}/follow-ups")
     smtp.clear()
-    assert _run(any_ctx).sent == 3
+    assert run(any_ctx).sent == 3
     subjects = {m.rcpt_tos[0]: m.message["Subject"].strip() for m in smtp.messages}
     assert subjects["nia@example.com"].startswith("Thank you for joining us")
     assert subjects["pat@example.com"].startswith("Thank you for joining us")
@@ -393,25 +366,25 @@ def test_a_linked_id_is_read_back_and_its_status_shown_in_words(any_ctx, zoom, s
     post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id=ZOOM_ID))
     assert _zoom_status(organiser, webinar_id) == "Not checked yet"
     post(organiser, edit, **_edit_form(_webinar(webinar_id)))  # saved again, same ID
-    _run(any_ctx)
+    run(any_ctx)
     when = uktime.format_datetime(datetime(2026, 12, 1, 18, 0, tzinfo=UTC))
     assert _zoom_status(organiser, webinar_id) == (
         f"Linked: Zoom webinar “Back pain panel”, {when}, registration required"
     )
     assert len(zoom.made("GET", f"/webinars/{ZOOM_ID}")) == 1  # once per ID set
-    _run(any_ctx)
+    run(any_ctx)
     assert len(zoom.made("GET", f"/webinars/{ZOOM_ID}")) == 1
 
     post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="81111111111"))
-    _run(any_ctx)
+    run(any_ctx)
     assert _zoom_status(organiser, webinar_id) == (
         "Zoom has no webinar with this ID: check the number"
     )
-    (checked,) = _jobs(PlatformJobKind.CHECK_WEBINAR)[-1:]
+    (checked,) = jobs(PlatformJobKind.CHECK_WEBINAR)[-1:]
     assert checked.status == PlatformJobStatus.DONE  # an answer, not a failed call
 
     post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="89876543210"))
-    _run(any_ctx)
+    run(any_ctx)
     assert _zoom_status(organiser, webinar_id) == (
         "Zoom's webinar does not require registration: people could join without "
         "registering here — turn on registration in Zoom"
@@ -428,12 +401,12 @@ def test_a_check_that_meets_zoom_down_waits_and_tries_again(any_ctx, zoom, smtp)
         **_edit_form(_webinar(webinar_id), zoom_webinar_id=ZOOM_ID),
     )
     zoom.down = True
-    _run(any_ctx)
-    (check,) = _jobs(PlatformJobKind.CHECK_WEBINAR)
+    run(any_ctx)
+    (check,) = jobs(PlatformJobKind.CHECK_WEBINAR)
     assert check.status == PlatformJobStatus.QUEUED and check.attempts == 1
     assert _zoom_status(organiser, webinar_id) == "Not checked yet"
     zoom.down = False
-    _run(any_ctx, datetime.now(UTC) + timedelta(minutes=5))
+    run(any_ctx, datetime.now(UTC) + timedelta(minutes=5))
     assert _zoom_status(organiser, webinar_id).startswith("Linked: Zoom webinar “")
 
 
@@ -450,8 +423,8 @@ def test_the_create_button_makes_one_zoom_webinar_and_adds_everyone(any_ctx, zoo
     post(organiser, f"{page}/zoom/create")
     post(organiser, f"{page}/zoom/create")  # pressed twice
     assert "Create a Zoom webinar for this" not in organiser.get(page).get_data(as_text=True)
-    _run(any_ctx)
-    _run(any_ctx)
+    run(any_ctx)
+    run(any_ctx)
 
     (created,) = zoom.made("POST", "/users/me/webinars")
     webinar = _webinar(webinar_id)
@@ -475,12 +448,12 @@ def test_the_create_button_makes_one_zoom_webinar_and_adds_everyone(any_ctx, zoo
     assert [(r["email"], r["status"]) for r in zoom.registrants[zoom_id]] == [
         ("ann@example.com", "approved")
     ]
-    assert _person("ann@example.com").zoom_registrant_id
+    assert person("ann@example.com").zoom_registrant_id
     assert _zoom_status(organiser, webinar_id).startswith("Linked: Zoom webinar “")
     shown = organiser.get(page).get_data(as_text=True)
     assert "Create a Zoom webinar for this" not in shown
     post(organiser, f"{page}/zoom/create")  # linked now: nothing more
-    _run(any_ctx)
+    run(any_ctx)
     assert len(zoom.made("POST", "/users/me/webinars")) == 1
 
 
@@ -490,4 +463,4 @@ def test_no_create_button_without_zoom_set_up_or_once_linked(any_ctx, smtp):
     page = f"/organiser/webinars/{webinar_id}"
     assert "Create a Zoom webinar for this" not in organiser.get(page).get_data(as_text=True)
     post(organiser, f"{page}/zoom/create")
-    assert _jobs(PlatformJobKind.CREATE_WEBINAR) == []
+    assert jobs(PlatformJobKind.CREATE_WEBINAR) == []

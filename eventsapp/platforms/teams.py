@@ -1,65 +1,30 @@
 """A small Microsoft Graph client for Teams webinars (virtual events): the client credentials
 token and the few calls we make.
 
-The same rules as the Zoom client (platforms/zoom.py), whose errors and results it shares:
-every call has a timeout; the token is kept (per process, per tenant and app) until a minute
-before it expires and fetched again once if Graph answers 401; TransientError (network,
-5xx, 429 with Retry-After) waits and tries again, PermanentError (other 4xx) fails the job.
-Messages carry HTTP statuses and Graph's error codes only, never what was sent.
+The token, timeouts, one renewal on 401 and the sorting of errors are
+platforms/api_client.py's, shared with the Zoom client.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from eventsapp.platforms.zoom import (
+from eventsapp.platforms.api_client import (
+    ApiClient,
     NotConfigured,
     Participation,
-    PermanentError,
     Registrant,
     TransientError,
-    ZoomError,
-    _retry_after,
 )
 
 SCOPE = "https://graph.microsoft.com/.default"
 
-# Tokens shared by every client of this process, per (login URL, tenant, client id).
-_tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
-_tokens_lock = threading.Lock()
 
-
-def forget_tokens() -> None:
-    with _tokens_lock:
-        _tokens.clear()
-
-
-def _error(response: requests.Response, what: str) -> ZoomError:
-    code = ""
-    try:
-        body = response.json()
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict) and isinstance(error.get("code"), str):
-            code = f" code {error['code'][:60]}"
-        elif isinstance(error, str):  # the token endpoint's OAuth errors
-            code = f" code {error[:60]}"
-    except (ValueError, TypeError):
-        pass
-    message = f"{what}: HTTP {response.status_code}{code}"
-    if response.status_code == 429 or response.status_code >= 500:
-        return TransientError(message, _retry_after(response))
-    if response.status_code in (408, 425):
-        return TransientError(message, _retry_after(response))
-    return PermanentError(message, response.status_code)
-
-
-class TeamsClient:
+class TeamsClient(ApiClient):
     def __init__(
         self,
         *,
@@ -71,10 +36,9 @@ class TeamsClient:
         timeout: float = 15.0,
         session: requests.Session | None = None,
     ) -> None:
+        super().__init__(graph_base_url, timeout, session)
         self.tenant_id, self.client_id, self._secret = tenant_id, client_id, client_secret
-        self.graph_base_url, self.login_url = graph_base_url.rstrip("/"), login_url.rstrip("/")
-        self.timeout = timeout
-        self.session = session or requests.Session()
+        self.login_url = login_url.rstrip("/")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TeamsClient:
@@ -97,70 +61,25 @@ class TeamsClient:
     def _token_key(self) -> tuple[str, str, str]:
         return self.login_url, self.tenant_id, self.client_id
 
-    def _token(self, renew: bool = False) -> str:
-        with _tokens_lock:
-            held = _tokens.get(self._token_key)
-            if held and not renew and held[1] > time.monotonic():
-                return held[0]
-        try:
-            response = self.session.post(
-                f"{self.login_url}/{quote(self.tenant_id, safe='')}/oauth2/v2.0/token",
-                data={
-                    "client_id": self.client_id,
-                    "client_secret": self._secret,
-                    "scope": SCOPE,
-                    "grant_type": "client_credentials",
-                },
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise TransientError(f"token: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise _error(response, "token")
-        body = response.json()
-        token = str(body["access_token"])
-        expires = time.monotonic() + max(int(body.get("expires_in", 3600)) - 60, 0)
-        with _tokens_lock:
-            _tokens[self._token_key] = (token, expires)
-        return token
+    def _request_token(self) -> requests.Response:
+        return self.session.post(
+            f"{self.login_url}/{quote(self.tenant_id, safe='')}/oauth2/v2.0/token",
+            data={
+                "client_id": self.client_id,
+                "client_secret": self._secret,
+                "scope": SCOPE,
+                "grant_type": "client_credentials",
+            },
+            timeout=self.timeout,
+        )
+
+    def _error_code(self, body: object) -> str:
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("code"), str):
+            return str(error["code"])[:60]
+        return error[:60] if isinstance(error, str) else ""  # the token endpoint's OAuth errors
 
     # --- calls ----------------------------------------------------------------------------
-
-    def _call(
-        self,
-        method: str,
-        url: str,
-        what: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """One call to a path under the Graph base URL, or to a full URL (@odata.nextLink)."""
-        if not url.startswith(("http://", "https://")):
-            url = self.graph_base_url + url
-        renewed = False
-        while True:
-            token = self._token(renew=renewed)
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=self.timeout,
-                )
-            except requests.RequestException as exc:
-                raise TransientError(f"{what}: {type(exc).__name__}") from exc
-            if response.status_code == 401 and not renewed:
-                renewed = True  # revoked or expired early: one new token, then give up
-                continue
-            if not 200 <= response.status_code < 300:
-                raise _error(response, what)
-            if response.status_code == 204 or not response.content:
-                return {}
-            body = response.json()
-            return body if isinstance(body, dict) else {}
 
     def _all(self, path: str, what: str) -> Iterator[dict[str, Any]]:
         """Every item of a collection, following @odata.nextLink."""

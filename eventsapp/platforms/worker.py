@@ -39,16 +39,15 @@ from eventsapp.models import (
     WebinarStatus,
 )
 from eventsapp.platforms import jobs
-from eventsapp.platforms.teams import TeamsClient
-from eventsapp.platforms.zoom import (
+from eventsapp.platforms.api_client import (
     NotConfigured,
     Participation,
     PermanentError,
     Registrant,
     TransientError,
-    ZoomClient,
-    ZoomWebinar,
 )
+from eventsapp.platforms.teams import TeamsClient
+from eventsapp.platforms.zoom import ZoomClient, ZoomWebinar
 from eventsapp.services import attendance, attendance_reports
 from eventsapp.transactions import Mode
 
