@@ -24,7 +24,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.serving import make_server
 
-from eventsapp import transactions
+from eventsapp import transactions, uktime
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, PanelMember, Speaker, User, Webinar
 from eventsapp.services import accounts
@@ -282,6 +282,32 @@ def writing() -> Iterator[None]:
         yield
         db.session.commit()
     db.session.close()
+
+
+def edit_form(webinar: Webinar, **changes: object) -> dict[str, object]:
+    """The organisers' edit form as it opens for this webinar (every field as saved), with
+    `changes` typed over it."""
+    local = uktime.to_uk(webinar.starts_at)
+    form: dict[str, object] = {
+        "title": webinar.title,
+        "slug": webinar.slug,
+        "summary": webinar.summary,
+        "description": webinar.description,
+        "start_date": local.strftime("%Y-%m-%d"),
+        "start_time": local.strftime("%H:%M"),
+        "duration_minutes": str(webinar.duration_minutes),
+        "capacity": str(webinar.capacity),
+        "waitlist_enabled": "y" if webinar.waitlist_enabled else "",
+        "hosts": [str(h.id) for h in webinar.hosts],
+        "reminders": [str(m) for m in webinar.reminder_offsets],
+        "join_url": webinar.join_url or "",
+        "recording_url": webinar.recording_url or "",
+        "email_note": webinar.email_note or "",
+        "zoom_webinar_id": webinar.zoom_webinar_id or "",
+        "teams_webinar_id": webinar.teams_webinar_id or "",
+    }
+    form.update(changes)
+    return {k: v for k, v in form.items() if v != ""}
 
 
 def csv_rows(response: Any) -> list[list[str]]:

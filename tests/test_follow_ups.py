@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.mail import worker
 from eventsapp.models import Attendance, Registration, Webinar
 from eventsapp.services import registration as registrations
 from eventsapp.services import tokens
-from tests.support import create_user, create_webinar, csrf_token, login, post
+from tests.support import create_user, create_webinar, csrf_token, edit_form, login, post
 
 
 def _past_webinar_with_people(now: datetime) -> Webinar:
@@ -34,27 +33,6 @@ def _past_webinar_with_people(now: datetime) -> Webinar:
     cat.reminders_opt_out = True
     db.session.commit()
     return webinar
-
-
-def _edit_form(webinar: Webinar, **changes: str) -> dict[str, object]:
-    local = uktime.to_uk(webinar.starts_at)
-    form: dict[str, object] = {
-        "title": webinar.title,
-        "slug": webinar.slug,
-        "summary": webinar.summary,
-        "description": webinar.description,
-        "start_date": local.strftime("%Y-%m-%d"),
-        "start_time": local.strftime("%H:%M"),
-        "duration_minutes": str(webinar.duration_minutes),
-        "capacity": str(webinar.capacity),
-        "waitlist_enabled": "y",
-        "hosts": [str(h.id) for h in webinar.hosts],
-        "reminders": ["1440", "60"],
-        "join_url": webinar.join_url or "",
-        "recording_url": webinar.recording_url or "",
-    }
-    form.update(changes)
-    return form
 
 
 def test_recording_first_then_final_attendance_then_a_preview_then_each_the_right_email(
@@ -80,7 +58,7 @@ def test_recording_first_then_final_attendance_then_a_preview_then_each_the_righ
     saved = post(
         client,
         f"/organiser/webinars/{webinar_id}/edit",
-        **_edit_form(webinar, recording_url=recording),
+        **edit_form(webinar, recording_url=recording),
     )
     note = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "once the attendance is complete" in note

@@ -12,7 +12,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.models import (
     Attendance,
@@ -31,6 +30,7 @@ from tests.support import (
     create_user,
     create_webinar,
     csrf_token,
+    edit_form,
     login,
     post,
     register_via,
@@ -236,28 +236,6 @@ def test_an_unknown_teams_webinar_fails_and_is_shown_to_organisers(any_ctx, grap
     assert "Retry the failed Teams calls" in page
 
 
-def _edit_form(webinar: Webinar, **changes: object) -> dict[str, object]:
-    local = uktime.to_uk(webinar.starts_at)
-    form: dict[str, object] = {
-        "title": webinar.title,
-        "slug": webinar.slug,
-        "summary": webinar.summary,
-        "description": webinar.description,
-        "start_date": local.strftime("%Y-%m-%d"),
-        "start_time": local.strftime("%H:%M"),
-        "duration_minutes": str(webinar.duration_minutes),
-        "capacity": str(webinar.capacity),
-        "waitlist_enabled": "y",
-        "hosts": [str(h.id) for h in webinar.hosts],
-        "reminders": ["1440", "60"],
-        "join_url": webinar.join_url or "",
-        "zoom_webinar_id": webinar.zoom_webinar_id or "",
-        "teams_webinar_id": webinar.teams_webinar_id or "",
-    }
-    form.update(changes)
-    return form
-
-
 def test_linking_to_teams_adds_everyone_with_a_place_and_zoom_and_teams_together_are_refused(
     any_ctx, graph, smtp
 ):
@@ -274,17 +252,15 @@ def test_linking_to_teams_adds_everyone_with_a_place_and_zoom_and_teams_together
     both = post(
         organiser,
         edit,
-        **_edit_form(
-            _webinar(webinar_id), zoom_webinar_id="81234567890", teams_webinar_id=TEAMS_ID
-        ),
+        **edit_form(_webinar(webinar_id), zoom_webinar_id="81234567890", teams_webinar_id=TEAMS_ID),
     )
     assert both.status_code == 400
     assert "runs on Zoom or on Teams, not both" in both.get_data(as_text=True)
-    malformed = post(organiser, edit, **_edit_form(_webinar(webinar_id), teams_webinar_id="x"))
+    malformed = post(organiser, edit, **edit_form(_webinar(webinar_id), teams_webinar_id="x"))
     assert malformed.status_code == 400
     assert _webinar(webinar_id).teams_webinar_id is None
 
-    post(organiser, edit, **_edit_form(_webinar(webinar_id), teams_webinar_id=f" {TEAMS_ID} "))
+    post(organiser, edit, **edit_form(_webinar(webinar_id), teams_webinar_id=f" {TEAMS_ID} "))
     assert _webinar(webinar_id).teams_webinar_id == TEAMS_ID
     run(any_ctx)
     assert [r["email"] for r in graph.registrations[TEAMS_ID]] == ["ann@example.com"]

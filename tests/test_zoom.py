@@ -31,6 +31,7 @@ from tests.support import (
     create_user,
     create_webinar,
     csrf_token,
+    edit_form,
     login,
     post,
     register_via,
@@ -196,27 +197,6 @@ def test_a_failed_call_is_shown_to_organisers_and_can_be_retried(any_ctx, zoom, 
     assert "Retry the failed Zoom calls" not in shown
 
 
-def _edit_form(webinar: Webinar, **changes: object) -> dict[str, object]:
-    local = uktime.to_uk(webinar.starts_at)
-    form: dict[str, object] = {
-        "title": webinar.title,
-        "slug": webinar.slug,
-        "summary": webinar.summary,
-        "description": webinar.description,
-        "start_date": local.strftime("%Y-%m-%d"),
-        "start_time": local.strftime("%H:%M"),
-        "duration_minutes": str(webinar.duration_minutes),
-        "capacity": str(webinar.capacity),
-        "waitlist_enabled": "y",
-        "hosts": [str(h.id) for h in webinar.hosts],
-        "reminders": ["1440", "60"],
-        "join_url": webinar.join_url or "",
-        "zoom_webinar_id": webinar.zoom_webinar_id or "",
-    }
-    form.update(changes)
-    return form
-
-
 def test_linking_moving_and_cancelling_follow_on_zoom(any_ctx, zoom, smtp):
     zoom.webinar(ZOOM_ID)
     starts = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
@@ -229,18 +209,18 @@ def test_linking_moving_and_cancelling_follow_on_zoom(any_ctx, zoom, smtp):
     create_user("colin@clinic.example")
     login(organiser, "colin@clinic.example")
     edit = f"/organiser/webinars/{webinar_id}/edit"
-    refused = post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="8123x"))
+    refused = post(organiser, edit, **edit_form(_webinar(webinar_id), zoom_webinar_id="8123x"))
     assert refused.status_code == 400
 
     # Linked (pasted as Zoom shows it): the people with a place are added.
-    post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="812 3456 7890"))
+    post(organiser, edit, **edit_form(_webinar(webinar_id), zoom_webinar_id="812 3456 7890"))
     assert _webinar(webinar_id).zoom_webinar_id == ZOOM_ID
     run(any_ctx)
     assert [r["email"] for r in zoom.registrants[ZOOM_ID]] == ["ann@example.com"]
 
     moved = starts + timedelta(hours=2)
     local = uktime.to_uk(moved)
-    post(organiser, edit, **_edit_form(_webinar(webinar_id), start_time=local.strftime("%H:%M")))
+    post(organiser, edit, **edit_form(_webinar(webinar_id), start_time=local.strftime("%H:%M")))
     run(any_ctx)
     assert zoom.webinars[ZOOM_ID]["start_time"] == moved.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert zoom.webinars[ZOOM_ID]["duration"] == 60
@@ -363,9 +343,9 @@ def test_a_linked_id_is_read_back_and_its_status_shown_in_words(any_ctx, zoom, s
     organiser = _organiser(any_ctx)
     edit = f"/organiser/webinars/{webinar_id}/edit"
 
-    post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id=ZOOM_ID))
+    post(organiser, edit, **edit_form(_webinar(webinar_id), zoom_webinar_id=ZOOM_ID))
     assert _zoom_status(organiser, webinar_id) == "Not checked yet"
-    post(organiser, edit, **_edit_form(_webinar(webinar_id)))  # saved again, same ID
+    post(organiser, edit, **edit_form(_webinar(webinar_id)))  # saved again, same ID
     run(any_ctx)
     when = uktime.format_datetime(datetime(2026, 12, 1, 18, 0, tzinfo=UTC))
     assert _zoom_status(organiser, webinar_id) == (
@@ -375,7 +355,7 @@ def test_a_linked_id_is_read_back_and_its_status_shown_in_words(any_ctx, zoom, s
     run(any_ctx)
     assert len(zoom.made("GET", f"/webinars/{ZOOM_ID}")) == 1
 
-    post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="81111111111"))
+    post(organiser, edit, **edit_form(_webinar(webinar_id), zoom_webinar_id="81111111111"))
     run(any_ctx)
     assert _zoom_status(organiser, webinar_id) == (
         "Zoom has no webinar with this ID: check the number"
@@ -383,7 +363,7 @@ def test_a_linked_id_is_read_back_and_its_status_shown_in_words(any_ctx, zoom, s
     (checked,) = jobs(PlatformJobKind.CHECK_WEBINAR)[-1:]
     assert checked.status == PlatformJobStatus.DONE  # an answer, not a failed call
 
-    post(organiser, edit, **_edit_form(_webinar(webinar_id), zoom_webinar_id="89876543210"))
+    post(organiser, edit, **edit_form(_webinar(webinar_id), zoom_webinar_id="89876543210"))
     run(any_ctx)
     assert _zoom_status(organiser, webinar_id) == (
         "Zoom's webinar does not require registration: people could join without "
@@ -398,7 +378,7 @@ def test_a_check_that_meets_zoom_down_waits_and_tries_again(any_ctx, zoom, smtp)
     post(
         organiser,
         f"/organiser/webinars/{webinar_id}/edit",
-        **_edit_form(_webinar(webinar_id), zoom_webinar_id=ZOOM_ID),
+        **edit_form(_webinar(webinar_id), zoom_webinar_id=ZOOM_ID),
     )
     zoom.down = True
     run(any_ctx)
