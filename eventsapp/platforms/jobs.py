@@ -103,18 +103,24 @@ def add_everyone(webinar: Webinar, now: datetime) -> int:
     return sum(add_registrant(webinar, rid, version, now) for rid, version in confirmed)
 
 
-def check_webinar(webinar: Webinar, now: datetime) -> bool:
-    """The Zoom webinar ID was set or changed: read the webinar back (once per ID set), so
-    the organiser page can say whether the link works. Zoom only."""
+def _zoom_webinar_call(kind: PlatformJobKind, webinar: Webinar, change: str, now: datetime) -> bool:
+    """A call about the Zoom webinar itself (Zoom only), once per `change` it is for."""
     if not webinar.zoom_webinar_id:
         return False
     return enqueue(
-        PlatformJobKind.CHECK_WEBINAR,
-        f"w{webinar.id}:z{webinar.zoom_webinar_id}:{now:%Y%m%dT%H%M%S.%f}",
+        kind,
+        f"w{webinar.id}:{change}",
         webinar_id=webinar.id,
         platform_webinar_id=webinar.zoom_webinar_id,
         now=now,
     )
+
+
+def check_webinar(webinar: Webinar, now: datetime) -> bool:
+    """The Zoom webinar ID was set or changed: read the webinar back (once per ID set), so
+    the organiser page can say whether the link works."""
+    change = f"z{webinar.zoom_webinar_id}:{now:%Y%m%dT%H%M%S.%f}"
+    return _zoom_webinar_call(PlatformJobKind.CHECK_WEBINAR, webinar, change, now)
 
 
 def create_webinar(webinar: Webinar, now: datetime) -> bool:
@@ -181,28 +187,13 @@ def cancel_registrant(registration: Registration, now: datetime) -> bool:
 
 def move_webinar(webinar: Webinar, now: datetime) -> bool:
     """The start or duration changed: one call per change (the worker sends the times as
-    they are when it runs). Zoom only."""
-    if not webinar.zoom_webinar_id:
-        return False
-    return enqueue(
-        PlatformJobKind.MOVE_WEBINAR,
-        f"w{webinar.id}:{now:%Y%m%dT%H%M%S.%f}",
-        webinar_id=webinar.id,
-        platform_webinar_id=webinar.zoom_webinar_id,
-        now=now,
-    )
+    they are when it runs)."""
+    return _zoom_webinar_call(PlatformJobKind.MOVE_WEBINAR, webinar, f"{now:%Y%m%dT%H%M%S.%f}", now)
 
 
 def cancel_webinar(webinar: Webinar, now: datetime) -> bool:
-    """Zoom only."""
-    if not webinar.zoom_webinar_id:
-        return False
-    return enqueue(
-        PlatformJobKind.CANCEL_WEBINAR,
-        f"w{webinar.id}:z{webinar.zoom_webinar_id}",
-        webinar_id=webinar.id,
-        platform_webinar_id=webinar.zoom_webinar_id,
-        now=now,
+    return _zoom_webinar_call(
+        PlatformJobKind.CANCEL_WEBINAR, webinar, f"z{webinar.zoom_webinar_id}", now
     )
 
 
