@@ -42,12 +42,9 @@ def _someone(webinar: Webinar) -> Registration:
 def announcement_list(webinar_id: int) -> str | Response | tuple[str, int]:
     webinar = webinar_or_404(webinar_id)
     form = AnnouncementForm()
+    reach = announcements.reach(webinar)
     form.audience.choices = [
-        (
-            a.value,
-            f"{a.label.capitalize()} ({text.people(len(announcements.recipients(webinar, a)))})",
-        )
-        for a in Audience
+        (a.value, f"{a.label.capitalize()} ({text.people(reach[a])})") for a in Audience
     ]
     if form.validate_on_submit():
         draft = announcements.draft(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
@@ -31,24 +32,44 @@ class AnnouncementError(DomainError):
     pass
 
 
-def recipients(webinar: Webinar, audience: Audience) -> list[Registration]:
-    statuses = {
-        Audience.EVERYONE: (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
-        Audience.WAITLISTED: (RegistrationStatus.WAITLISTED,),
-    }.get(audience, (RegistrationStatus.CONFIRMED,))
-    people = db.session.scalars(
-        select(Registration)
-        .where(
-            Registration.webinar_id == webinar.id,
-            Registration.status.in_(statuses),
-            Registration.reminders_opt_out.is_(False),
+def _reachable(webinar: Webinar) -> list[Registration]:
+    """Everyone an announcement could reach, with their attendance, in two queries."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.webinar_id == webinar.id,
+                Registration.status.in_(
+                    (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+                ),
+                Registration.reminders_opt_out.is_(False),
+            )
+            .options(selectinload(Registration.attendance))
+            .order_by(Registration.id)
         )
-        .order_by(Registration.id)
-    ).all()
-    if audience in (Audience.ATTENDED, Audience.NOT_ATTENDED):
-        wanted = audience is Audience.ATTENDED
-        return [r for r in people if attended(r.attendance, webinar) == wanted]
-    return list(people)
+    )
+
+
+def _includes(audience: Audience, registration: Registration, webinar: Webinar) -> bool:
+    if audience is Audience.EVERYONE:
+        return True
+    if audience is Audience.WAITLISTED:
+        return registration.status == RegistrationStatus.WAITLISTED
+    if registration.status != RegistrationStatus.CONFIRMED:
+        return False
+    if audience is Audience.CONFIRMED:
+        return True
+    return attended(registration.attendance, webinar) == (audience is Audience.ATTENDED)
+
+
+def recipients(webinar: Webinar, audience: Audience) -> list[Registration]:
+    return [r for r in _reachable(webinar) if _includes(audience, r, webinar)]
+
+
+def reach(webinar: Webinar) -> dict[Audience, int]:
+    """How many each audience would reach now (one load for all of them)."""
+    people = _reachable(webinar)
+    return {a: sum(_includes(a, r, webinar) for r in people) for a in Audience}
 
 
 def draft(
