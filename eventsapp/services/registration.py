@@ -161,6 +161,8 @@ def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> Regist
         status = _take_place(webinar)
         if status != expected:  # the last seat went (or one came free) since the page was read
             db.session.execute(_SET_STATUS, {"registration_id": registration_id, "status": status})
+        if status == RegistrationStatus.CONFIRMED:  # a webinar on Zoom or Teams: add them there
+            platform_jobs.add_registrant(webinar, registration_id, version, now)
     except RegistrationError:
         savepoint.rollback()
         if taking_place:
@@ -181,8 +183,6 @@ def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> Regist
         webinar_id=webinar.id,
         version=version,
     )
-    if status == RegistrationStatus.CONFIRMED:  # a webinar linked to Zoom: add them there too
-        platform_jobs.add_registrant(webinar, registration_id, version, now)
     db.session.expire(webinar, ["seats_taken"])
     return RegistrationResult(_place_label(status), registration_id)
 
