@@ -146,7 +146,7 @@ def test_privacy_notice_names_both_controllers_and_keeps_every_version(client, c
     for text in (
         "Article 9(2)(a)",
         "Article 6(1)(f)",
-        "our email delivery service sends our emails",
+        "Our emails are sent for us by our email delivery service",
         "for 12 months after the webinar",
         "Withdraw your consent",
         'href="https://ico.org.uk/make-a-complaint/"',
