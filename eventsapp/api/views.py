@@ -10,20 +10,13 @@ minute by browsers and shared caches. Nothing depends on the Origin or on cookie
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from flask import Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from eventsapp import uktime
 from eventsapp.api import bp
 from eventsapp.api.openapi import DOCUMENT
-from eventsapp.links import external_url
-from eventsapp.models import Organisation, PanelMember, Webinar
 from eventsapp.public import conditional
-from eventsapp.services import webinars
-from eventsapp.services.webinars import Availability
+from eventsapp.services import records, webinars
 from eventsapp.uktime import utcnow
 
 PREFIX = "/api/"
@@ -55,52 +48,12 @@ def problem(status: int, exc: HTTPException | None = None) -> Response:
     return response
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _host(organisation: Organisation) -> dict[str, Any]:
-    return {"name": organisation.name, "website": organisation.website or None}
-
-
-def _panel_member(member: PanelMember) -> dict[str, Any]:
-    speaker = member.speaker
-    photo = None
-    if speaker.photo_filename:
-        photo = external_url(
-            "public.speaker_photo", speaker_id=speaker.id, v=speaker.photo_filename[:8]
-        )
-    return {
-        "name": speaker.name,
-        "role": member.role,
-        "professional_title": speaker.professional_title or None,
-        "photo_url": photo,
-    }
-
-
-def _webinar(webinar: Webinar, state: Availability) -> dict[str, Any]:
-    page = external_url("public.webinar", slug=webinar.slug)
-    return {
-        "slug": webinar.slug,
-        "title": webinar.title,
-        "summary": webinar.summary,
-        "starts_at": _utc(webinar.starts_at),
-        "ends_at": _utc(webinar.ends_at),
-        "when": uktime.format_when(webinar.starts_at, webinar.ends_at),
-        "hosts": [_host(h) for h in webinar.hosts],
-        "panel": [_panel_member(m) for m in webinar.panel],
-        "availability": str(state),
-        "places_left": webinar.seats_left if state is Availability.OPEN else None,
-        "url": page,
-        "registration_url": page + "#register" if state.accepts_registrations else None,
-        "ics_url": external_url("public.webinar_ics", slug=webinar.slug),
-    }
-
-
 @bp.get("/webinars")
 def list_webinars() -> Response:
     now = utcnow()
-    items = [_webinar(w, webinars.availability(w, now)) for w in webinars.upcoming(now)]
+    items = [
+        records.webinar_record(w, webinars.availability(w, now)) for w in webinars.upcoming(now)
+    ]
     return jsonify(webinars=items)
 
 
@@ -109,7 +62,7 @@ def get_webinar(slug: str) -> Response:
     webinar = webinars.public_by_slug(slug, with_hosts=True)
     if webinar is None:
         abort(404)
-    return jsonify(_webinar(webinar, webinars.availability(webinar, utcnow())))
+    return jsonify(records.webinar_record(webinar, webinars.availability(webinar, utcnow())))
 
 
 @bp.get("/openapi.json")
