@@ -22,7 +22,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
-from eventsapp import transactions
+from eventsapp import leases, transactions
 from eventsapp.extensions import db
 from eventsapp.mail import bounces
 from eventsapp.mail.render import render, to_bytes
@@ -73,11 +73,6 @@ class BatchReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 ... minutes, at most an hour."""
-    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
-
-
 def make_transport() -> Transport:
     cfg = current_app.config
     if not cfg["MAIL_SERVER"]:
@@ -93,37 +88,13 @@ def make_transport() -> Transport:
 
 
 def reap_expired_leases(now: datetime) -> int:
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_expires_at < now)
-        .values(status=OutboxStatus.QUEUED, lease_owner=None, lease_expires_at=None)
-    )
+    reaped = leases.reap(OutboxMessage, now)
     db.session.commit()
-    return result.rowcount
+    return reaped
 
 
 def claim(now: datetime, owner: str, limit: int, lease_seconds: int) -> list[int]:
-    ids = list(
-        db.session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.due_at <= now)
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if ids:
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(
-                status=OutboxStatus.SENDING,
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-            )
-        )
-    db.session.commit()
-    return ids
+    return leases.claim(OutboxMessage, now, owner, limit, lease_seconds)
 
 
 @dataclass(frozen=True)
@@ -389,7 +360,7 @@ def _retry_or_fail(
             OutboxStatus.QUEUED,
             attempts=attempts,
             last_error=error,
-            due_at=now + backoff(attempts),
+            due_at=now + leases.backoff(attempts),
         )
         report.retried += 1
 
@@ -527,21 +498,13 @@ def _send(
 
 def release(owner: str, row_ids: list[int]) -> None:
     """Give claimed rows back to the queue without counting an attempt."""
-    if not row_ids:
-        return
-    table = OutboxMessage.__table__
-    db.session.execute(
-        update(table)
-        .where(table.c.id.in_(row_ids), table.c.lease_owner == owner)
-        .values(status=OutboxStatus.QUEUED, lease_owner=None, lease_expires_at=None)
-    )
-    db.session.commit()
+    leases.release(OutboxMessage, owner, row_ids)
 
 
 def _zoom_calls(now: datetime) -> int:
     """Calls to Zoom and Teams queued by registrations and webinar changes
     (platforms/worker.py)."""
-    from eventsapp.platforms import worker as platform_worker  # it imports backoff from here
+    from eventsapp.platforms import worker as platform_worker  # it imports this module
 
     return platform_worker.run(now)
 

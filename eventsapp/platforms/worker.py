@@ -24,9 +24,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
-from eventsapp import transactions, uktime
+from eventsapp import leases, transactions, uktime
 from eventsapp.extensions import db
-from eventsapp.mail.worker import backoff
 from eventsapp.models import (
     AttendanceSource,
     Platform,
@@ -59,7 +58,7 @@ PASS_LIMIT = 1000
 # Ended webinars older than this are not swept for attendance (linked long before).
 ATTENDANCE_LOOKBACK = timedelta(days=30)
 
-_QUEUED, _SENDING = PlatformJobStatus.QUEUED, PlatformJobStatus.SENDING
+_QUEUED = PlatformJobStatus.QUEUED
 
 
 def plan_attendance(now: datetime) -> int:
@@ -87,43 +86,12 @@ def plan_attendance(now: datetime) -> int:
     return sum(jobs.fetch_attendance(w, now) for w in candidates if w.ends_at <= now)
 
 
-def reap_expired_leases(now: datetime) -> int:
-    result = db.session.execute(
-        update(PlatformJob)
-        .where(PlatformJob.status == _SENDING, PlatformJob.lease_expires_at < now)
-        .values(status=_QUEUED, lease_owner=None, lease_expires_at=None)
-    )
-    return result.rowcount
-
-
 def claim(
     now: datetime, owner: str, limit: int, lease_seconds: int, platform: Platform = Platform.ZOOM
 ) -> list[int]:
-    ids = list(
-        db.session.scalars(
-            select(PlatformJob.id)
-            .where(
-                PlatformJob.status == _QUEUED,
-                PlatformJob.due_at <= now,
-                PlatformJob.platform == platform,
-            )
-            .order_by(PlatformJob.due_at, PlatformJob.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+    return leases.claim(
+        PlatformJob, now, owner, limit, lease_seconds, PlatformJob.platform == platform
     )
-    if ids:
-        db.session.execute(
-            update(PlatformJob)
-            .where(PlatformJob.id.in_(ids))
-            .values(
-                status=_SENDING,
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-            )
-        )
-    db.session.commit()
-    return ids
 
 
 @dataclass(frozen=True)
@@ -369,17 +337,7 @@ def _record_created(work: Work, created: ZoomWebinar, now: datetime) -> None:
 
 
 def _settle(job_id: int, owner: str, status: PlatformJobStatus, **values: object) -> bool:
-    """Write a job's outcome if this worker still holds it (in the caller's transaction)."""
-    result = db.session.execute(
-        update(PlatformJob)
-        .where(
-            PlatformJob.id == job_id,
-            PlatformJob.lease_owner == owner,
-            PlatformJob.status == _SENDING,
-        )
-        .values(status=status, lease_owner=None, lease_expires_at=None, **values)
-    )
-    return bool(result.rowcount)
+    return leases.settle(PlatformJob, job_id, owner, status, **values)
 
 
 def _record_success(work: Work, owner: str, result: object, now: datetime) -> None:
@@ -464,18 +422,7 @@ def _personal(
 
 
 def _release(owner: str, job_ids: list[int], due_at: datetime | None = None) -> None:
-    """Give claimed jobs back untried (no attempt counted)."""
-    if not job_ids:
-        return
-    values: dict[str, object] = {"status": _QUEUED, "lease_owner": None, "lease_expires_at": None}
-    if due_at is not None:
-        values["due_at"] = due_at
-    db.session.execute(
-        update(PlatformJob)
-        .where(PlatformJob.id.in_(job_ids), PlatformJob.lease_owner == owner)
-        .values(**values)
-    )
-    db.session.commit()
+    leases.release(PlatformJob, owner, job_ids, due_at)
 
 
 @dataclass
@@ -533,7 +480,7 @@ def _run_batch(
                     _QUEUED,
                     attempts=attempts,
                     last_error=str(exc)[:200],
-                    due_at=now + backoff(attempts),
+                    due_at=now + leases.backoff(attempts),
                 )
                 report.retried += 1
             db.session.commit()
@@ -577,7 +524,7 @@ def run(now: datetime) -> int:
     def clock() -> datetime:  # `now`, moving on with real time during the pass
         return now + timedelta(seconds=time.monotonic() - started)
 
-    reap_expired_leases(now)
+    leases.reap(PlatformJob, now)
     plan_attendance(now)
     db.session.commit()
     done = 0
