@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 # figures from different days come from the same audits.
 LIGHTHOUSE_VERSION = "12.2.3"
 CACHE = Path(os.environ.get("LIGHTHOUSE_CACHE", Path.home() / ".cache" / "eventsapp-lighthouse"))
-LIGHTHOUSE_PAGES = ("home", "webinar", "registered", "manage")
+LIGHTHOUSE_PAGES = ("home", "webinar", "registered", "manage", "embed-list", "embed-form")
 MAX_BYTES = 100_000  # "≤ 100 KB": the stricter reading, 1 kB = 1,000 bytes
 MIN_PERFORMANCE = 95
 MIN_ACCESSIBILITY = 100
@@ -89,6 +89,9 @@ def more_pages(browser: Browser, site: Site) -> dict[str, str]:
         pages["join"] = join.group(0)  # before the doors open: the waiting page
     if past:
         pages["past-webinar"] = past[0]
+    # The widget's frame pages, as a partner's site shows them (embed/).
+    pages["embed-list"] = "/embed/"
+    pages["embed-form"] = "/embed" + site.pages["webinar"]
     return pages
 
 

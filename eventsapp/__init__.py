@@ -26,11 +26,13 @@ from eventsapp.api import bp as api_bp
 from eventsapp.api import views as api_views
 from eventsapp.cli import register_cli
 from eventsapp.cookie_sessions import CookieSessionInterface
+from eventsapp.embed import bp as embed_bp
 from eventsapp.extensions import csrf, db, limiter, login_manager, mail, migrate
 from eventsapp.models.types import render_migration_item
 from eventsapp.organiser import bp as organiser_bp
 from eventsapp.public import bp as public_bp
 from eventsapp.services.accounts import load_session_user
+from eventsapp.texts.inbound import bp as texts_bp
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +92,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_error_handlers(app)
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(embed_bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(monitoring.bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(texts_bp)
     _trust_proxies(app)
     register_cli(app)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -107,6 +108,41 @@ def imap_mailbox(url: str) -> ImapMailbox:
     )
 
 
+_HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
+
+
+def embed_origins(raw: str) -> list[str]:
+    """EMBED_ORIGINS: the websites that may show the embeddable widget in a frame, as
+    origins (scheme, host and an optional port, e.g. https://www.backpain.example),
+    separated by spaces or commas. Empty: no other website may."""
+    origins = []
+    for item in raw.replace(",", " ").split():
+        parts = urlsplit(item)
+        netloc = parts.netloc
+        host = netloc[: netloc.find("]") + 1] if netloc.startswith("[") else netloc.split(":")[0]
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise ConfigError(f"EMBED_ORIGINS: {item!r} has an invalid port") from exc
+        if (
+            parts.scheme.lower() not in ("https", "http")
+            or not _HOST.fullmatch(host)
+            or parts.path not in ("", "/")
+            or item.endswith(("?", "#"))
+            or parts.query
+            or parts.fragment
+        ):
+            raise ConfigError(
+                f"EMBED_ORIGINS: {item!r} is not an origin. Give only the scheme, the host "
+                "and, if needed, the port, e.g. https://www.backpain.example "
+                "(no path, no wildcard), separated by spaces or commas"
+            )
+        origin = f"{parts.scheme.lower()}://{host.lower()}" + (f":{port}" if port else "")
+        if origin not in origins:
+            origins.append(origin)
+    return origins
+
+
 _DKIM_SETTINGS = ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_PATH")
 
 
@@ -199,11 +235,16 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # Rate-limit counters: Redis shares them across processes; memory is per process.
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        # Requests each private-API key may make (Flask-Limiter syntax), across all endpoints.
+        "API_KEY_RATE_LIMIT": env.get("API_KEY_RATE_LIMIT") or "120 per minute",
         # The privacy notice names the processors that handle registrants' details for us.
         "EMAIL_PROVIDER_NAME": env.get("EMAIL_PROVIDER_NAME", "our email delivery service"),
         "VIDEO_PLATFORM_NAME": env.get("VIDEO_PLATFORM_NAME", "the video meeting service"),
         # Registrants' details are erased this many days after their webinar (about 12 months).
         "RETENTION_DAYS": _number(env, "RETENTION_DAYS", 365),
+        # Websites allowed to show the embeddable widget (/embed/) in a frame: origins,
+        # space- or comma-separated. Empty: none may (embed/ and docs/embed.md).
+        "EMBED_ORIGINS": embed_origins(env.get("EMBED_ORIGINS", "")),
         # Host names this site answers to (comma-separated); others get a 400. Emails carry
         # absolute links, so a forged Host header must not be trusted.
         # Reverse proxies in front of the app (nginx, a load balancer): 0 when none.
@@ -229,6 +270,20 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
             "MS_GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"
         ).rstrip("/"),
         "MS_LOGIN_URL": env.get("MS_LOGIN_URL", "https://login.microsoftonline.com").rstrip("/"),
+        # Text-message reminders through Twilio (eventsapp/texts/). Without the account SID:
+        # written to instance/texts/ in development, else texts wait in the queue.
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or None,
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
+        "TWILIO_FROM": env.get("TWILIO_FROM") or None,
+        "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/"),
+        "TEXT_TIMEOUT_SECONDS": _number(env, "TEXT_TIMEOUT_SECONDS", 10.0),
+        # Outgoing webhooks (eventsapp/webhooks/): plain http and private, loopback or
+        # link-local addresses are refused unless this is set (development, and tests that
+        # run a receiver on loopback, set it).
+        "WEBHOOK_ALLOW_LOCAL": _bool(
+            env.get("WEBHOOK_ALLOW_LOCAL"), default=app_env == "development"
+        ),
+        "WEBHOOK_TIMEOUT_SECONDS": _number(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
         "TRUSTED_HOSTS": [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
         or None,
         "SESSION_COOKIE_HTTPONLY": True,

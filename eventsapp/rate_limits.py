@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import request
+from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 
 from eventsapp.extensions import limiter
@@ -43,3 +43,14 @@ login_per_ip_and_account = limiter.limit(
 reset_per_ip = limiter.limit("10 per hour", methods=POST)
 reset_per_email = limiter.limit("3 per hour", key_func=_hashed_form_email, methods=POST)
 token_pages = limiter.limit("120 per minute")
+
+
+def _api_key_id() -> str:
+    """The private API's key, by its id (never the key itself): set by api/private.py."""
+    return f"api-key:{g.api_key.id}"
+
+
+# Per key, across every private endpoint (one shared counter): API_KEY_RATE_LIMIT.
+api_key = limiter.shared_limit(
+    lambda: current_app.config["API_KEY_RATE_LIMIT"], scope="api-key", key_func=_api_key_id
+)

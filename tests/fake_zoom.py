@@ -50,7 +50,19 @@ class FakeZoom(FakePlatform):
             "start_time": start_time,
             "duration": 60,
             "timezone": "Europe/London",
-            "settings": {"approval_type": approval_type, "registration_type": 1},
+            "settings": {
+                "approval_type": approval_type,
+                "registration_type": 1,
+                "global_dial_in_numbers": [
+                    {
+                        "city": "London",
+                        "country": "GB",
+                        "country_name": "United Kingdom",
+                        "number": "+44 20 3481 5240",
+                        "type": "toll",
+                    }
+                ],
+            },
         }
         self.registrants.setdefault(zoom_id, [])
 

@@ -305,6 +305,9 @@ def edit_form(webinar: Webinar, **changes: object) -> dict[str, object]:
         "email_note": webinar.email_note or "",
         "zoom_webinar_id": webinar.zoom_webinar_id or "",
         "teams_webinar_id": webinar.teams_webinar_id or "",
+        "dial_in_numbers": webinar.dial_in_numbers,
+        "dial_in_meeting_id": webinar.dial_in_meeting_id,
+        "dial_in_passcode": webinar.dial_in_passcode,
     }
     form.update(changes)
     return {k: v for k, v in form.items() if v != ""}

@@ -18,8 +18,11 @@ from eventsapp.models import (
     AuditEvent,
     FormQuestion,
     OutboxMessage,
+    Recording,
     Registration,
     Speaker,
+    WebhookDelivery,
+    WebhookEndpoint,
     Webinar,
 )
 from eventsapp.services import privacy_notices, tokens
@@ -59,8 +62,36 @@ def one_of_everything() -> dict[str, int]:
     db.session.add(announcement)
     question = FormQuestion(webinar_id=webinar.id, kind="short_text", label="Your GP surgery")
     db.session.add(question)
+    db.session.add(  # its recording (not published: the webinar is still to come)
+        Recording(
+            webinar_id=webinar.id,
+            captions="WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nWelcome.\n",
+            transcript="Welcome.",
+            chapters=[{"start": 0, "title": "Welcome"}],
+            updated_at=datetime.now(UTC),
+        )
+    )
     db.session.commit()
     clinic_user = create_user("colin@clinic.example", org="clinic")
+    endpoint = WebhookEndpoint(
+        organisation_id=clinic_user.organisation_id,
+        url="https://crm.clinic.example/hooks",
+        events=["registration.created"],
+        secret="whsec_" + "A" * 43 + "=",
+        created_at=datetime.now(UTC),
+    )
+    db.session.add(endpoint)
+    db.session.flush()
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        message_id="msg_surface",
+        type="webhook.test",
+        occurred_at=datetime.now(UTC),
+        due_at=datetime.now(UTC),
+        status="delivered",
+    )
+    db.session.add(delivery)
+    db.session.commit()
     return {
         "webinar_id": webinar.id,
         "member_id": webinar.panel[0].id,
@@ -73,6 +104,8 @@ def one_of_everything() -> dict[str, int]:
         "user_id": clinic_user.id,
         "organisation_id": clinic_user.organisation_id,
         "token": "x" * 43,
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery.id,
     }
 
 

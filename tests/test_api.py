@@ -208,7 +208,14 @@ def test_openapi_document_is_a_structurally_valid_openapi_3_1(client, ctx):
             assert method in {"get", "head", "options", "post", "put", "patch", "delete"}
             ids.append(operation["operationId"])
             for parameter in operation.get("parameters", []):
-                assert f"{{{parameter['name']}}}" in path and parameter["required"]
+                if parameter["in"] == "path":
+                    assert f"{{{parameter['name']}}}" in path and parameter["required"]
+                else:
+                    assert parameter["in"] == "query" and not parameter["required"]
+            # Private operations name the key scheme and answer 401 and 429.
+            if "security" in operation:
+                assert operation["security"] == [{"organisationKey": []}]
+                assert {"401", "404", "429"} <= set(operation["responses"])
             for status, response in operation["responses"].items():
                 assert re.fullmatch(r"[1-5]\d\d", status) and response["description"]
                 for content in response.get("content", {}).values():
@@ -224,12 +231,16 @@ def test_openapi_document_is_a_structurally_valid_openapi_3_1(client, ctx):
 
 
 def test_every_documented_response_validates_against_its_schema(any_ctx):
+    """The public operations, each status produced by hand (the private ones, with keys:
+    tests/test_api_schema.py and tests/test_api_keys.py)."""
     _webinars()
     client = any_ctx.test_client()
     slugs = ["winter", "summer", "no-list", "shut", "off", "done"]
     checked: set[tuple[str, str]] = set()
     for path, item in DOCUMENT["paths"].items():
         for verb, operation in item.items():
+            if "security" in operation:
+                continue
             method = verb.upper()
             urls = [path.replace("{slug}", s) for s in slugs] if "{slug}" in path else [path]
             for status, documented in operation["responses"].items():
@@ -257,3 +268,27 @@ def test_every_documented_response_validates_against_its_schema(any_ctx):
                     checked.add((path, status))
     assert ("/api/v1/webinars", "200") in checked
     assert ("/api/v1/webinars/{slug}", "404") in checked
+
+
+def test_the_public_api_ignores_keys_and_the_document_describes_the_private_one(client, ctx):
+    """A key sent to a public operation changes nothing (still shared and cacheable); the
+    private operations are in the same document, marked with the key scheme."""
+    create_webinar(slug="winter")
+    plain = client.get("/api/v1/webinars/winter")
+    keyed = client.get(
+        "/api/v1/webinars/winter", headers={"Authorization": "Bearer bpw_x_not-a-key"}
+    )
+    assert keyed.status_code == 200 and keyed.data == plain.data
+    assert keyed.headers["Access-Control-Allow-Origin"] == "*"
+    assert keyed.headers["Cache-Control"] == "public, max-age=60"
+    schemes = DOCUMENT["components"]["securitySchemes"]
+    assert schemes["organisationKey"] == {**schemes["organisationKey"], "scheme": "bearer"}
+    private = {
+        path
+        for path, item in DOCUMENT["paths"].items()
+        for operation in item.values()
+        if operation.get("security") == [{"organisationKey": []}]
+    }
+    assert "/api/v1/registrations" in private and "/api/v1/webinars" not in private
+    problem = DOCUMENT["components"]["schemas"]["Problem"]["properties"]
+    assert "detail" in problem

@@ -23,6 +23,7 @@ from eventsapp.models import (
     MarketingConsent,
     OutboxMessage,
     Registration,
+    TextReminderOptIn,
     Webinar,
 )
 from eventsapp.models.personal import ListOfPeople, PersonalColumn, personal_columns
@@ -199,6 +200,7 @@ def _ann_in_every_personal_table(webinar: Webinar) -> dict[Column[Any], tuple[in
             "Ann Example",
             "ann@example.com",
             marketing_organisation_ids=frozenset({webinar.hosts[0].id}),
+            text_reminder_phone="+447400123456",
         ),
         now,
     ).registration
@@ -238,6 +240,7 @@ def _ann_in_every_personal_table(webinar: Webinar) -> dict[Column[Any], tuple[in
                 Certificate,
                 OutboxMessage,
                 FormAnswer,
+                TextReminderOptIn,
             )
         },
     }

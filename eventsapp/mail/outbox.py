@@ -135,6 +135,12 @@ class EmailKind(StrEnum):
         Rules("cohost_left:user{user_id}:{now:%Y%m%dT%H%M%S.%f}", organiser_notice=True),
     )
 
+    # To an organisation's organisers (no webinar): an endpoint of theirs was paused.
+    WEBHOOK_PAUSED = (
+        "webhook_paused",
+        Rules("webhook_paused:user{user_id}:{now:%Y%m%dT%H%M%S.%f}", organiser_notice=True),
+    )
+
     def dedupe_key(self, **fields: Any) -> str:
         return self.rules.key.format(**fields)
 
@@ -280,9 +286,13 @@ def _row(
 
 
 def notify_organisers(
-    kind: EmailKind, organisation_ids: list[int], webinar: Webinar, now: datetime, **context: Any
+    kind: EmailKind,
+    organisation_ids: list[int],
+    webinar: Webinar | None,
+    now: datetime,
+    **context: Any,
 ) -> int:
-    """One email to each active organiser of these organisations about `webinar`."""
+    """One email to each active organiser of these organisations (about `webinar`, if any)."""
     users = db.session.scalars(
         select(User).where(User.organisation_id.in_(organisation_ids), User.active.is_(True))
     )

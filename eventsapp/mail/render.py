@@ -31,9 +31,10 @@ from eventsapp.models import (
     Registration,
     RegistrationStatus,
     User,
+    Webinar,
     WebinarStatus,
 )
-from eventsapp.services import accounts, attendance, certificates, reminders
+from eventsapp.services import accounts, attendance, certificates, recordings, reminders
 from eventsapp.services.content import render_markdown
 from eventsapp.services.tokens import (
     feedback_token,
@@ -109,6 +110,12 @@ def _invite(registration: Registration, method: str, now: datetime, links: _Link
             f"Join (your personal link, opens {webinar.doors_open_minutes} minutes "
             f"before the start): {links.join}"
         ]
+    if links and links.join and webinar.phone_numbers:
+        lines += ["", "No internet? Join by phone: " + " or ".join(webinar.phone_numbers)]
+        if webinar.dial_in_meeting_id:
+            lines += [f"Meeting ID: {webinar.dial_in_meeting_id}"]
+        if webinar.dial_in_passcode:
+            lines += [f"Passcode: {webinar.dial_in_passcode}"]
     if links and links.manage:
         lines += ["", f"View or cancel your registration: {links.manage}"]
     return invites.personal_invite(
@@ -208,6 +215,7 @@ def _registration_email(
             "note_html": render_markdown(webinar.email_note),
             "note_text": webinar.email_note.strip(),
             "announcement": _announcement(row),
+            "recording_page_url": _recording_page(kind, webinar),
         },
     )
     method = _invite_method(kind, row, registration)
@@ -222,6 +230,16 @@ def _registration_email(
         )
         email.headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return email
+
+
+def _recording_page(kind: EmailKind, webinar: Webinar) -> str:
+    """The follow-ups link to the public recording page (transcript, captions, chapters)
+    once it is published; "" until then (they carry the video link, as before)."""
+    if kind not in (EmailKind.FOLLOW_UP_ATTENDED, EmailKind.FOLLOW_UP_MISSED):
+        return ""
+    if recordings.published_for(webinar) is None:
+        return ""
+    return external_url("public.recording", slug=webinar.slug)
 
 
 def _announcement(row: OutboxMessage) -> dict[str, str] | None:
@@ -286,19 +304,29 @@ def render(row: OutboxMessage, now: datetime, *, preview: bool = False) -> Rende
 
 
 def _organiser_notice(kind: EmailKind, row: OutboxMessage) -> RenderedEmail | None:
+    """To an organiser: about a webinar (gone: skipped), or about their organisation."""
     user = db.session.get(User, (row.context or {}).get("user_id"))
-    if user is None or not user.active or row.webinar is None:
+    if user is None or not user.active:
         return None
+    context: dict[str, Any] = {"user": user, "extra": row.context or {}}
+    if row.webinar_id is None:
+        organisation = user.organisation
+        context["hosts"] = organisation.name if organisation else "the webinar organisers"
+        context["organiser_url"] = external_url(
+            "organiser.webhooks", organisation_id=user.organisation_id
+        )
+        return _from_template(kind, context)
     webinar = row.webinar
+    if webinar is None:
+        return None
     return _from_template(
         kind,
         {
-            "user": user,
+            **context,
             "webinar": webinar,
             "when": uktime.format_when(webinar.starts_at, webinar.ends_at),
             "hosts": " and ".join(org.name for org in webinar.hosts),
             "organiser_url": external_url("organiser.webinar", webinar_id=webinar.id),
-            "extra": row.context or {},
         },
     )
 

@@ -43,9 +43,12 @@ from eventsapp.mail.transport import (
     Transport,
 )
 from eventsapp.models import OutboxMessage, OutboxStatus, Registration, Webinar
+from eventsapp.platforms import worker as platform_worker
 from eventsapp.services import privacy, reminders
+from eventsapp.texts import worker as text_worker
 from eventsapp.transactions import Mode
 from eventsapp.uktime import utcnow
+from eventsapp.webhooks import worker as webhook_worker
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,10 @@ class BatchReport:
     bounced: int = 0
     # Calls made to Zoom and Teams (platforms/worker.py).
     zoom: int = 0
+    # Webhook deliveries made (webhooks/worker.py).
+    webhooks: int = 0
+    # Text-message reminders sent (texts/worker.py).
+    texts: int = 0
 
     def add(self, other: BatchReport) -> None:
         for name in self.__dataclass_fields__:
@@ -501,14 +508,6 @@ def release(owner: str, row_ids: list[int]) -> None:
     leases.release(OutboxMessage, owner, row_ids)
 
 
-def _zoom_calls(now: datetime) -> int:
-    """Calls to Zoom and Teams queued by registrations and webinar changes
-    (platforms/worker.py)."""
-    from eventsapp.platforms import worker as platform_worker  # it imports this module
-
-    return platform_worker.run(now)
-
-
 # What each pass does before sending, in order: (the BatchReport field for the count it
 # returns, the sweep). Each commits its own work. A new sweep is one line here (and its
 # count's field).
@@ -518,7 +517,9 @@ SWEEPS: list[tuple[str, Callable[[datetime], int]]] = [
     ("planned", plan_reminders),
     ("erased", apply_retention),
     ("bounced", bounces.sweep),
-    ("zoom", _zoom_calls),
+    ("zoom", platform_worker.run),
+    ("webhooks", webhook_worker.run),
+    ("texts", text_worker.run),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from eventsapp.models import public_content  # noqa: F401  (keeps pages' versions)
 from eventsapp.models.announcement import Announcement, Audience
+from eventsapp.models.api_key import ApiAccess, ApiKey
 from eventsapp.models.attendance import Attendance, AttendanceImport, AttendanceSource, attended
 from eventsapp.models.audit import AuditEvent
 from eventsapp.models.certificate import Certificate
@@ -15,6 +16,7 @@ from eventsapp.models.platform_job import (
     PlatformJobKind,
     PlatformJobStatus,
 )
+from eventsapp.models.recording import Recording
 from eventsapp.models.registration import (
     AUDIENCES,
     MarketingConsent,
@@ -25,13 +27,24 @@ from eventsapp.models.registration import (
 from eventsapp.models.reminder import ReminderPlan
 from eventsapp.models.review import Approval
 from eventsapp.models.speaker import PanelMember, PanelRole, Speaker
+from eventsapp.models.text_message import TextKind, TextMessage, TextReminderOptIn, TextStatus
 from eventsapp.models.user import User
+from eventsapp.models.webhook import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+)
 from eventsapp.models.webhook_receipt import WebhookReceipt
 from eventsapp.models.webinar import Webinar, WebinarStatus, webinar_hosts
 
 __all__ = [
     "AUDIENCES",
     "Announcement",
+    "ApiAccess",
+    "ApiKey",
     "Approval",
     "Attendance",
     "AttendanceImport",
@@ -39,6 +52,7 @@ __all__ = [
     "AuditEvent",
     "Audience",
     "Certificate",
+    "DeliveryStatus",
     "FeedbackResponse",
     "FormAnswer",
     "FormQuestion",
@@ -54,11 +68,21 @@ __all__ = [
     "PlatformJobStatus",
     "QuestionKind",
     "QuestionStatus",
+    "Recording",
     "Registration",
     "RegistrationStatus",
     "ReminderPlan",
     "Speaker",
+    "TextKind",
+    "TextMessage",
+    "TextReminderOptIn",
+    "TextStatus",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookEventType",
     "WebhookReceipt",
     "Webinar",
     "attended",

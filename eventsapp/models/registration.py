@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -13,15 +14,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from eventsapp.extensions import db
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.personal import DELETE_ROW, erased_address
 from eventsapp.models.types import UTCDateTime, one_of
 from eventsapp.models.webinar import Webinar
+from eventsapp.uktime import utcnow
 
 
 class RegistrationStatus(StrEnum):
@@ -55,6 +59,8 @@ class Registration(db.Model):  # type: ignore[name-defined]
         one_of("question_status", QuestionStatus),
         # The waiting list is read in order of joining.
         Index("ix_registrations_waitlist", "webinar_id", "status", "status_changed_at"),
+        # The private API pages through changes in this order (updated_since, cursor).
+        Index("ix_registrations_updated_at", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,6 +123,12 @@ class Registration(db.Model):  # type: ignore[name-defined]
     # Set when the personal details were removed (on request, or by the retention sweep);
     # the row stays, without them, so that counts for reports stay right.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When anything about the registration last changed, by the server's clock: any UPDATE
+    # of the row moves it (`onupdate` applies to the ORM and to Core update() alike: status,
+    # details, erasure, joining clicks, bounces), and so does a change to its attendance
+    # record (the listener below). Marketing choices change only with the row itself. The
+    # private API's `updated_since` and cursors read it (docs/api.md).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     webinar: Mapped[Webinar] = relationship()
     marketing_consents: Mapped[list[MarketingConsent]] = relationship(
@@ -150,3 +162,26 @@ class MarketingConsent(db.Model):  # type: ignore[name-defined]
 
     registration: Mapped[Registration] = relationship(back_populates="marketing_consents")
     organisation: Mapped[Organisation] = relationship()
+
+
+@event.listens_for(Session, "before_flush")
+def _attendance_moves_its_registration(session: Session, _context: Any, _instances: Any) -> None:
+    """An attendance record added, changed or removed (check-in, a platform's report) is a
+    change to its registration as the API shows it (attended, minutes_attended)."""
+    from eventsapp.models.attendance import Attendance  # attendance.py imports this module
+
+    touched = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, Attendance):
+            continue
+        registration_id = obj.registration_id
+        if registration_id is None and obj.__dict__.get("registration") is not None:
+            registration_id = obj.registration.id
+        if registration_id is not None:
+            touched.add(registration_id)
+    if touched:
+        session.connection().execute(
+            update(Registration.__table__)
+            .where(Registration.__table__.c.id.in_(sorted(touched)))
+            .values(updated_at=utcnow())
+        )

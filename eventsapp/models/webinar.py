@@ -65,6 +65,12 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     # The platform's URL (Zoom, Teams); never shown on public pages.
     join_url: Mapped[str | None] = mapped_column(String(1000))
     recording_url: Mapped[str | None] = mapped_column(String(1000))
+    # Joining by phone, for people without data or a computer: the numbers (one per line,
+    # "United Kingdom: 020 3481 5240"), the meeting ID and passcode. Shown to registrants
+    # only (emails, invitations, the join page), never on public pages.
+    dial_in_numbers: Mapped[str] = mapped_column(Text, default="", server_default="")
+    dial_in_meeting_id: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    dial_in_passcode: Mapped[str] = mapped_column(String(40), default="", server_default="")
     # The Zoom webinar this one runs as (digits): registrants, moves, cancellation and the
     # attendance report then go to Zoom through platform jobs (platforms/jobs.py).
     zoom_webinar_id: Mapped[str | None] = mapped_column(String(20))
@@ -125,6 +131,11 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     @property
     def feedback_closes_at(self) -> datetime:
         return self.ends_at + timedelta(days=self.feedback_open_days)
+
+    @property
+    def phone_numbers(self) -> list[str]:
+        """The dial-in numbers, one a line; empty: no joining by phone."""
+        return [line.strip() for line in self.dial_in_numbers.splitlines() if line.strip()]
 
     def __repr__(self) -> str:
         return f"<Webinar {self.slug}>"

@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 
 from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
-from eventsapp.models import Audience, Organisation, PanelRole, QuestionKind
+from eventsapp.models import Audience, Organisation, PanelRole, QuestionKind, WebhookEventType
 
 REMINDER_CHOICES = [
     SelectChoice(10080, "1 week before"),
@@ -148,6 +148,19 @@ class WebinarForm(Form):
         validators=HTTPS_URL,
     )
     recording_url = StringField("Recording link", filters=[one_line], validators=HTTPS_URL)
+    dial_in_numbers = TextAreaField(
+        "Phone numbers to join by (optional)",
+        filters=[strip],
+        validators=[
+            Length(max=2000, message="The phone numbers must be 2,000 characters or fewer")
+        ],
+    )
+    dial_in_meeting_id = StringField(
+        "Meeting ID for phone callers", filters=[one_line], validators=[Length(max=40)]
+    )
+    dial_in_passcode = StringField(
+        "Passcode for phone callers", filters=[one_line], validators=[Length(max=40)]
+    )
     zoom_webinar_id = StringField(
         "Zoom webinar ID (optional)",
         filters=[one_line, _no_spaces],
@@ -357,3 +370,22 @@ class FormQuestionForm(Form):
     )
     required = BooleanField("People must answer it")
     about_health = BooleanField("Answers may say something about the person's health")
+
+
+class WebhookEndpointForm(Form):
+    address = StringField(
+        "Address (URL) to send events to",
+        filters=[one_line],
+        validators=[DataRequired("Enter the address to send events to"), Length(max=2000)],
+    )
+    description = StringField(
+        "What it is for (optional)", filters=[one_line], validators=[Length(max=200)]
+    )
+    events = Checkboxes(
+        "Events to send",
+        choices=[SelectChoice(e.value, e.label) for e in WebhookEventType.choosable()],
+        validators=[DataRequired("Choose at least one event")],
+    )
+    include_health = BooleanField(
+        "Include health details: questions for the panel, access needs and answers about health"
+    )

@@ -18,6 +18,7 @@ from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.organiser.forms import CancelWebinarForm, WebinarForm
 from eventsapp.services import access, content, platform_calls, registrants, review, webinars
 from eventsapp.services import webinar_lifecycle as lifecycle
+from eventsapp.services.text_reminders import counts as text_reminder_counts
 
 
 def _organisations() -> list[Organisation]:
@@ -63,6 +64,9 @@ def _input(form: WebinarForm) -> lifecycle.WebinarInput | None:
         teams_webinar_id=form.teams_webinar_id.data or None,
         email_note=form.email_note.data or "",
         reminder_offsets=list(form.reminders.data or []),
+        dial_in_numbers=form.dial_in_numbers.data or "",
+        dial_in_meeting_id=form.dial_in_meeting_id.data or "",
+        dial_in_passcode=form.dial_in_passcode.data or "",
     )
 
 
@@ -82,6 +86,9 @@ def _fill(form: WebinarForm, data: lifecycle.WebinarInput) -> None:
     form.teams_webinar_id.data = data.teams_webinar_id
     form.reminders.data = data.reminder_offsets
     form.email_note.data = data.email_note
+    form.dial_in_numbers.data = data.dial_in_numbers
+    form.dial_in_meeting_id.data = data.dial_in_meeting_id
+    form.dial_in_passcode.data = data.dial_in_passcode
 
 
 def _apply_error(form: WebinarForm, exc: ValueError) -> None:
@@ -151,6 +158,7 @@ def webinar(webinar_id: int) -> str:
         can_stop_cohosting=not user.is_admin and len(webinar.hosts) > 1,
         zoom_calls=platform_calls.summary(webinar),
         can_create_on_zoom=platform_calls.can_create_on_zoom(webinar, _zoom_configured()),
+        texts=text_reminder_counts(webinar.id),
     )
 
 

@@ -275,7 +275,8 @@ def perform(client: ZoomClient | TeamsClient, approvals: _Approvals | None, work
         return None
     if work.kind is PlatformJobKind.CHECK_WEBINAR:
         try:
-            return zoom_status(client.get_webinar(zoom_id))
+            found = client.get_webinar(zoom_id)
+            return zoom_status(found), found
         except PermanentError as exc:
             if exc.status in (400, 404):  # 3001 "does not exist", or not an ID at all
                 return NOT_FOUND
@@ -330,10 +331,23 @@ def _record_created(work: Work, created: ZoomWebinar, now: datetime) -> None:
             now=now,
         )
         return
+    _fill_dial_in(work.webinar_id, created)
     webinar = db.session.get(Webinar, work.webinar_id)
     assert webinar is not None
     db.session.refresh(webinar)
     jobs.add_everyone(webinar, now)
+
+
+def _fill_dial_in(webinar_id: int, found: ZoomWebinar) -> None:
+    """Zoom's phone numbers and meeting ID, unless the organisers entered their own."""
+    if not found.dial_in:
+        return
+    db.session.execute(
+        update(Webinar)
+        .where(Webinar.id == webinar_id, Webinar.dial_in_numbers == "")
+        .values(dial_in_numbers="\n".join(found.dial_in), dial_in_meeting_id=found.meeting_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _settle(job_id: int, owner: str, status: PlatformJobStatus, **values: object) -> bool:
@@ -382,16 +396,18 @@ def _record_success(work: Work, owner: str, result: object, now: datetime) -> No
             .execution_options(synchronize_session=False)
         )
     elif work.kind is PlatformJobKind.CHECK_WEBINAR:
-        assert isinstance(result, str)
+        status, found = result if isinstance(result, tuple) else (result, None)
         db.session.execute(
             update(Webinar)
             .where(
                 Webinar.id == work.webinar_id,
                 Webinar.zoom_webinar_id == work.platform_webinar_id,
             )
-            .values(zoom_status=result)
+            .values(zoom_status=status)
             .execution_options(synchronize_session=False)
         )
+        if found is not None:
+            _fill_dial_in(work.webinar_id, found)
     elif work.kind is PlatformJobKind.CREATE_WEBINAR:
         assert isinstance(result, ZoomWebinar)
         _record_created(work, result, now)

@@ -4,7 +4,7 @@ timeouts, retries on 401 and error sorting are platforms/api_client.py's)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +29,14 @@ class ZoomWebinar:
     start_time: datetime | None  # UTC; None for a recurring webinar with no fixed time
     # settings.approval_type: 0 automatic, 1 manual, 2 no registration required.
     approval_type: int
+    # settings.global_dial_in_numbers, as "United Kingdom: +44 20 3481 5240" lines.
+    dial_in: tuple[str, ...] = ()
+
+    @property
+    def meeting_id(self) -> str:
+        """The webinar ID as Zoom says it to phone callers: 812 3456 7890."""
+        digits = self.webinar_id
+        return " ".join([digits[:-8], digits[-8:-4], digits[-4:]]).strip()
 
     @property
     def registration_required(self) -> bool:
@@ -101,16 +109,10 @@ class ZoomClient(ApiClient):
 
     def get_webinar(self, webinar_id: str) -> ZoomWebinar:
         body = self._call("GET", self._webinar(webinar_id), "get webinar")
-        settings = body.get("settings") or {}
         start = body.get("start_time")
         if not start:  # a recurring webinar: its first occurrence
             start = next(iter(body.get("occurrences") or []), {}).get("start_time")
-        return ZoomWebinar(
-            webinar_id=str(body.get("id") or webinar_id),
-            topic=str(body.get("topic") or ""),
-            start_time=_zoom_time(start),
-            approval_type=int(settings.get("approval_type", 2)),
-        )
+        return _read_webinar(body, webinar_id, start)
 
     def needs_approval(self, webinar_id: str) -> bool:
         """Manual approval (approval_type 1): registrants must be approved to get a link."""
@@ -143,12 +145,9 @@ class ZoomClient(ApiClient):
         )
         if not body.get("id"):
             raise PermanentError("create webinar: no id in Zoom's answer", 200)
-        settings = body.get("settings") or {}
-        return ZoomWebinar(
-            webinar_id=str(body["id"]),
-            topic=str(body.get("topic") or topic),
-            start_time=_zoom_time(body.get("start_time")) or starts_at,
-            approval_type=int(settings.get("approval_type", 1)),
+        created = _read_webinar(body, str(body["id"]), body.get("start_time"), approval=1)
+        return replace(
+            created, topic=created.topic or topic, start_time=created.start_time or starts_at
         )
 
     def add_registrant(
@@ -217,3 +216,22 @@ class ZoomClient(ApiClient):
             token = str(body.get("next_page_token") or "")
             if not token:
                 return
+
+
+def _read_webinar(
+    body: dict[str, Any], webinar_id: str, start: str | None, approval: int = 2
+) -> ZoomWebinar:
+    """A webinar from Zoom's answer; `approval` when it leaves approval_type out."""
+    settings = body.get("settings") or {}
+    numbers = [
+        f"{entry.get('country_name') or entry.get('country') or 'Phone'}: {entry['number']}"
+        for entry in settings.get("global_dial_in_numbers") or []
+        if isinstance(entry, dict) and entry.get("number")
+    ]
+    return ZoomWebinar(
+        webinar_id=str(body.get("id") or webinar_id),
+        topic=str(body.get("topic") or ""),
+        start_time=_zoom_time(start),
+        approval_type=int(settings.get("approval_type", approval)),
+        dial_in=tuple(numbers),
+    )

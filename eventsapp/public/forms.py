@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
 from eventsapp.models import AUDIENCES, FormQuestion, Organisation, QuestionKind
+from eventsapp.services import text_reminders
 
 QUESTION_MAX = 1000
 
@@ -31,6 +32,11 @@ class RegistrationForm(Form):
         filters=[one_line],
         validators=email_validators("Enter your email address"),
     )
+    # A text reminder (services/text_reminders.py). The number is shown with the box and
+    # needed only when it is ticked, so the form works without JavaScript. A number typed
+    # without ticking the box is ignored, and not kept: ticking the box is the choice.
+    text_reminder = BooleanField("Send me a text reminder")
+    mobile = StringField("UK mobile number", filters=[one_line])
     audience = RadioField(
         "I am… (optional)",
         choices=[SelectChoice(value, label) for value, label in AUDIENCES.items()],
@@ -62,6 +68,20 @@ class RegistrationForm(Form):
     )
     marketing = Checkboxes("Keeping in touch (optional)", coerce=int, validators=[Optional()])
 
+    def validate_mobile(self, field: Field) -> None:
+        if not self.text_reminder.data:
+            return
+        try:
+            text_reminders.uk_mobile(field.data or "")
+        except text_reminders.NotAMobile as exc:
+            raise ValidationError(_MOBILE_REFUSED[exc.reason]) from exc
+
+    def text_reminder_phone(self) -> str | None:
+        """The number to text (E.164), or None: for registration.RegistrationInput."""
+        if not self.text_reminder.data:
+            return None
+        return text_reminders.uk_mobile(self.mobile.data or "")
+
     def set_hosts(self, hosts: list[Organisation]) -> None:
         """One separate opt-in per host organisation: each is its own controller."""
         self.marketing.choices = [SelectChoice(org.id, _opt_in_label(org)) for org in hosts]
@@ -87,6 +107,13 @@ class RegistrationForm(Form):
 
 
 _YES_NO = {"yes": "Yes", "no": "No"}
+
+_EXAMPLE = "Enter a UK mobile number, like 07700 900123"
+_MOBILE_REFUSED = {
+    text_reminders.Refused.UNREADABLE: _EXAMPLE,
+    text_reminders.Refused.NOT_UK: f"{_EXAMPLE}. We can only text UK mobile numbers",
+    text_reminders.Refused.NOT_MOBILE: f"{_EXAMPLE}. We cannot text a landline",
+}
 
 
 def _custom_field(question: FormQuestion) -> Field:

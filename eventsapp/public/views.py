@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import (
     Response,
@@ -33,6 +34,7 @@ from eventsapp.services import (
     joining,
     organisations,
     privacy_notices,
+    recordings,
     review,
     tokens,
     webinars,
@@ -103,7 +105,13 @@ def home() -> str:
 
 @bp.get("/past")
 def past() -> str:
-    return render_template("public/past.html", webinars=webinars.past(utcnow()))
+    shown = webinars.past(utcnow())
+    return render_template(
+        "public/past.html",
+        webinars=shown,
+        # Those with a published recording page (captions, transcript, chapters) link there.
+        with_recording=recordings.published_ids(w.id for w in shown),
+    )
 
 
 @bp.get("/privacy")
@@ -158,10 +166,12 @@ def _render_webinar(
         page_url=external_url("public.webinar", slug=webinar.slug),
         structured_data=structured_data.event(webinar, state),
         reviewed_by=review.reviewed_by(webinar),
+        has_recording_page=state == Availability.PAST
+        and recordings.published_for(webinar) is not None,
     )
 
 
-def _registration_form(webinar: Webinar) -> RegistrationForm:
+def registration_form_for(webinar: Webinar) -> RegistrationForm:
     return registration_form(webinar.hosts, form_questions.active(webinar))
 
 
@@ -181,23 +191,34 @@ def webinar(slug: str) -> str:
         "webinar",
         webinar,
         state,
-        lambda: _render_webinar(webinar, _registration_form(webinar), state),
+        lambda: _render_webinar(webinar, registration_form_for(webinar), state),
     )
 
 
-@bp.post("/webinars/<slug>")
-@rate_limits.registration_per_ip
-@rate_limits.registration_per_email
-def register(slug: str) -> tuple[str, int] | BaseResponse:
-    """The registration form: checked, then one transaction that takes a place or refuses."""
+@dataclass(frozen=True)
+class Attempt:
+    """What came of a registration form: `place` ("confirmed" or "waitlist") once saved,
+    else the form to show again, with its errors or the refusal, and the status to send."""
+
+    webinar: Webinar
+    form: RegistrationForm
+    state: Availability
+    refused: Availability | None = None
+    status: int = 200
+    place: str | None = None
+
+
+def attempt_registration(slug: str) -> Attempt:
+    """The registration form as posted: checked, then one transaction that takes a place or
+    refuses. Shared by the site's webinar page and the embeddable widget (embed/)."""
     now = utcnow()
     webinar = _webinar_or_404(slug, with_hosts=True)
     state = webinars.availability(webinar, now)
-    form = _registration_form(webinar)
+    form = registration_form_for(webinar)
     if not state.accepts_registrations:
-        return _render_webinar(webinar, form, state, refused=state), 409
+        return Attempt(webinar, form, state, refused=state, status=409)
     if not form.validate_on_submit():
-        return _render_webinar(webinar, form, state), 400
+        return Attempt(webinar, form, state, status=400)
     data = registrations.RegistrationInput(
         full_name=form.full_name.data,
         email=form.email.data,
@@ -206,14 +227,27 @@ def register(slug: str) -> tuple[str, int] | BaseResponse:
         access_needs=form.access_needs.data or "",
         marketing_organisation_ids=frozenset(form.marketing.data or ()),
         answers=form.answers(),
+        text_reminder_phone=form.text_reminder_phone(),
     )
     try:
         result = registrations.register(webinar, data, now)
     except registrations.RegistrationError as exc:
         db.session.rollback()  # `webinar` reads itself again, as the refusal left it
-        return _render_webinar(webinar, form, exc.state, exc.state), 409
+        return Attempt(webinar, form, exc.state, refused=exc.state, status=409)
     db.session.commit()
-    return redirect(url_for(".registered", slug=slug, place=result.place), code=303)
+    return Attempt(webinar, form, state, place=result.place)
+
+
+@bp.post("/webinars/<slug>")
+@rate_limits.registration_per_ip
+@rate_limits.registration_per_email
+def register(slug: str) -> tuple[str, int] | BaseResponse:
+    """The registration form of the webinar page."""
+    attempt = attempt_registration(slug)
+    if attempt.place:
+        return redirect(url_for(".registered", slug=slug, place=attempt.place), code=303)
+    page = _render_webinar(attempt.webinar, attempt.form, attempt.state, attempt.refused)
+    return page, attempt.status
 
 
 @bp.get("/webinars/<slug>/registered")
@@ -226,6 +260,52 @@ def registered(slug: str) -> str:
         webinar,
         state,
         lambda: render_template("public/registered.html", webinar=webinar, place=place),
+    )
+
+
+@bp.get("/webinars/<slug>/recording")
+def recording(slug: str) -> Response | BaseResponse:
+    """A past webinar's recording made accessible: the video link (or the video itself, with
+    captions, when it is a file), chapters, the captions file and the transcript as text, so
+    it can be read and searched without the video. Not published (or withdrawn): the
+    webinar's own page, so a link in an email never ends at a dead end."""
+    webinar = _webinar_or_404(slug)
+    published = recordings.published_for(webinar)
+    if published is None:
+        return redirect(url_for(".webinar", slug=slug))
+    video = recordings.Video(webinar.recording_url) if webinar.recording_url else None
+    page = _kept_page(
+        "recording",
+        webinar,
+        webinars.availability(webinar, utcnow()),
+        lambda: render_template(
+            "public/recording.html",
+            webinar=webinar,
+            recording=published,
+            video=video,
+            chapters=recordings.chapters_of(published),
+            transcript_html=recordings.transcript_html(published.transcript),
+            captions_url=url_for(".recording_captions", slug=slug),
+            page_url=external_url("public.recording", slug=slug),
+        ),
+    )
+    response = Response(page)
+    policy = video.page_policy() if video else None
+    if policy:  # plays a video file from its own site: that site, for media only
+        response.headers["Content-Security-Policy"] = policy
+    return response
+
+
+@bp.get("/webinars/<slug>/captions.vtt")
+def recording_captions(slug: str) -> Response:
+    """The published recording's captions (WebVTT), for the page's <track> and to download."""
+    published = recordings.published_for(_webinar_or_404(slug))
+    if published is None or not published.captions:
+        abort(404)
+    return Response(
+        published.captions,
+        mimetype="text/vtt",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-captions.vtt"'},
     )
 
 
@@ -419,11 +499,13 @@ def join(token: str) -> str | BaseResponse:
         # no-referrer (set for token pages) keeps the personal link from the platform.
         return redirect(url, code=303)
     webinar = registration.webinar
+    ended = state is joining.JoinState.ENDED
     return render_template(
         "public/join.html",
         registration=registration,
         webinar=webinar,
         state=state,
+        has_recording_page=ended and recordings.published_for(webinar) is not None,
         doors_open_in=uktime.format_wait(webinar.doors_open_at - now),
     )
 

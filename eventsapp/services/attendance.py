@@ -17,10 +17,11 @@ from eventsapp.models import (
     Registration,
     RegistrationStatus,
     User,
+    WebhookEventType,
     Webinar,
 )
 from eventsapp.models.attendance import attended
-from eventsapp.services import access, attendance_reports, audit
+from eventsapp.services import access, attendance_reports, audit, webhook_events
 from eventsapp.services.errors import DomainError
 from eventsapp.services.registrants import name_or_email_contains, registration_in
 from eventsapp.services.spreadsheets import csv_text
@@ -85,6 +86,7 @@ def check_in(
         raise AttendanceError("Their attendance already comes from the platform's report")
     else:
         record.minutes, record.updated_at = minutes, now
+    webhook_events.emit(WebhookEventType.ATTENDANCE_RECORDED, webinar.id, now, registration.id)
     audit.record(
         "attendance.checked_in",
         actor=actor,
@@ -101,6 +103,7 @@ def undo_check_in(webinar: Webinar, registration_id: int, actor: User, now: date
     if record is None or record.source != AttendanceSource.MANUAL:
         raise AttendanceError("There is no check-in by hand to undo")
     db.session.delete(record)
+    webhook_events.emit(WebhookEventType.ATTENDANCE_RECORDED, webinar.id, now, registration.id)
     audit.record(
         "attendance.check_in_undone",
         actor=actor,
@@ -119,6 +122,9 @@ def _set_minutes(registration: Registration, minutes: int, source: str, now: dat
         )
     else:
         record.minutes, record.source, record.updated_at = minutes, source, now
+    webhook_events.emit(
+        WebhookEventType.ATTENDANCE_RECORDED, registration.webinar_id, now, registration.id
+    )
 
 
 def import_report(

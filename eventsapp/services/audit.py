@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +13,19 @@ from sqlalchemy.orm import joinedload
 
 from eventsapp.extensions import db
 from eventsapp.models import AuditEvent, User, Webinar
+
+# Details added to every record made inside `acting_through` (e.g. the API key a service
+# acted for): services keep taking a User actor, or None, and need not know about keys.
+_through: ContextVar[dict[str, Any] | None] = ContextVar("audit_through", default=None)
+
+
+@contextmanager
+def acting_through(**details: Any) -> Iterator[None]:
+    token = _through.set({**(_through.get() or {}), **details})
+    try:
+        yield
+    finally:
+        _through.reset(token)
 
 
 def record(
@@ -27,7 +43,7 @@ def record(
             actor_id=actor.id if actor else None,
             action=action,
             webinar_id=webinar.id if webinar else None,
-            details=details,
+            details={**(_through.get() or {}), **details},
         )
     )
 

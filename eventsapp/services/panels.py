@@ -17,7 +17,7 @@ from eventsapp.models import (
     User,
     Webinar,
 )
-from eventsapp.services import access, audit
+from eventsapp.services import access, audit, webinar_lifecycle
 from eventsapp.services.errors import DomainError
 
 
@@ -71,6 +71,7 @@ def add_to_panel(webinar: Webinar, speaker: Speaker, role: str, actor: User, now
         raise PanelError(f"{speaker.name} is already on this panel", "speaker")
     position = max((m.position for m in webinar.panel), default=-1) + 1
     webinar.panel.append(PanelMember(speaker=speaker, role=role, position=position))
+    webinar_lifecycle.announce_change(webinar, ["panel"], now)
     audit.record("panel.added", actor=actor, now=now, webinar=webinar, speaker=speaker.id)
 
 
@@ -79,6 +80,7 @@ def remove_from_panel(webinar: Webinar, member_id: int, actor: User, now: dateti
     if member is None:
         raise PanelError("That person is not on this panel")
     webinar.panel.remove(member)
+    webinar_lifecycle.announce_change(webinar, ["panel"], now)
     audit.record("panel.removed", actor=actor, now=now, webinar=webinar, speaker=member.speaker_id)
 
 
@@ -93,6 +95,7 @@ def move(webinar: Webinar, member_id: int, offset: int, actor: User, now: dateti
         members[index], members[target] = members[target], members[index]
     for position, member in enumerate(members):
         member.position = position
+    webinar_lifecycle.announce_change(webinar, ["panel"], now)
     audit.record("panel.reordered", actor=actor, now=now, webinar=webinar)
 
 

@@ -70,8 +70,9 @@ def webinar_record(webinar: Webinar, state: Availability) -> dict[str, Any]:
     }
 
 
-def _health_questions(registration: Registration) -> set[int]:
-    ids = [answer.question_id for answer in registration.answers]
+def health_question_ids(registrations: list[Registration]) -> set[int]:
+    """Which of the questions these people answered are about health (one query)."""
+    ids = {answer.question_id for registration in registrations for answer in registration.answers}
     if not ids:
         return set()
     return set(
@@ -84,43 +85,56 @@ def _health_questions(registration: Registration) -> set[int]:
 
 
 def registration_record(
-    registration: Registration, organisation_id: int, *, include_health: bool
+    registration: Registration,
+    organisation_id: int,
+    *,
+    include_health: bool,
+    health_questions: set[int] | None = None,
 ) -> dict[str, Any]:
-    """A registration as one host organisation may see it (schema: "Registration").
+    """A registration as one host organisation may see it (schema: api/openapi.py
+    "Registration"; the same whether it leaves by the API or by a webhook).
 
-    Erased people keep only what the figures need: id, webinar, status and attendance.
+    - `marketing_opt_in`: whether they opted in to news from *this* organisation only.
+    - Health (UK GDPR special category) only when `include_health`: the question for the
+      panel, access needs, answers to questions marked about health, and `i_am` (which
+      says, for most, that they live with back pain).
+    - Erased people keep only what the figures need: id, webinar, status, attendance and
+      times; every personal field is null (`answers` empty).
+    `health_questions`: the ids from `health_question_ids`, when recording many at once.
     """
     webinar = registration.webinar
     record = registration.attendance
+    erased = registration.erased_at is not None
     base: dict[str, Any] = {
         "id": registration.id,
         "webinar": webinar.slug,
         "status": registration.status,
         "registered_at": utc(registration.created_at),
         "status_changed_at": utc(registration.status_changed_at),
+        "updated_at": utc(registration.updated_at),
         "attended": attended(record, webinar),
         "minutes_attended": record.minutes if record is not None else None,
-        "erased": registration.erased_at is not None,
-    }
-    if registration.erased_at is not None:
-        return {**base, "name": None, "email": None, "i_am": None, "marketing_opt_in": False}
-    base.update(
-        name=registration.full_name,
-        email=registration.email,
-        i_am=registration.audience,
-        marketing_opt_in=any(
+        "erased": erased,
+        "name": None if erased else registration.full_name,
+        "email": None if erased else registration.email,
+        "marketing_opt_in": not erased
+        and any(
             consent.organisation_id == organisation_id and consent.given
             for consent in registration.marketing_consents
         ),
-    )
-    health = _health_questions(registration) if registration.answers else set()
-    answers = [
+        "answers": [],
+    }
+    if include_health:
+        base["i_am"] = None if erased else registration.audience
+        base["question_for_panel"] = None if erased else registration.question
+        base["access_needs"] = None if erased else registration.access_needs
+    if erased or not registration.answers:
+        return base
+    if health_questions is None:
+        health_questions = health_question_ids([registration])
+    base["answers"] = [
         {"question": answer.asked, "answer": answer.answer}
         for answer in registration.answers
-        if include_health or answer.question_id not in health
+        if include_health or answer.question_id not in health_questions
     ]
-    base["answers"] = answers
-    if include_health:
-        base["question_for_panel"] = registration.question
-        base["access_needs"] = registration.access_needs
     return base

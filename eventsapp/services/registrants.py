@@ -23,6 +23,7 @@ from eventsapp.services import access, audit, form_questions
 from eventsapp.services import registration as registrations
 from eventsapp.services.errors import DomainError
 from eventsapp.services.spreadsheets import csv_text
+from eventsapp.services.text_reminders import wants_text
 
 
 class RegistrantError(DomainError):
@@ -120,6 +121,9 @@ def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
         "Minutes",
         *(q.label for q in asked.values()),
     ] + [f"News from {org.name}" for org in hosts]
+    # Whether they asked for a text reminder (and did not reply STOP); never the number.
+    header.append("Text reminder")
+    texting = wants_text([reg.id for reg in rows])
 
     def row(reg: Registration) -> list[object]:
         chosen = {c.organisation_id: c.given for c in reg.marketing_consents}
@@ -138,7 +142,7 @@ def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
             *(answers.get(q, "") for q in asked),
         ] + ["yes" if chosen.get(org.id) else "no" for org in hosts]
 
-    return csv_text(header, map(row, rows))
+    return csv_text(header, (row(reg) + ["yes" if reg.id in texting else "no"] for reg in rows))
 
 
 def export_questions_csv(rows: list[Registration]) -> str:

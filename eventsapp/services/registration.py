@@ -18,10 +18,22 @@ from sqlalchemy.orm.util import identity_key
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.mail.outbox import EmailKind
-from eventsapp.models import MarketingConsent, Registration, RegistrationStatus, Webinar
+from eventsapp.models import (
+    MarketingConsent,
+    Registration,
+    RegistrationStatus,
+    WebhookEventType,
+    Webinar,
+)
 from eventsapp.models.inserts import insert_unless_exists
 from eventsapp.platforms import jobs as platform_jobs
-from eventsapp.services import form_questions, privacy_notices, tokens
+from eventsapp.services import (
+    form_questions,
+    privacy_notices,
+    text_reminders,
+    tokens,
+    webhook_events,
+)
 from eventsapp.services.webinars import Availability, availability
 
 
@@ -43,6 +55,8 @@ class RegistrationInput:
     marketing_organisation_ids: frozenset[int] = field(default_factory=frozenset)
     # The organisers' own questions: {question id: (wording asked, answer)}.
     answers: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # "Send me a text reminder": their UK mobile number in E.164, else None.
+    text_reminder_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,11 +172,13 @@ def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> Regist
     try:
         _record_marketing(registration_id, webinar, data.marketing_organisation_ids, now, notice)
         form_questions.record_answers(registration_id, data.answers)
+        text_reminders.record_opt_in(registration_id, data.text_reminder_phone, now)
         status = _take_place(webinar)
         if status != expected:  # the last seat went (or one came free) since the page was read
             db.session.execute(_SET_STATUS, {"registration_id": registration_id, "status": status})
         if status == RegistrationStatus.CONFIRMED:  # a webinar on Zoom or Teams: add them there
             platform_jobs.add_registrant(webinar, registration_id, version, now)
+        webhook_events.emit(WebhookEventType.REGISTRATION_CREATED, webinar.id, now, registration_id)
     except RegistrationError:
         savepoint.rollback()
         if taking_place:
@@ -362,6 +378,9 @@ def cancel(
         _enqueue_status_email(
             registration, EmailKind.REGISTRATION_CANCELLED, now, had_seat=had_seat, by=by
         )
+    webhook_events.emit(
+        WebhookEventType.REGISTRATION_CANCELLED, registration.webinar_id, now, registration.id
+    )
     if had_seat:
         promote_from_waitlist(registration.webinar, now)
     db.session.expire(registration.webinar, ["seats_taken"])
@@ -408,6 +427,9 @@ def _confirm_promoted(registration: Registration, now: datetime) -> None:
     _set_status(registration, RegistrationStatus.CONFIRMED, now)
     _enqueue_status_email(registration, EmailKind.CONFIRMATION, now, promoted=True)
     platform_jobs.add_registrant(registration.webinar, registration.id, registration.version, now)
+    webhook_events.emit(
+        WebhookEventType.REGISTRATION_PROMOTED, registration.webinar_id, now, registration.id
+    )
 
 
 def confirm_waitlisted(registration: Registration, now: datetime) -> bool:

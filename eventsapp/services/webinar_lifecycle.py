@@ -25,11 +25,12 @@ from eventsapp.models import (
     Registration,
     RegistrationStatus,
     User,
+    WebhookEventType,
     Webinar,
     WebinarStatus,
 )
 from eventsapp.platforms import jobs as platform_jobs
-from eventsapp.services import audit, review
+from eventsapp.services import audit, review, webhook_events
 from eventsapp.services.errors import DomainError
 from eventsapp.services.registration import promote_from_waitlist
 
@@ -58,10 +59,20 @@ class WebinarInput:
     teams_webinar_id: str | None = None
     email_note: str = ""
     reminder_offsets: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDERS))
+    dial_in_numbers: str = ""
+    dial_in_meeting_id: str = ""
+    dial_in_passcode: str = ""
 
 
 # Changes that alter what is in registrants' calendars or how they join.
-_CALENDAR_FIELDS = ("starts_at", "duration_minutes", "join_url")
+_CALENDAR_FIELDS = (
+    "starts_at",
+    "duration_minutes",
+    "join_url",
+    "dial_in_numbers",
+    "dial_in_meeting_id",
+    "dial_in_passcode",
+)
 
 
 def slugify(text: str) -> str:
@@ -174,29 +185,29 @@ def confirmed_count(webinar: Webinar) -> int:
     )
 
 
+def _stored(data: WebinarInput) -> dict[str, object]:
+    """The webinar's columns as `data` sets them (every field of WebinarInput but hosts)."""
+    values: dict[str, object] = {
+        f.name: getattr(data, f.name) for f in fields(WebinarInput) if f.name != "host_ids"
+    }
+    for optional in ("join_url", "recording_url", "zoom_webinar_id", "teams_webinar_id"):
+        values[optional] = values[optional] or None
+    values["reminder_offsets"] = sorted(set(data.reminder_offsets), reverse=True)
+    values["dial_in_numbers"] = "\n".join(
+        line.strip() for line in data.dial_in_numbers.splitlines() if line.strip()
+    )
+    return values
+
+
 def create(data: WebinarInput, actor: User, now: datetime) -> Webinar:
     slug = data.slug.strip() or slugify(data.title)
     if data.slug.strip() and _slug_taken(slug, None):
         raise WebinarError("That web address is already used by another webinar", "slug")
     webinar = Webinar(
-        slug=_unique_slug(slug),
-        title=data.title,
-        summary=data.summary,
-        description=data.description,
-        starts_at=data.starts_at,
-        duration_minutes=data.duration_minutes,
-        capacity=data.capacity,
+        **{**_stored(data), "slug": _unique_slug(slug)},
         seats_taken=0,
-        waitlist_enabled=data.waitlist_enabled,
         registration_open=True,
-        registration_closes_at=data.registration_closes_at,
         status=WebinarStatus.DRAFT,
-        join_url=data.join_url or None,
-        recording_url=data.recording_url or None,
-        zoom_webinar_id=data.zoom_webinar_id or None,
-        teams_webinar_id=data.teams_webinar_id or None,
-        email_note=data.email_note,
-        reminder_offsets=sorted(set(data.reminder_offsets), reverse=True),
         sequence=0,
         created_at=now,
         updated_at=now,
@@ -222,6 +233,12 @@ def _describe_changes(webinar: Webinar, data: WebinarInput) -> list[str]:
         )
     if new_end != webinar.ends_at:
         changes.append(f"It now ends at {uktime.format_time(new_end)}.")
+    stored = _stored(data)
+    if any(
+        stored[name] != getattr(webinar, name)
+        for name in ("dial_in_numbers", "dial_in_meeting_id", "dial_in_passcode")
+    ):
+        changes.append("The details for joining by phone have changed.")
     if (data.join_url or None) != webinar.join_url:
         changes.append(
             "The joining link has changed. We will email you the new link before it starts."
@@ -246,23 +263,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     hosts = _hosts(actor, data.host_ids, list(webinar.hosts))
     calendar_changes = _describe_changes(webinar, data)
 
-    new_values = {
-        "slug": slug,
-        "title": data.title,
-        "summary": data.summary,
-        "description": data.description,
-        "starts_at": data.starts_at,
-        "duration_minutes": data.duration_minutes,
-        "capacity": data.capacity,
-        "waitlist_enabled": data.waitlist_enabled,
-        "registration_closes_at": data.registration_closes_at,
-        "join_url": data.join_url or None,
-        "recording_url": data.recording_url or None,
-        "zoom_webinar_id": data.zoom_webinar_id or None,
-        "teams_webinar_id": data.teams_webinar_id or None,
-        "email_note": data.email_note,
-        "reminder_offsets": sorted(set(data.reminder_offsets), reverse=True),
-    }
+    new_values = {**_stored(data), "slug": slug}
     changed = [name for name, value in new_values.items() if getattr(webinar, name) != value]
     hosts_before = list(webinar.hosts)
     if [h.id for h in hosts] != [h.id for h in webinar.hosts]:
@@ -292,6 +293,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     if raised_capacity:
         db.session.flush()
         promote_from_waitlist(webinar, now)
+    announce_change(webinar, [name for name in changed if name in _PUBLIC_FIELDS], now)
     audit.record(
         "webinar.updated",
         actor=actor,
@@ -302,6 +304,29 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     )
     _record_hosts(webinar, hosts_before, actor, now)
     return changed
+
+
+# What the public (and so partners' webhooks) can see of a webinar.
+_PUBLIC_FIELDS = (
+    "slug",
+    "title",
+    "summary",
+    "description",
+    "starts_at",
+    "duration_minutes",
+    "capacity",
+    "waitlist_enabled",
+    "registration_closes_at",
+    "registration_open",
+    "hosts",
+    "panel",
+)
+
+
+def announce_change(webinar: Webinar, changed: list[str], now: datetime) -> None:
+    """A published webinar's public details changed: the webinar.changed webhook event."""
+    if changed and webinar.status == WebinarStatus.PUBLISHED:
+        webhook_events.emit(WebhookEventType.WEBINAR_CHANGED, webinar.id, now, changes=changed)
 
 
 def _follow_on_zoom(webinar: Webinar, changed: list[str], now: datetime, to_come: bool) -> None:
@@ -347,6 +372,7 @@ def publish(webinar: Webinar, actor: User, now: datetime) -> None:
     review.require_all(webinar)
     webinar.status = WebinarStatus.PUBLISHED
     webinar.updated_at = now
+    webhook_events.emit(WebhookEventType.WEBINAR_PUBLISHED, webinar.id, now)
     audit.record("webinar.published", actor=actor, now=now, webinar=webinar)
 
 
@@ -355,6 +381,7 @@ def set_registration_open(webinar: Webinar, is_open: bool, actor: User, now: dat
         return
     webinar.registration_open = is_open
     webinar.updated_at = now
+    announce_change(webinar, ["registration_open"], now)
     action = "registration.reopened" if is_open else "registration.closed"
     audit.record(action, actor=actor, now=now, webinar=webinar)
 
@@ -372,6 +399,7 @@ def cancel(webinar: Webinar, message: str, actor: User, now: datetime) -> int:
     queued = 0
     if was_published:
         queued = _notify(webinar, EmailKind.WEBINAR_CANCELLED, now, message=message)
+        webhook_events.emit(WebhookEventType.WEBINAR_CANCELLED, webinar.id, now)
     audit.record("webinar.cancelled", actor=actor, now=now, webinar=webinar, emails=queued)
     return queued
 

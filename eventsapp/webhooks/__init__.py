@@ -1,0 +1,1 @@
+"""Outgoing webhooks: Standard Webhooks deliveries to the organisations' own systems."""
