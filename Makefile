@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint migrate demo worker clean
+.PHONY: run test lint migrate demo worker clean translations
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -19,8 +19,18 @@ $(VENV)/.test-installed: requirements-test.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-test.txt
 	touch $@ $(VENV)/.installed
 
+## Welsh: the compiled catalogue (.mo) from the translations (.po), when they change. The .mo
+## is committed too, so a bare `pytest` or gunicorn works; tests/test_welsh.py checks it is
+## in step (docs/welsh.md).
+MO := eventsapp/translations/cy/LC_MESSAGES/messages.mo
+$(MO): eventsapp/translations/cy/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d eventsapp/translations
+	touch $@
+
+translations: $(MO)
+
 ## Development server and mail worker on SQLite under instance/ (Ctrl-C stops both).
-run: $(VENV)/.installed
+run: $(VENV)/.installed translations
 	APP_ENV=development $(FLASK) db upgrade
 	APP_ENV=development $(FLASK) demo load
 	@echo "Web server: http://127.0.0.1:$(PORT)  (emails are written to instance/mail/)"
@@ -30,7 +40,7 @@ run: $(VENV)/.installed
 
 ## The whole suite: lint, then every test (browser and PostgreSQL tests skip with a reason
 ## when Chromium or TEST_DATABASE_URL is missing, unless REQUIRE_FULL_SUITE=1).
-test: lint
+test: lint translations
 	APP_ENV=testing $(BIN)/python -m pytest -q -rs
 
 ## Static checks: ruff, and bandit failing on any medium or high finding.

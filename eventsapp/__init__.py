@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -13,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventsapp import (
     access_log,
+    locales,
     models,  # noqa: F401  (registers the models with SQLAlchemy)
     monitoring,
     odd_input,
@@ -36,15 +38,15 @@ from eventsapp.texts.inbound import bp as texts_bp
 
 log = logging.getLogger(__name__)
 
-_ERROR_TITLES = {
-    400: "There is a problem with your request",
-    404: "Page not found",
-    405: "Page not found",
-    409: "This cannot be done now",
-    413: "What you sent is too large",
-    503: "The service is briefly unavailable",
-    429: "Too many attempts",
-    500: "Sorry, there is a problem with the service",
+_ERROR_TITLES = {  # lazy: in the language of the page asked for (eventsapp/locales.py)
+    400: lazy_gettext("There is a problem with your request"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("Page not found"),
+    409: lazy_gettext("This cannot be done now"),
+    413: lazy_gettext("What you sent is too large"),
+    503: lazy_gettext("The service is briefly unavailable"),
+    429: lazy_gettext("Too many attempts"),
+    500: lazy_gettext("Sorry, there is a problem with the service"),
 }
 
 
@@ -88,6 +90,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         transactions.init_app(app, db.engine)
 
     _register_template_helpers(app)
+    locales.init_app(app)  # Welsh under /cy, Flask-Babel, language-aware date filters
     security_headers.init_app(app)
     _register_error_handlers(app)
 
@@ -127,11 +130,11 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _error_page(
-    code: int, message: str | None = None, exc: HTTPException | None = None
+    code: int, message: object | None = None, exc: HTTPException | None = None
 ) -> tuple[str, int] | Response:
     if api_views.is_api_request():  # the JSON API answers in RFC 9457 problem documents
         return api_views.problem(code, exc)
-    title = _ERROR_TITLES.get(code, "Error")
+    title = str(_ERROR_TITLES.get(code, lazy_gettext("Error")))
     if request.url_rule is None and code == 400 and _host_refused():
         # An untrusted Host header: no URLs can be built for it, so a page without links.
         return f"<!doctype html><title>{title}</title><h1>{title}</h1>", code
@@ -152,9 +155,11 @@ def _register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         return _error_page(
             400,
-            "We could not accept the form because your session had changed or the page "
-            "came from somewhere else. Go back, reload the page and send the form again; "
-            "nothing was saved.",
+            lazy_gettext(
+                "We could not accept the form because your session had changed or the page "
+                "came from somewhere else. Go back, reload the page and send the form again; "
+                "nothing was saved."
+            ),
         )
 
     @app.errorhandler(HTTPException)
@@ -169,7 +174,10 @@ def _register_error_handlers(app: Flask) -> None:
         log.warning("database unavailable on %s %s", request.method, request.endpoint)
         return _error_page(
             503,
-            "The service is briefly unavailable. Nothing was saved: please try again in a minute.",
+            lazy_gettext(
+                "The service is briefly unavailable. Nothing was saved: please try again in a "
+                "minute."
+            ),
         )
 
     @app.errorhandler(Exception)

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names, get_month_names
+
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -86,6 +88,94 @@ def format_period(days: int) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# Welsh: the same shapes in Welsh, for the /cy pages (eventsapp/locales.py chooses). Day
+# and month names are Babel's (CLDR); "dydd" in lower case as in running text, as the Welsh
+# Government's style guide writes dates: "dydd Mawrth 15 Rhagfyr 2026". The English
+# functions above are unchanged. Words marked for review are listed in docs/welsh.md.
+def format_date_cy(moment: datetime) -> str:
+    """'dydd Mawrth 15 Rhagfyr 2026' in UK time."""
+    local = to_uk(moment)
+    day = get_day_names("wide", locale="cy")[local.weekday()]
+    month = get_month_names("wide", locale="cy")[local.month]
+    return f"{day[:1].lower()}{day[1:]} {local.day} {month} {local.year}"
+
+
+def format_time_cy(moment: datetime, *, zone: bool = True) -> str:
+    """'6:30pm GMT', 'canol dydd BST', 'hanner nos GMT'."""
+    local = to_uk(moment)
+    if local.minute == 0 and local.hour in (0, 12):
+        said = "hanner nos" if local.hour == 0 else "canol dydd"
+        return f"{said} {zone_label(moment)}" if zone else said
+    return format_time(moment, zone=zone)
+
+
+def format_times_cy(start: datetime, end: datetime) -> str:
+    """'6:30pm i 7:45pm GMT'."""
+    same_zone = zone_label(start) == zone_label(end)
+    return f"{format_time_cy(start, zone=not same_zone)} i {format_time_cy(end)}"
+
+
+def format_when_cy(start: datetime, end: datetime) -> str:
+    """'dydd Mawrth 15 Rhagfyr 2026, 6:30pm i 7:45pm GMT'."""
+    return f"{format_date_cy(start)}, {format_times_cy(start, end)}"
+
+
+def format_datetime_cy(moment: datetime) -> str:
+    return f"{format_date_cy(moment)}, {format_time_cy(moment)}"
+
+
+# A Welsh noun after a number stays singular; after 2 ("dau"/"dwy") it takes the soft
+# mutation: 1 munud, 2 funud, 3 munud.
+_CY_WORDS = {
+    "hour": ("awr", "awr"),
+    "minute": ("munud", "funud"),
+    "day": ("diwrnod", "ddiwrnod"),
+    "month": ("mis", "fis"),
+}
+
+
+def _plural_cy(n: int, word: str) -> str:
+    one, after_two = _CY_WORDS[word]
+    return f"{n} {after_two if n == 2 else one}"
+
+
+def format_duration_cy(minutes: int) -> str:
+    """'1 awr 15 munud'."""
+    hours, mins = divmod(minutes, 60)
+    parts = [_plural_cy(n, word) for n, word in ((hours, "hour"), (mins, "minute")) if n]
+    return " ".join(parts) or "0 munud"
+
+
+def format_wait_cy(wait: timedelta) -> str:
+    """'15 diwrnod', '2 awr a 5 munud'."""
+    minutes = max(ceil(wait.total_seconds() / 60), 0)
+    days, hours = minutes // 1440, minutes % 1440 // 60
+    if days:
+        return _plural_cy(days, "day") + (
+            f" a {_plural_cy(hours, 'hour')}" if days < 2 and hours else ""
+        )
+    if hours:
+        rest = minutes % 60
+        return _plural_cy(hours, "hour") + (f" a {_plural_cy(rest, 'minute')}" if rest else "")
+    return _plural_cy(minutes, "minute")
+
+
+def format_period_cy(days: int) -> str:
+    """'12 mis', '1 mis', '10 diwrnod'."""
+    months = round(days / 30.44)
+    return _plural_cy(months, "month") if months >= 1 and days >= 28 else _plural_cy(days, "day")
+
+
+def date_tile(moment: datetime, language: str = "en") -> tuple[str, str, str]:
+    """The card's date tile: ('Tue', '15', 'Dec'); in Welsh ('Maw', '15', 'Rhag')."""
+    local = to_uk(moment)
+    if language == "cy":
+        day = get_day_names("abbreviated", locale="cy")[local.weekday()]
+        month = get_month_names("abbreviated", locale="cy")[local.month]
+        return day, str(local.day), month
+    return f"{local:%A}"[:3], str(local.day), f"{local:%B}"[:3]
 
 
 def uk_to_utc(day: date, wall: time) -> datetime:

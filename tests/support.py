@@ -308,6 +308,8 @@ def edit_form(webinar: Webinar, **changes: object) -> dict[str, object]:
         "dial_in_numbers": webinar.dial_in_numbers,
         "dial_in_meeting_id": webinar.dial_in_meeting_id,
         "dial_in_passcode": webinar.dial_in_passcode,
+        "needs_offered": list(webinar.needs_offered),
+        "needs_booking_days": str(webinar.needs_booking_days),
     }
     form.update(changes)
     return {k: v for k, v in form.items() if v != ""}

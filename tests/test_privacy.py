@@ -201,6 +201,8 @@ def _ann_in_every_personal_table(webinar: Webinar) -> dict[Column[Any], tuple[in
             "ann@example.com",
             marketing_organisation_ids=frozenset({webinar.hosts[0].id}),
             text_reminder_phone="+447400123456",
+            communication_needs=frozenset({"live_captions"}),
+            carer_name="Carol Carer",
         ),
         now,
     ).registration

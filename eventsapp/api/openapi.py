@@ -132,9 +132,10 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
             "A registration as one host organisation sees it (the same record as in "
             "webhooks). Erased people (`erased`: on request or after the retention period) "
             "keep only id, webinar, status, attendance and times: every personal field is "
-            "null. `i_am`, `question_for_panel` and `access_needs` are present only for a "
-            "key created to include health details; answers to questions marked about "
-            "health are left out of `answers` otherwise."
+            "null. `i_am`, `question_for_panel`, `access_needs`, `communication_needs` and "
+            "`registered_by_carer` are present only for a key created to include health "
+            "details; answers to questions marked about health are left out of `answers` "
+            "otherwise."
         ),
         "additionalProperties": False,
         "required": [
@@ -187,6 +188,23 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
             },
             "question_for_panel": {**_NULLABLE_TEXT, "description": "Health details only."},
             "access_needs": {**_NULLABLE_TEXT, "description": "Health details only."},
+            "communication_needs": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": (
+                    "Health details only. What they asked for on the form: live_captions, "
+                    "bsl_interpreter (British Sign Language), transcript, large_print_email, "
+                    "plain_text_email, phone_call_reminder (more may be added). Empty once "
+                    "erased."
+                ),
+            },
+            "registered_by_carer": {
+                "type": "boolean",
+                "description": (
+                    "Health details only. Someone registered them on their behalf (`name` "
+                    "is the person attending; `email` may be the carer's)."
+                ),
+            },
         },
     },
     "RegistrationPage": {

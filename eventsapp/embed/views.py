@@ -13,12 +13,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from eventsapp import rate_limits
+from eventsapp import locales, rate_limits
 from eventsapp.embed import bp
 from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
@@ -33,11 +34,11 @@ from eventsapp.uktime import utcnow
 # How long the "check your email" page can be reloaded after registering.
 REGISTERED_MAX_AGE = 3600
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_ERROR_TITLES = {
-    404: "Page not found",
-    405: "Page not found",
-    413: "What you sent is too large",
-    429: "Too many attempts",
+_ERROR_TITLES = {  # lazy: in the frame's language (/cy/embed/… is Welsh: eventsapp/locales.py)
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("Page not found"),
+    413: lazy_gettext("What you sent is too large"),
+    429: lazy_gettext("Too many attempts"),
 }
 
 
@@ -96,7 +97,7 @@ def _error(exc: HTTPException) -> tuple[str, int]:
     """Errors inside the frame: the frame's own short page, not the whole site's."""
     db.session.rollback()
     code = exc.code or 500
-    title = _ERROR_TITLES.get(code, "Sorry, something went wrong")
+    title = str(_ERROR_TITLES.get(code, lazy_gettext("Sorry, something went wrong")))
     return render_template("embed/error.html", code=code, title=title), code
 
 
@@ -131,7 +132,7 @@ def _render_webinar(
         state=state,
         refused=refused,
         host=_host_slug(host),
-        page_url=external_url("public.webinar", slug=webinar.slug),
+        page_url=external_url("public.webinar", locales.current(), slug=webinar.slug),
     )
 
 
@@ -157,7 +158,7 @@ def webinar(slug: str) -> str:
 def register(slug: str) -> tuple[str, int] | BaseResponse:
     if not from_this_site():
         db.session.rollback()
-        page_url = external_url("public.webinar", slug=slug)
+        page_url = external_url("public.webinar", locales.current(), slug=slug)
         return render_template("embed/refused.html", page_url=page_url), 400
     host = _host_or_404()
     attempt = attempt_registration(slug)

@@ -134,6 +134,13 @@ class EmailKind(StrEnum):
         "cohost_left",
         Rules("cohost_left:user{user_id}:{now:%Y%m%dT%H%M%S.%f}", organiser_notice=True),
     )
+    # Book live captions or a BSL interpreter: to the hosts' organisers, the webinar's
+    # needs_booking_days before it, once per set of needs asked for
+    # (services/communication_needs.py). Counts only, never who asked.
+    NEEDS_BOOKING = (
+        "needs_booking",
+        Rules("needs_booking:user{user_id}:webinar{about}:{needs}", organiser_notice=True),
+    )
 
     # To an organisation's organisers (no webinar): an endpoint of theirs was paused.
     WEBHOOK_PAUSED = (
@@ -290,9 +297,11 @@ def notify_organisers(
     organisation_ids: list[int],
     webinar: Webinar | None,
     now: datetime,
+    key: dict[str, Any] | None = None,
     **context: Any,
 ) -> int:
-    """One email to each active organiser of these organisations (about `webinar`, if any)."""
+    """One email to each active organiser of these organisations (about `webinar`, if any).
+    `key`: fields the kind's dedupe key names besides user_id and now."""
     users = db.session.scalars(
         select(User).where(User.organisation_id.in_(organisation_ids), User.active.is_(True))
     )
@@ -305,5 +314,6 @@ def notify_organisers(
             webinar=webinar,
             context={"user_id": user.id, **context},
             user_id=user.id,
+            **(key or {}),
         )
     return sent

@@ -34,7 +34,14 @@ from eventsapp.models import (
     Webinar,
     WebinarStatus,
 )
-from eventsapp.services import accounts, attendance, certificates, recordings, reminders
+from eventsapp.services import (
+    accounts,
+    attendance,
+    certificates,
+    communication_needs,
+    recordings,
+    reminders,
+)
 from eventsapp.services.content import render_markdown
 from eventsapp.services.tokens import (
     feedback_token,
@@ -52,6 +59,20 @@ class RenderedEmail:
     ical: bytes | None = None
     ical_method: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Sent as text/plain only, no HTML part (someone who asked for plain-text emails).
+    plain_only: bool = False
+
+
+# The type in the HTML: the usual, and for someone who asked for large print.
+TYPE_SIZES = {
+    None: {"body_size": "19px", "small_size": "16px", "heading_size": "22px", "line_height": "1.5"},
+    "large": {
+        "body_size": "24px",
+        "small_size": "21px",
+        "heading_size": "28px",
+        "line_height": "1.5",
+    },
+}
 
 
 PREVIEW_TOKEN = "personal-link-hidden-in-preview"  # noqa: S105 (a placeholder, not a secret)
@@ -135,7 +156,7 @@ def _from_template(kind: EmailKind, context: dict[str, Any]) -> RenderedEmail:
     html block) as the HTML part."""
     env = current_app.jinja_env
     template = env.get_template(f"emails/{kind}.html")
-    context = {**context, "contact_url": external_url("public.contact")}
+    context = {**TYPE_SIZES[None], **context, "contact_url": external_url("public.contact")}
 
     def block(name: str) -> str:
         return "".join(template.blocks[name](template.new_context(context)))
@@ -216,8 +237,11 @@ def _registration_email(
             "note_text": webinar.email_note.strip(),
             "announcement": _announcement(row),
             "recording_page_url": _recording_page(kind, webinar),
+            # Their communication needs decide the type size (and, below, plain text only).
+            **TYPE_SIZES.get(registration.email_style, TYPE_SIZES[None]),
         },
     )
+    email.plain_only = registration.email_style == "plain"
     method = _invite_method(kind, row, registration)
     if method is not None:
         email.ical = _invite(registration, method, now, links if method == "REQUEST" else None)
@@ -319,6 +343,8 @@ def _organiser_notice(kind: EmailKind, row: OutboxMessage) -> RenderedEmail | No
     webinar = row.webinar
     if webinar is None:
         return None
+    if kind is EmailKind.NEEDS_BOOKING and webinar.status == WebinarStatus.CANCELLED:
+        return None  # nothing to book any more
     return _from_template(
         kind,
         {
@@ -327,6 +353,7 @@ def _organiser_notice(kind: EmailKind, row: OutboxMessage) -> RenderedEmail | No
             "when": uktime.format_when(webinar.starts_at, webinar.ends_at),
             "hosts": " and ".join(org.name for org in webinar.hosts),
             "organiser_url": external_url("organiser.webinar", webinar_id=webinar.id),
+            "needs": communication_needs.booking_lines(context["extra"].get("counts") or {}),
         },
     )
 
@@ -352,19 +379,28 @@ _WIRE = policy.compat32.clone(linesep="\r\n")
 
 
 def to_bytes(row: OutboxMessage, email: RenderedEmail, sender: str) -> bytes:
-    """mixed -> [alternative -> text, html, calendar] + invite.ics; no invite: the alternative."""
-    body = MIMEMultipart("alternative")
-    body.attach(MIMEText(email.text, "plain", "utf-8"))
-    # Before the calendar part: clients show the last alternative they understand.
-    body.attach(MIMEText(email.html, "html", "utf-8"))
-    message = body
-    if email.ical is not None:
-        calendar = MIMEText(email.ical.decode(), "calendar", "utf-8")
-        calendar.set_param("method", str(email.ical_method))
-        body.attach(calendar)
-        invite = MIMEApplication(email.ical, "ics")
-        invite.add_header("Content-Disposition", "attachment", filename="invite.ics")
-        message = MIMEMultipart("mixed", _subparts=[body, invite])
+    """mixed -> [alternative -> text, html, calendar] + invite.ics; no invite: the alternative.
+
+    Plain only (they asked for plain-text emails): no HTML part; with an invite the
+    alternative is text and calendar, without one the message is the text part alone.
+    """
+    text_part = MIMEText(email.text, "plain", "utf-8")
+    if email.plain_only and email.ical is None:
+        message: MIMEText | MIMEMultipart = text_part
+    else:
+        body = MIMEMultipart("alternative")
+        body.attach(text_part)
+        if not email.plain_only:
+            # Before the calendar part: clients show the last alternative they understand.
+            body.attach(MIMEText(email.html, "html", "utf-8"))
+        message = body
+        if email.ical is not None:
+            calendar = MIMEText(email.ical.decode(), "calendar", "utf-8")
+            calendar.set_param("method", str(email.ical_method))
+            body.attach(calendar)
+            invite = MIMEApplication(email.ical, "ics")
+            invite.add_header("Content-Disposition", "attachment", filename="invite.ics")
+            message = MIMEMultipart("mixed", _subparts=[body, invite])
     try:
         recipient = envelope_address(row.recipient)  # an accented domain in its ASCII form
     except PermanentError:

@@ -44,7 +44,7 @@ from eventsapp.mail.transport import (
 )
 from eventsapp.models import OutboxMessage, OutboxStatus, Registration, Webinar
 from eventsapp.platforms import worker as platform_worker
-from eventsapp.services import privacy, reminders
+from eventsapp.services import communication_needs, privacy, reminders
 from eventsapp.texts import worker as text_worker
 from eventsapp.transactions import Mode
 from eventsapp.uktime import utcnow
@@ -74,6 +74,8 @@ class BatchReport:
     webhooks: int = 0
     # Text-message reminders sent (texts/worker.py).
     texts: int = 0
+    # Reminders to organisers to book captions or an interpreter (services/communication_needs).
+    needs_booking: int = 0
 
     def add(self, other: BatchReport) -> None:
         for name in self.__dataclass_fields__:
@@ -390,6 +392,15 @@ def plan_reminders(now: datetime) -> int:
     return report.reminders
 
 
+def plan_needs_booking(now: datetime) -> int:
+    """Queue the organisers' reminders to book captions or an interpreter that are due."""
+    queued = communication_needs.plan_booking_reminders(now)
+    db.session.commit()
+    if queued:
+        log.info("needs booking: %d reminder(s) to organisers queued", queued)
+    return queued
+
+
 def record_remembered(_now: datetime) -> int:
     """Write the outcomes kept over a lost connection before anything else: until then the
     pass goes no further (the sweep raises if the database is still away)."""
@@ -520,6 +531,7 @@ SWEEPS: list[tuple[str, Callable[[datetime], int]]] = [
     ("zoom", platform_worker.run),
     ("webhooks", webhook_worker.run),
     ("texts", text_worker.run),
+    ("needs_booking", plan_needs_booking),
 ]
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from eventsapp.extensions import db
+from eventsapp.models.communication_needs import CommunicationNeed
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.personal import DELETE_ROW, erased_address
 from eventsapp.models.types import UTCDateTime, one_of
@@ -83,6 +84,16 @@ class Registration(db.Model):  # type: ignore[name-defined]
     access_needs: Mapped[str] = mapped_column(
         Text, default="", info={"personal": True, "exported_as": "accessibility_needs"}
     )
+    # Communication needs chosen on the form (models/communication_needs.py), their values
+    # joined by spaces: health-related, so personal and erased with the person.
+    communication_needs: Mapped[str] = mapped_column(
+        String(300), default="", server_default="", info={"personal": True}
+    )
+    # Set when a carer registered someone else ("Someone I care for"): the carer's name.
+    # `full_name` stays the attendee's (certificates, attendance, Zoom and Teams use it) and
+    # `email` is whoever gets the emails, the carer's or the attendee's. The consent given
+    # then includes the carer's word that they have the person's permission.
+    carer_name: Mapped[str | None] = mapped_column(String(200), info={"personal": True})
     status: Mapped[str] = mapped_column(String(20))
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # +1 on every status change: part of the outbox dedupe key for status emails.
@@ -142,6 +153,16 @@ class Registration(db.Model):  # type: ignore[name-defined]
     @property
     def audience_label(self) -> str | None:
         return AUDIENCES.get(self.audience or "")
+
+    @property
+    def needs(self) -> list[CommunicationNeed]:
+        return CommunicationNeed.parse(self.communication_needs)
+
+    @property
+    def email_style(self) -> str | None:
+        """ "plain" (text-only emails), "large" (larger type), or None: from their needs."""
+        styles = {need.effect.email_style for need in self.needs}
+        return "plain" if "plain" in styles else "large" if "large" in styles else None
 
 
 class MarketingConsent(db.Model):  # type: ignore[name-defined]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
 from eventsapp.extensions import db
+from eventsapp.models.communication_needs import ALL_NEEDS, CommunicationNeed
 from eventsapp.models.organisation import Organisation
 from eventsapp.models.review import Approval
 from eventsapp.models.speaker import PanelMember
@@ -37,6 +38,9 @@ webinar_hosts = Table(
     Column("webinar_id", ForeignKey("webinars.id", ondelete="CASCADE"), primary_key=True),
     Column("organisation_id", ForeignKey("organisations.id"), primary_key=True),
 )
+
+
+_ALL_NEEDS_JSON = "[" + ", ".join(f'"{need}"' for need in ALL_NEEDS) + "]"
 
 
 class Webinar(db.Model):  # type: ignore[name-defined]
@@ -104,6 +108,15 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     attendance_final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_ups_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The communication needs its registration form offers (models/communication_needs.py
+    # values; all by default), and how many days before the start the organisers are
+    # reminded to book captions or an interpreter when anyone asked
+    # (services/communication_needs.py).
+    needs_offered: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: list(ALL_NEEDS), server_default=_ALL_NEEDS_JSON
+    )
+    needs_booking_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+
     hosts: Mapped[list[Organisation]] = relationship(
         secondary=webinar_hosts, order_by=Organisation.id
     )
@@ -136,6 +149,10 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     def phone_numbers(self) -> list[str]:
         """The dial-in numbers, one a line; empty: no joining by phone."""
         return [line.strip() for line in self.dial_in_numbers.splitlines() if line.strip()]
+
+    @property
+    def offered_needs(self) -> list[CommunicationNeed]:
+        return CommunicationNeed.parse(self.needs_offered)
 
     def __repr__(self) -> str:
         return f"<Webinar {self.slug}>"

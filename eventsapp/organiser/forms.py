@@ -28,6 +28,7 @@ from wtforms.validators import (
 
 from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
 from eventsapp.models import Audience, Organisation, PanelRole, QuestionKind, WebhookEventType
+from eventsapp.models.communication_needs import CommunicationNeed
 
 REMINDER_CHOICES = [
     SelectChoice(10080, "1 week before"),
@@ -185,6 +186,19 @@ class WebinarForm(Form):
     )
     reminders = Checkboxes(
         "Reminders", coerce=int, choices=REMINDER_CHOICES, validators=[Optional()]
+    )
+
+    needs_offered = Checkboxes(
+        "Communication needs people can ask for",
+        choices=[SelectChoice(need.value, need.label) for need in CommunicationNeed],
+        validators=[Optional()],
+    )
+    needs_booking_days = IntegerField(
+        "Days before the webinar to remind you to book captions or an interpreter",
+        validators=[
+            Optional(),  # empty: the usual 14 days (services/webinar_lifecycle.WebinarInput)
+            NumberRange(min=1, max=90, message="Enter a number of days from 1 to 90"),
+        ],
     )
 
     def set_hosts(self, organisations: list[Organisation]) -> None:

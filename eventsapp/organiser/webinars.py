@@ -16,7 +16,15 @@ from eventsapp.models import Organisation, Webinar, WebinarStatus
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import actor, apply, now, webinar_or_404
 from eventsapp.organiser.forms import CancelWebinarForm, WebinarForm
-from eventsapp.services import access, content, platform_calls, registrants, review, webinars
+from eventsapp.services import (
+    access,
+    communication_needs,
+    content,
+    platform_calls,
+    registrants,
+    review,
+    webinars,
+)
 from eventsapp.services import webinar_lifecycle as lifecycle
 from eventsapp.services.text_reminders import counts as text_reminder_counts
 
@@ -67,6 +75,12 @@ def _input(form: WebinarForm) -> lifecycle.WebinarInput | None:
         dial_in_numbers=form.dial_in_numbers.data or "",
         dial_in_meeting_id=form.dial_in_meeting_id.data or "",
         dial_in_passcode=form.dial_in_passcode.data or "",
+        needs_offered=list(form.needs_offered.data or []),
+        **(
+            {"needs_booking_days": form.needs_booking_days.data}
+            if form.needs_booking_days.data is not None
+            else {}
+        ),
     )
 
 
@@ -89,6 +103,13 @@ def _fill(form: WebinarForm, data: lifecycle.WebinarInput) -> None:
     form.dial_in_numbers.data = data.dial_in_numbers
     form.dial_in_meeting_id.data = data.dial_in_meeting_id
     form.dial_in_passcode.data = data.dial_in_passcode
+    _fill_needs(form, data)
+
+
+def _fill_needs(form: WebinarForm, data: lifecycle.WebinarInput) -> None:
+    """What it offers; a new webinar starts from WebinarInput's defaults (every need)."""
+    form.needs_offered.data = list(data.needs_offered)
+    form.needs_booking_days.data = data.needs_booking_days
 
 
 def _apply_error(form: WebinarForm, exc: ValueError) -> None:
@@ -129,6 +150,7 @@ def create_webinar() -> str | Response | tuple[str, int]:
         form.reminders.data = list(lifecycle.DEFAULT_REMINDERS)
         form.duration_minutes.data, form.capacity.data = 60, 100
         form.waitlist_enabled.data = True
+        _fill_needs(form, lifecycle.WebinarInput("", now(), 60, 100, []))
     elif form.validate() and (data := _input(form)) is not None:
         try:
             webinar = lifecycle.create(data, actor(), now())
@@ -159,6 +181,9 @@ def webinar(webinar_id: int) -> str:
         zoom_calls=platform_calls.summary(webinar),
         can_create_on_zoom=platform_calls.can_create_on_zoom(webinar, _zoom_configured()),
         texts=text_reminder_counts(webinar.id),
+        needs=communication_needs.summary(webinar),
+        needs_booking_at=communication_needs.booking_due_at(webinar),
+        booking_due=communication_needs.booking_due_at(webinar) <= now(),
     )
 
 

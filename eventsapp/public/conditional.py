@@ -6,7 +6,9 @@ CSRF token that changes every second; for the tag it is replaced by a hash of th
 session's own token, so a visitor's page revalidates to 304 while nothing else has changed,
 and the copy their browser keeps holds a token that is still valid for their session (CSRF
 tokens do not expire here). Everything is revalidated on each visit (no-cache), and pages
-that depend on the session say so (Vary: Cookie).
+that depend on the session say so (Vary: Cookie). A Welsh page (/cy, eventsapp/locales.py)
+has its own URL, and its language is hashed into the tag too, so an English and a Welsh
+copy can never share a tag even if their bodies were the same.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hashlib
 
 from flask import Response, g, request, session
 
+from eventsapp import locales
 from eventsapp.public import bp
 from eventsapp.public.views import TOKEN_ENDPOINTS
 
@@ -34,6 +37,8 @@ def make_conditional(response: Response) -> Response:
     if signed:
         body = body.replace(signed.encode(), hashlib.sha256(session_token).hexdigest().encode())
     digest = hashlib.sha256(body)
+    if locales.is_welsh():
+        digest.update(b"\x00" + locales.WELSH.encode())
     if signed:
         response.vary.add("Cookie")
     response.set_etag(digest.hexdigest()[:32])

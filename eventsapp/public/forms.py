@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
 from eventsapp.models import AUDIENCES, FormQuestion, Organisation, QuestionKind
+from eventsapp.models.communication_needs import CommunicationNeed
 from eventsapp.services import text_reminders
 
 QUESTION_MAX = 1000
@@ -18,12 +21,38 @@ def _opt_in_label(org: Organisation) -> str:
     return f"{label}: {org.marketing_description}" if org.marketing_description else label
 
 
+class NeedsCheckboxes(Checkboxes):
+    """The communication needs: a value not offered gets a message that says what to do."""
+
+    def pre_validate(self, form: Any) -> None:
+        offered = {str(value) for value, *_ in self.iter_choices()}
+        if any(value not in offered for value in self.data or ()):
+            raise ValidationError("Choose only from the communication needs listed")
+
+
+FOR_SOMEONE_ELSE = "someone_else"
+_NO_NAME = "Enter your full name"
+
+
 class RegistrationForm(Form):
+    # Who the place is for. Without JavaScript every field shows; the carer's name and their
+    # word that they have permission are needed only for "Someone I care for".
+    who_for = RadioField(
+        "Who is this place for?",
+        choices=[SelectChoice("me", "Me"), SelectChoice(FOR_SOMEONE_ELSE, "Someone I care for")],
+        default="me",
+        validators=[Optional()],
+    )
+    carer_name = StringField(
+        "Your name, if you are registering someone else",
+        filters=[one_line],
+        validators=[Length(max=200, message="Your name must be 200 characters or fewer")],
+    )
     full_name = StringField(
         "Full name",
         filters=[one_line],
         validators=[
-            DataRequired("Enter your full name"),
+            DataRequired(_NO_NAME),
             Length(max=200, message="Full name must be 200 characters or fewer"),
         ],
     )
@@ -49,8 +78,13 @@ class RegistrationForm(Form):
             Length(max=QUESTION_MAX, message="Your question must be 1,000 characters or fewer"),
         ],
     )
+    communication_needs = NeedsCheckboxes(
+        "Communication needs (optional)",
+        choices=[SelectChoice(need.value, need.label) for need in CommunicationNeed],
+        validators=[Optional()],
+    )
     access_needs = TextAreaField(
-        "Accessibility needs (optional)",
+        "Anything else that would help? (optional)",
         filters=[strip],
         validators=[
             Length(max=1000, message="Accessibility needs must be 1,000 characters or fewer"),
@@ -66,7 +100,36 @@ class RegistrationForm(Form):
             )
         ],
     )
+    carer_consent = BooleanField(
+        "I have their permission to register them and to share their details above, "
+        "including anything about their health."
+    )
     marketing = Checkboxes("Keeping in touch (optional)", coerce=int, validators=[Optional()])
+
+    @property
+    def for_someone_else(self) -> bool:
+        return self.who_for.data == FOR_SOMEONE_ELSE
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.for_someone_else and self.full_name.errors == [_NO_NAME]:
+            self.full_name.errors = ["Enter the full name of the person you are registering"]
+        return valid
+
+    def validate_carer_name(self, field: Field) -> None:
+        if self.for_someone_else and not field.data:
+            raise ValidationError("Enter your name, as the person registering them")
+
+    def validate_carer_consent(self, field: Field) -> None:
+        if self.for_someone_else and not field.data:
+            raise ValidationError(
+                "Tick the box to say you have their permission to register them, "
+                "or they can register themselves"
+            )
+
+    def carer_name_given(self) -> str | None:
+        """The carer's name when they register someone else, else None."""
+        return (self.carer_name.data or None) if self.for_someone_else else None
 
     def validate_mobile(self, field: Field) -> None:
         if not self.text_reminder.data:
@@ -96,7 +159,7 @@ class RegistrationForm(Form):
 
     def answers(self) -> dict[int, tuple[str, str]]:
         """What was answered, as registration.RegistrationInput.answers wants it."""
-        found = {}
+        found: dict[int, tuple[str, str]] = {}
         for field, question in self.custom:
             value = field.data
             if isinstance(value, list):
@@ -142,8 +205,14 @@ def _custom_field(question: FormQuestion) -> Field:
     return RadioField(label, choices=choices, validators=[check])
 
 
-def registration_form(hosts: list[Organisation], questions: list[FormQuestion]) -> RegistrationForm:
-    """The registration form of one webinar: its hosts' opt-ins and its own questions."""
+def registration_form(
+    hosts: list[Organisation],
+    questions: list[FormQuestion],
+    needs: list[CommunicationNeed] | None = None,
+) -> RegistrationForm:
+    """The registration form of one webinar: its hosts' opt-ins and its own questions, and
+    the communication needs it offers (`needs`; None: every need, and register() keeps
+    only those the webinar offers)."""
     form_class = type(
         "WebinarRegistrationForm",
         (RegistrationForm,),
@@ -151,6 +220,8 @@ def registration_form(hosts: list[Organisation], questions: list[FormQuestion]) 
     )
     form = form_class()
     form.set_hosts(hosts)
+    if needs is not None:
+        form.communication_needs.choices = [SelectChoice(n.value, n.label) for n in needs]
     form.custom = [(form[f"q{question.id}"], question) for question in questions]
     return form
 

@@ -1,6 +1,7 @@
 """Rendered webinar pages, reused while the webinar's content and availability stay the same.
 
-Keyed by the page, the webinar, its `content_version` (raised by the ORM whenever anything
+Keyed by the page's language (English, or Welsh under /cy: eventsapp/locales.py), the page,
+the webinar, its `content_version` (raised by the ORM whenever anything
 the page shows changes: models/public_content.py) and its availability now, so a kept page
 is never stale. Two things differ per view and are put in rather than kept: the visitor's
 CSRF token, and the number of places left — otherwise every registration would make the
@@ -15,7 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import current_app, g
+from flask_babel import ngettext
 from flask_wtf.csrf import generate_csrf
+
+from eventsapp import locales
 
 # Where the token and the places left go; NUL never appears in rendered HTML. Not secrets.
 TOKEN_SLOT = "\x00csrf-token\x00"  # noqa: S105
@@ -27,7 +31,7 @@ def places_left(seats_left: int) -> str:
     """The `places_left` template filter: the text, or its slot in a page being kept."""
     if g.get("rendering_to_keep"):
         return SEATS_SLOT
-    return f"{seats_left} {'place' if seats_left == 1 else 'places'} left"
+    return ngettext("%(num)d place left", "%(num)d places left", seats_left)
 
 
 class _Pages:
@@ -56,6 +60,7 @@ def page(key: Hashable, seats_left: int, render: Callable[[], str], *, has_form:
     if pages is None:  # not setdefault(): that would build one on every view
         pages = current_app.extensions["webinar_pages"] = _Pages()
     token = generate_csrf() if has_form else None
+    key = (locales.current(), key)  # a Welsh visitor never gets a kept English page
     kept = pages.get(key)
     if kept is None:
         g.rendering_to_keep = True

@@ -17,9 +17,10 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from eventsapp import rate_limits, uktime
+from eventsapp import locales, rate_limits, uktime
 from eventsapp.extensions import csrf, db
 from eventsapp.links import external_url
 from eventsapp.mail import invites
@@ -163,16 +164,32 @@ def _render_webinar(
         form=form,
         google_url=calendar_links.google(webinar, details),
         outlook_url=calendar_links.outlook(webinar, details),
-        page_url=external_url("public.webinar", slug=webinar.slug),
+        page_url=external_url("public.webinar", locales.current(), slug=webinar.slug),
         structured_data=structured_data.event(webinar, state),
-        reviewed_by=review.reviewed_by(webinar),
+        reviewed_by=_reviewed_by(webinar),
         has_recording_page=state == Availability.PAST
         and recordings.published_for(webinar) is not None,
     )
 
 
+def _reviewed_by(webinar: Webinar) -> str | None:
+    """services/review.py's line, or on a Welsh page the same in Welsh."""
+    if not locales.is_welsh():
+        return review.reviewed_by(webinar)
+    approvals = review.current(webinar)
+    if not approvals:
+        return None
+    signed = [
+        f"{a.reviewer_name}, {a.organisation.name}, {locales.format_date(a.approved_at)}"
+        for a in approvals
+    ]
+    return gettext("Reviewed by %(names)s", names="; ".join(signed))
+
+
 def registration_form_for(webinar: Webinar) -> RegistrationForm:
-    return registration_form(webinar.hosts, form_questions.active(webinar))
+    return registration_form(
+        webinar.hosts, form_questions.active(webinar), needs=webinar.offered_needs
+    )
 
 
 def _kept_page(name: str, webinar: Webinar, state: Availability, render: Callable[[], str]) -> str:
@@ -228,6 +245,8 @@ def attempt_registration(slug: str) -> Attempt:
         marketing_organisation_ids=frozenset(form.marketing.data or ()),
         answers=form.answers(),
         text_reminder_phone=form.text_reminder_phone(),
+        communication_needs=frozenset(form.communication_needs.data or ()),
+        carer_name=form.carer_name_given(),
     )
     try:
         result = registrations.register(webinar, data, now)
@@ -286,7 +305,7 @@ def recording(slug: str) -> Response | BaseResponse:
             chapters=recordings.chapters_of(published),
             transcript_html=recordings.transcript_html(published.transcript),
             captions_url=url_for(".recording_captions", slug=slug),
-            page_url=external_url("public.recording", slug=slug),
+            page_url=external_url("public.recording", locales.current(), slug=slug),
         ),
     )
     response = Response(page)
@@ -554,7 +573,9 @@ def feedback(registration_id: int, token: str) -> str | BaseResponse | tuple[str
         )
         db.session.commit()
         return render_template(
-            "public/feedback_thanks.html", webinar=registration.webinar, again=request.path
+            "public/feedback_thanks.html",
+            webinar=registration.webinar,
+            again=request.script_root + request.path,  # under /cy on a Welsh page
         )
     if not form.is_submitted() and existing is not None:
         form.overall.data, form.usefulness.data = str(existing.overall), str(existing.usefulness)

@@ -96,8 +96,10 @@ def registration_record(
 
     - `marketing_opt_in`: whether they opted in to news from *this* organisation only.
     - Health (UK GDPR special category) only when `include_health`: the question for the
-      panel, access needs, answers to questions marked about health, and `i_am` (which
-      says, for most, that they live with back pain).
+      panel, access needs, communication needs (captions, an interpreter …), whether a
+      carer registered them (never the carer's name), answers to
+      questions marked about health, and `i_am` (which says, for most, that they live
+      with back pain).
     - Erased people keep only what the figures need: id, webinar, status, attendance and
       times; every personal field is null (`answers` empty).
     `health_questions`: the ids from `health_question_ids`, when recording many at once.
@@ -128,6 +130,9 @@ def registration_record(
         base["i_am"] = None if erased else registration.audience
         base["question_for_panel"] = None if erased else registration.question
         base["access_needs"] = None if erased else registration.access_needs
+        base["communication_needs"] = [] if erased else [n.value for n in registration.needs]
+        # Someone registering them says something about their health too.
+        base["registered_by_carer"] = not erased and registration.carer_name is not None
     if erased or not registration.answers:
         return base
     if health_questions is None:

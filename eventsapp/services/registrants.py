@@ -123,6 +123,8 @@ def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
     ] + [f"News from {org.name}" for org in hosts]
     # Whether they asked for a text reminder (and did not reply STOP); never the number.
     header.append("Text reminder")
+    # Their communication needs (by label), and who registered them if a carer did.
+    header += ["Communication needs", "Registered by (carer)"]
     texting = wants_text([reg.id for reg in rows])
 
     def row(reg: Registration) -> list[object]:
@@ -142,7 +144,14 @@ def export_csv(webinar: Webinar, rows: list[Registration]) -> str:
             *(answers.get(q, "") for q in asked),
         ] + ["yes" if chosen.get(org.id) else "no" for org in hosts]
 
-    return csv_text(header, (row(reg) + ["yes" if reg.id in texting else "no"] for reg in rows))
+    def last(reg: Registration) -> list[object]:
+        return [
+            "yes" if reg.id in texting else "no",
+            "; ".join(need.label for need in reg.needs),
+            reg.carer_name or "",
+        ]
+
+    return csv_text(header, (row(reg) + last(reg) for reg in rows))
 
 
 def export_questions_csv(rows: list[Registration]) -> str:

@@ -8,7 +8,7 @@ never commits: the caller's single transaction carries the change and its outbox
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from eventsapp.models import (
     WebhookEventType,
     Webinar,
 )
+from eventsapp.models.communication_needs import CommunicationNeed
 from eventsapp.models.inserts import insert_unless_exists
 from eventsapp.platforms import jobs as platform_jobs
 from eventsapp.services import (
@@ -57,6 +58,11 @@ class RegistrationInput:
     answers: dict[int, tuple[str, str]] = field(default_factory=dict)
     # "Send me a text reminder": their UK mobile number in E.164, else None.
     text_reminder_phone: str | None = None
+    # Communication needs chosen (models/communication_needs.py values). Only those the
+    # webinar offers are kept (register() drops the rest).
+    communication_needs: frozenset[str] = field(default_factory=frozenset)
+    # A carer registering someone else: the carer's name (full_name is the attendee's).
+    carer_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,7 @@ def register(webinar: Webinar, data: RegistrationInput, now: datetime) -> Regist
         else RegistrationStatus.WAITLISTED
     )
     notice = privacy_notices.current().version
+    data = _offered_only(webinar, data)
     inserted = _insert(webinar.id, data, email_normalised, expected, now, notice)
     # From here an address already registered does the same work as a new one, so the time
     # taken does not tell anyone whether it is registered: it reads the row, and runs the
@@ -213,9 +220,20 @@ _SET_STATUS = (
 )
 
 
+def _offered_only(webinar: Webinar, data: RegistrationInput) -> RegistrationInput:
+    """The input with only the needs this webinar offers (a need posted that its form does
+    not show is never stored, so never promised)."""
+    offered = set(webinar.needs_offered or ())
+    if set(data.communication_needs) <= offered:
+        return data
+    return replace(data, communication_needs=frozenset(data.communication_needs) & offered)
+
+
 def _personal_details(data: RegistrationInput, now: datetime, notice: str) -> dict[str, Any]:
     return {
         "full_name": data.full_name,
+        "carer_name": (data.carer_name or "").strip() or None,
+        "communication_needs": CommunicationNeed.join(sorted(data.communication_needs)),
         "email": data.email.strip(),
         "audience": data.audience,
         "question": data.question,

@@ -29,6 +29,7 @@ from eventsapp.models import (
     Webinar,
     WebinarStatus,
 )
+from eventsapp.models.communication_needs import ALL_NEEDS, CommunicationNeed
 from eventsapp.platforms import jobs as platform_jobs
 from eventsapp.services import audit, review, webhook_events
 from eventsapp.services.errors import DomainError
@@ -62,6 +63,10 @@ class WebinarInput:
     dial_in_numbers: str = ""
     dial_in_meeting_id: str = ""
     dial_in_passcode: str = ""
+    # The communication needs its registration form offers, and the booking reminder's
+    # days before the start (models/webinar.py).
+    needs_offered: list[str] = field(default_factory=lambda: list(ALL_NEEDS))
+    needs_booking_days: int = 14
 
 
 # Changes that alter what is in registrants' calendars or how they join.
@@ -193,6 +198,7 @@ def _stored(data: WebinarInput) -> dict[str, object]:
     for optional in ("join_url", "recording_url", "zoom_webinar_id", "teams_webinar_id"):
         values[optional] = values[optional] or None
     values["reminder_offsets"] = sorted(set(data.reminder_offsets), reverse=True)
+    values["needs_offered"] = [need.value for need in CommunicationNeed.parse(data.needs_offered)]
     values["dial_in_numbers"] = "\n".join(
         line.strip() for line in data.dial_in_numbers.splitlines() if line.strip()
     )
@@ -420,6 +426,8 @@ def duplicate(webinar: Webinar, actor: User, now: datetime) -> Webinar:
         status=WebinarStatus.DRAFT,
         reminder_offsets=list(webinar.reminder_offsets),
         email_note=webinar.email_note,
+        needs_offered=list(webinar.needs_offered),
+        needs_booking_days=webinar.needs_booking_days,
         sequence=0,
         created_at=now,
         updated_at=now,

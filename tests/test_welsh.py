@@ -1,0 +1,274 @@
+"""The public pages in Welsh (docs/welsh.md): under /cy, with lang="cy", a link to the same
+page in English, dates in Welsh, kept pages and ETags per language, and every wrapped
+message translated."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from flask import Flask
+from sqlalchemy import select
+
+from eventsapp import uktime
+from eventsapp.extensions import db
+from eventsapp.models import Registration
+from eventsapp.services import tokens
+from tests.support import assert_accessible, create_webinar, register_via
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "eventsapp" / "translations" / "cy" / "LC_MESSAGES"
+# What `pybabel extract -k lazy_gettext -k lazy_ngettext:1,2` looks for (docs/welsh.md).
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+BASE = "https://webinars.example.org"  # PUBLIC_BASE_URL in tests/conftest.py
+
+
+def _key(message_id: str | tuple[str, ...]) -> str:
+    return message_id if isinstance(message_id, str) else message_id[0]
+
+
+def _text(string: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return (string,) if isinstance(string, str) else tuple(string)
+
+
+def _extracted() -> dict[str, str]:
+    """Every message wrapped for translation in the code and templates as they are now."""
+    with open(ROOT / "babel.cfg") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    found: dict[str, str] = {}
+    for filename, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
+        found.setdefault(_key(message), filename)
+    return found
+
+
+def test_every_message_has_a_welsh_translation_and_the_compiled_catalogue_is_current():
+    """A string newly wrapped in _() without a Welsh translation fails here, and so does a
+    translation edited in the .po without `make translations` (the .mo is what is served)."""
+    extracted = _extracted()
+    assert len(extracted) > 150, "extraction found too little: is babel.cfg right?"
+    with open(CATALOGUE / "messages.po", "rb") as po_file:
+        po = read_po(po_file, locale="cy")
+    translated = {_key(m.id): m for m in po if m.id and all(_text(m.string))}
+    missing = {msgid: where for msgid, where in extracted.items() if msgid not in translated}
+    assert not missing, (
+        "no Welsh translation (run `pybabel update` and translate them in "
+        f"{CATALOGUE / 'messages.po'}):\n" + "\n".join(f"  {w}: {m!r}" for m, w in missing.items())
+    )
+    assert not any(m.fuzzy for m in po if m.id), "fuzzy translations are not served: review them"
+    leftovers = sorted(set(translated) - set(extracted))
+    assert not leftovers, f"messages no longer in the code (pybabel update drops them): {leftovers}"
+
+    with open(CATALOGUE / "messages.mo", "rb") as mo_file:
+        mo = read_mo(mo_file)
+    served = {_key(m.id): _text(m.string) for m in mo if m.id}
+    stale = [msgid for msgid, m in translated.items() if served.get(msgid) != _text(m.string)]
+    assert not stale, (
+        f"messages.mo is older than messages.po: run `make translations` ({stale[:3]})"
+    )
+
+
+def test_welsh_plural_forms_of_places_left(client, ctx):
+    for seats, words in (
+        (1, "1 lle ar ôl"),
+        (2, "2 le ar ôl"),
+        (3, "3 lle ar ôl"),
+        (20, "20 lle ar ôl"),
+    ):
+        webinar = create_webinar(slug=f"seats-{seats}", capacity=seats)
+        db.session.commit()
+        html = client.get(f"/cy/webinars/{webinar.slug}").get_data(as_text=True)
+        assert words in html, seats
+    assert "1 place left" in client.get("/webinars/seats-1").get_data(as_text=True)
+
+
+def test_dates_and_times_in_welsh_and_english_unchanged():
+    winter = datetime(2026, 12, 15, 18, 30, tzinfo=UTC)
+    summer = datetime(2026, 6, 2, 11, 0, tzinfo=UTC)  # midday BST
+    assert uktime.format_when_cy(winter, winter + timedelta(minutes=75)) == (
+        "dydd Mawrth 15 Rhagfyr 2026, 6:30pm i 7:45pm GMT"
+    )
+    assert uktime.format_when(winter, winter + timedelta(minutes=75)) == (
+        "Tuesday 15 December 2026, 6:30pm to 7:45pm GMT"
+    )
+    assert uktime.format_datetime_cy(summer) == "dydd Mawrth 2 Mehefin 2026, canol dydd BST"
+    assert uktime.format_time_cy(datetime(2026, 1, 1, 0, 0, tzinfo=UTC)) == "hanner nos GMT"
+    # The clocks go back between start and end: the zone after each time.
+    change = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert uktime.format_times_cy(change, change + timedelta(hours=1)) == (
+        "1:30am BST i 1:30am GMT"
+    )
+    assert uktime.format_duration_cy(75) == "1 awr 15 munud"
+    assert uktime.format_duration_cy(122) == "2 awr 2 funud"
+    assert uktime.format_wait_cy(timedelta(days=1, hours=2)) == "1 diwrnod a 2 awr"
+    assert uktime.format_wait_cy(timedelta(days=2)) == "2 ddiwrnod"
+    assert uktime.format_period_cy(365) == "12 mis"
+    assert uktime.date_tile(winter, "cy") == ("Maw", "15", "Rhag")
+    assert uktime.date_tile(winter) == ("Tue", "15", "Dec")
+
+
+def _language_link(html: str) -> re.Match[str] | None:
+    return re.search(
+        r'<a class="app-language" href="([^"]+)" hreflang="([^"]+)" lang="([^"]+)">([^<]+)</a>',
+        html,
+    )
+
+
+def _alternates(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', html))
+
+
+def _webinar_pages(app: Flask) -> None:
+    client = app.test_client()
+    webinar = create_webinar(slug="panel")
+    create_webinar(
+        slug="earlier", title="Pacing and sleep", starts_at=datetime.now(UTC) - timedelta(days=3)
+    )
+    db.session.commit()
+    when = uktime.format_when_cy(webinar.starts_at, webinar.ends_at)
+
+    home = client.get("/cy/")
+    html = home.get_data(as_text=True)
+    assert home.status_code == 200
+    assert '<html lang="cy">' in html
+    assert "<h1>Gweminarau am ddim ar reoli poen cefn a gwddf</h1>" in html
+    assert when.split(", ")[1] in html and uktime.format_date_cy(webinar.starts_at) in html
+    assert 'href="/cy/webinars/panel"' in html  # links stay in Welsh
+    assert _language_link(html).groups() == ("/", "en-GB", "en", "English")
+    assert _alternates(html) == {"en-GB": f"{BASE}/", "cy": f"{BASE}/cy/", "x-default": f"{BASE}/"}
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)">', html).group(1)
+    assert client.get(stylesheet).status_code == 200
+
+    page = client.get("/cy/webinars/panel")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="cy">' in html
+    assert f"<dd>{when} (1 awr)</dd>" in html
+    assert '<h2 id="about-title">Am y weminar hon</h2>' in html
+    assert "Mae'r disgrifiad hwn yn Saesneg." in html
+    # The organisers' words are English, and marked so (WCAG 3.1.2).
+    assert f'<h1 lang="en">{webinar.title}</h1>' in html
+    assert '<div class="prose" lang="en">' in html
+    assert _language_link(html).groups() == ("/webinars/panel", "en-GB", "en", "English")
+    assert _alternates(html)["cy"] == f"{BASE}/cy/webinars/panel"
+    assert f'<meta property="og:url" content="{BASE}/cy/webinars/panel">' in html
+
+    english = client.get("/webinars/panel").get_data(as_text=True)
+    assert '<html lang="en-GB">' in english
+    assert _language_link(english).groups() == ("/cy/webinars/panel", "cy", "cy", "Cymraeg")
+    assert _alternates(english)["x-default"] == f"{BASE}/webinars/panel"
+    assert uktime.format_when(webinar.starts_at, webinar.ends_at) in english
+    assert "Gweminar" not in english.replace("Cymraeg", "")
+
+    for path, heading in (
+        ("/cy/past", "Gweminarau blaenorol"),
+        ("/cy/contact", "Cysylltu â ni"),
+        ("/cy/privacy", "Hysbysiad preifatrwydd"),
+        ("/cy/webinars/earlier", "Pacing and sleep"),
+        ("/cy/certificates", "Gwirio tystysgrif bresenoldeb"),
+    ):
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert '<html lang="cy">' in html and re.search(rf"<h1[^>]*>{heading}</h1>", html), path
+        assert _language_link(html).group(1) == path.removeprefix("/cy"), path
+    privacy = client.get("/cy/privacy").get_data(as_text=True)
+    assert "ar gael yn Saesneg yn unig ar hyn o bryd" in privacy and '<div lang="en">' in privacy
+    assert "Mae'r weminar hon wedi dod i ben" in client.get("/cy/webinars/earlier").text
+
+    missing = client.get("/cy/no-such-page")
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and '<html lang="cy">' in html
+    assert "<h1>Heb ddod o hyd i&#39;r dudalen</h1>" in html
+    assert _language_link(html).group(1) == "/no-such-page"
+    # The organisers' area and the API have no Welsh version.
+    left_alone = client.get("/cy/organiser/login")
+    assert left_alone.status_code == 404 and _language_link(left_alone.text) is None
+    assert client.get("/cy/api/v1/webinars").status_code == 404
+    assert client.get("/cy").status_code == 200
+
+
+def test_public_pages_in_welsh(any_ctx):
+    _webinar_pages(any_ctx)
+
+
+def test_kept_pages_and_etags_are_per_language(client, ctx):
+    create_webinar(slug="kept")
+    db.session.commit()
+    first = client.get("/webinars/kept")
+    welsh = client.get("/cy/webinars/kept")
+    again = client.get("/webinars/kept")
+    assert '<html lang="en-GB">' in first.get_data(as_text=True)
+    assert '<html lang="cy">' in welsh.get_data(as_text=True)
+    assert "Cofrestru – mae am ddim" in welsh.get_data(as_text=True)
+    assert '<html lang="en-GB">' in again.get_data(as_text=True)
+    assert "Register – it's free" in again.get_data(as_text=True)
+    assert again.get_data() == first.get_data()
+    assert welsh.headers["ETag"] != first.headers["ETag"]
+    # An English copy's tag never answers for the Welsh page, nor the reverse.
+    assert (
+        client.get(
+            "/cy/webinars/kept", headers={"If-None-Match": first.headers["ETag"]}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get("/webinars/kept", headers={"If-None-Match": welsh.headers["ETag"]}).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            "/cy/webinars/kept", headers={"If-None-Match": welsh.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+    # The widget's kept page too.
+    assert '<html lang="cy">' in client.get("/cy/embed/webinars/kept").get_data(as_text=True)
+    assert '<html lang="en-GB">' in client.get("/embed/webinars/kept").get_data(as_text=True)
+
+
+def test_personal_pages_in_welsh(client, ctx):
+    """The manage page from an email link, with /cy put in front: Welsh, links stay Welsh."""
+    create_webinar(slug="mine")
+    db.session.commit()
+    register_via(client, "mine", email="ann@example.com", full_name="Ann Example")
+    registration = db.session.scalars(select(Registration)).one()
+    token = tokens.manage_token(registration)
+    html = client.get(f"/cy/manage/{token}").get_data(as_text=True)
+    assert '<html lang="cy">' in html and "<h1>Eich cofrestriad</h1>" in html
+    assert f'href="/cy/manage/{token}/cancel"' in html
+    html = client.get(f"/cy/join/{tokens.join_token(registration)}").get_data(as_text=True)
+    assert "Nid yw'r weminar wedi dechrau eto" in html
+    assert f'href="/cy/join/{tokens.join_token(registration)}"' in html  # "Check again"
+
+
+def test_welsh_pages_pass_axe_at_390_pixels(browser, live_server, client, ctx):
+    create_webinar(slug="panel", capacity=1)
+    register_via(client, "panel", email="ann@example.com", full_name="Ann Example")
+    create_webinar(slug="open", title="Living well with neck pain")
+    context: Any = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    for path, heading in (
+        ("/cy/", "Gweminarau am ddim ar reoli poen cefn a gwddf"),
+        ("/cy/webinars/open", "Living well with neck pain"),
+        ("/cy/webinars/panel", "Cannabis medicines and chronic back pain: a specialist panel"),
+        ("/cy/contact", "Cysylltu â ni"),
+        ("/cy/privacy", "Hysbysiad preifatrwydd"),
+        ("/cy/no-such-page", "Heb ddod o hyd i'r dudalen"),
+    ):
+        page.goto(live_server.url + path)
+        page.get_by_role("heading", name=heading, level=1).wait_for()
+        assert page.evaluate("document.documentElement.lang") == "cy"
+        assert_accessible(page, f"{path} at 390px")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways ({width}px)"
+    page.get_by_role("link", name="English").click()
+    page.get_by_role("heading", name="Page not found", level=1).wait_for()
+    assert page.evaluate("document.documentElement.lang") == "en-GB"
+    context.close()
