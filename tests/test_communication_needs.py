@@ -77,6 +77,11 @@ def test_a_captions_request_shows_to_organisers_and_they_are_reminded_to_book_on
     assert "1 person" in row and "Ann Example" in row
     untouched = page[page.index('id="need-bsl_interpreter"') :].split("</tr>", 1)[0]
     assert "0 people" in untouched and "No one yet" in untouched
+    # The count opens the registrants list showing just those people.
+    listed = client.get(f"/organiser/webinars/{webinar_id}/registrants?need=live_captions")
+    assert "Ann Example" in listed.get_data(as_text=True)
+    nobody = client.get(f"/organiser/webinars/{webinar_id}/registrants?need=bsl_interpreter")
+    assert "Ann Example" not in nobody.get_data(as_text=True)
 
     # Nothing before the booking day (14 days before the start) ...
     smtp.clear()

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from eventsapp.mail.render import render
 from eventsapp.models import AUDIENCES, OutboxStatus, RegistrationStatus, User, Webinar
+from eventsapp.models.communication_needs import CommunicationNeed
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import (
     actor,
@@ -28,11 +29,13 @@ def _filters() -> registrants.Filters:
     status = args.get("status", "")
     audience = args.get("audience", "")
     marketing = args.get("marketing", "")
+    need = args.get("need", "")
     return registrants.Filters(
         search=args.get("q", "")[:200],
         status=status if status in list(RegistrationStatus) else "",
         audience=audience if audience in AUDIENCES or audience == "unstated" else "",
         marketing=marketing if marketing in ("any", "none") else "",
+        need=need if need in list(CommunicationNeed) else "",
     )
 
 
@@ -52,6 +55,7 @@ def registrant_list(webinar_id: int) -> str:
             counts=registrants.counts(webinar),
             statuses=list(RegistrationStatus),
             audiences=AUDIENCES,
+            needs=list(CommunicationNeed),
         ),
         webinar=webinar,
         rows=len(rows),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from eventsapp import uktime
@@ -52,6 +52,7 @@ class Filters:
     status: str = ""
     audience: str = ""
     marketing: str = ""  # "", "any" (opted in to at least one organisation) or "none"
+    need: str = ""  # a CommunicationNeed value: those who asked for it
 
 
 def counts(webinar: Webinar) -> Counts:
@@ -94,6 +95,10 @@ def search(webinar: Webinar, filters: Filters) -> list[Registration]:
         query = query.where(Registration.id.in_(opted_in))
     elif filters.marketing == "none":
         query = query.where(Registration.id.not_in(opted_in))
+    if filters.need:
+        # Stored as values joined by spaces (models/registration.py): match a whole word.
+        padded = literal(" ") + Registration.communication_needs + literal(" ")
+        query = query.where(padded.like(f"% {filters.need} %"))
     return list(db.session.scalars(query))
 
 
