@@ -239,6 +239,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         "API_KEY_RATE_LIMIT": env.get("API_KEY_RATE_LIMIT") or "120 per minute",
         # The privacy notice names the processors that handle registrants' details for us.
         "EMAIL_PROVIDER_NAME": env.get("EMAIL_PROVIDER_NAME", "our email delivery service"),
+        "TEXT_PROVIDER_NAME": env.get("TEXT_PROVIDER_NAME", "Twilio"),
         "VIDEO_PLATFORM_NAME": env.get("VIDEO_PLATFORM_NAME", "the video meeting service"),
         # Registrants' details are erased this many days after their webinar (about 12 months).
         "RETENTION_DAYS": _number(env, "RETENTION_DAYS", 365),

@@ -136,6 +136,7 @@ def _privacy_notice(notice: privacy_notices.Notice) -> str:
         history=list(reversed(privacy_notices.NOTICES)),
         organisations=organisations.all_by_name(),
         email_provider=current_app.config["EMAIL_PROVIDER_NAME"],
+        text_provider=current_app.config["TEXT_PROVIDER_NAME"],
         video_platform=current_app.config["VIDEO_PLATFORM_NAME"],
         retention=uktime.format_period(current_app.config["RETENTION_DAYS"]),
     )

@@ -26,6 +26,12 @@ NOTICES: tuple[Notice, ...] = (
         "Names both organisations and how to contact them, our lawful bases, the services we"
         " use, and each of your rights.",
     ),
+    Notice(
+        "2026-12.1",
+        datetime(2026, 11, 30, 13, 0, tzinfo=UTC),
+        "Adds booking for someone you care for, communication needs, text reminders and who"
+        " sends them, and each organisation copying its bookings into its own records.",
+    ),
 )
 
 
