@@ -151,6 +151,7 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
             "name",
             "email",
             "marketing_opt_in",
+            "language",
             "answers",
         ],
         "properties": {
@@ -171,6 +172,12 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
             "marketing_opt_in": {
                 "type": "boolean",
                 "description": "Whether they asked for news from your organisation (only yours).",
+            },
+            "language": {
+                "type": "string",
+                "enum": ["en", "cy"],
+                "description": "The language they registered in (English or Welsh): their "
+                "emails are in it.",
             },
             "answers": {
                 "type": "array",

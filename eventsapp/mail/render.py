@@ -8,8 +8,9 @@ and is skipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -18,6 +19,8 @@ from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale, gettext, lazy_gettext
+from markupsafe import Markup
 
 from eventsapp import text, uktime
 from eventsapp.extensions import db
@@ -34,6 +37,7 @@ from eventsapp.models import (
     Webinar,
     WebinarStatus,
 )
+from eventsapp.models.communication_needs import CommunicationNeed
 from eventsapp.services import (
     accounts,
     attendance,
@@ -75,6 +79,72 @@ TYPE_SIZES = {
 }
 
 
+# Emails in Welsh (docs/welsh.md): the kinds whose templates are translated go to a Welsh
+# registrant in Welsh, with /cy links and Welsh dates; every other kind stays English for
+# everyone until its template is translated (a half-Welsh email helps no one).
+WELSH_KINDS = frozenset(
+    {
+        EmailKind.CONFIRMATION,
+        EmailKind.WAITLISTED,
+        EmailKind.REMINDER,
+        EmailKind.REGISTRATION_CANCELLED,
+        EmailKind.WEBINAR_CANCELLED,
+        EmailKind.ALREADY_REGISTERED,
+        EmailKind.FOLLOW_UP_ATTENDED,
+        EmailKind.FOLLOW_UP_MISSED,
+    }
+)
+
+# What the confirmation says back about each communication need, in the email's language
+# (the English is models/communication_needs.py's, word for word).
+NEED_PROMISES = {
+    CommunicationNeed.LIVE_CAPTIONS: lazy_gettext(
+        "You asked for live captions: the webinar will have them."
+    ),
+    CommunicationNeed.BSL_INTERPRETER: lazy_gettext(
+        "You asked for a British Sign Language interpreter: we will book one and they "
+        "will be on screen during the webinar."
+    ),
+    CommunicationNeed.TRANSCRIPT: lazy_gettext(
+        "You asked for a transcript: the organisers know, and our email after the webinar "
+        "will say where to read it."
+    ),
+    CommunicationNeed.LARGE_PRINT_EMAIL: lazy_gettext(
+        "You asked for large print: our emails to you use larger text, like this one."
+    ),
+    CommunicationNeed.PLAIN_TEXT_EMAIL: lazy_gettext(
+        "You asked for plain-text emails: our emails to you are plain text, like this one."
+    ),
+    CommunicationNeed.PHONE_CALL_REMINDER: lazy_gettext(
+        "You asked for a reminder by phone: the organisers will call before the "
+        "webinar. If they do not have a number for you, they will email to ask for one."
+    ),
+}
+
+
+def _promise(need: CommunicationNeed) -> str:
+    return str(NEED_PROMISES.get(need, need.effect.promise))
+
+
+def _in_english(words: object) -> Markup:
+    return Markup('<span lang="en">%s</span>') % words
+
+
+def email_language(kind: EmailKind, registration: Registration) -> str:
+    """The language of this email to this person: theirs if the kind is translated."""
+    return "cy" if registration.language == "cy" and kind in WELSH_KINDS else "en"
+
+
+def _and(names: Iterable[str], language: str) -> str:
+    """The hosts as a sentence says them: "A and B"; in Welsh "A a B", "A ac E…"."""
+    names = list(names)
+    if language != "cy" or len(names) < 2:
+        return " and ".join(names)
+    last = names[-1]
+    conjunction = "ac" if last[:1].lower() in "aeiouwy" else "a"
+    return f"{', '.join(names[:-1])} {conjunction} {last}"
+
+
 PREVIEW_TOKEN = "personal-link-hidden-in-preview"  # noqa: S105 (a placeholder, not a secret)
 
 
@@ -87,58 +157,80 @@ class _Links:
     certificate: str
 
 
-def _links(registration: Registration, preview: bool) -> _Links:
-    """Personal links, or placeholders in an organiser's preview."""
+def _links(registration: Registration, preview: bool, language: str = "en") -> _Links:
+    """Personal links (to the pages in `language`: /cy/… in Welsh), or placeholders in an
+    organiser's preview."""
     if preview:
         return _Links(
-            external_url("public.manage", token=PREVIEW_TOKEN),
-            external_url("public.join", token=PREVIEW_TOKEN),
-            external_url("public.stop_reminders", registration_id=0, token=PREVIEW_TOKEN),
-            external_url("public.feedback", registration_id=0, token=PREVIEW_TOKEN),
-            external_url("public.certificate", token=PREVIEW_TOKEN),
+            external_url("public.manage", language, token=PREVIEW_TOKEN),
+            external_url("public.join", language, token=PREVIEW_TOKEN),
+            external_url("public.stop_reminders", language, registration_id=0, token=PREVIEW_TOKEN),
+            external_url("public.feedback", language, registration_id=0, token=PREVIEW_TOKEN),
+            external_url("public.certificate", language, token=PREVIEW_TOKEN),
         )
     manage = (
-        external_url("public.manage", token=manage_token(registration))
+        external_url("public.manage", language, token=manage_token(registration))
         if registration.manage_token_hash
         else ""
     )
     join = (
-        external_url("public.join", token=join_token(registration))
+        external_url("public.join", language, token=join_token(registration))
         if registration.join_token_hash
         else ""
     )
     stop = external_url(
         "public.stop_reminders",
+        language,
         registration_id=registration.id,
         token=stop_reminders_token(registration),
     )
     feedback = external_url(
-        "public.feedback", registration_id=registration.id, token=feedback_token(registration)
+        "public.feedback",
+        language,
+        registration_id=registration.id,
+        token=feedback_token(registration),
     )
     certificate = (
-        external_url("public.certificate", token=manage_token(registration))
+        external_url("public.certificate", language, token=manage_token(registration))
         if registration.manage_token_hash
         else ""
     )
     return _Links(manage, join, stop, feedback, certificate)
 
 
-def _invite(registration: Registration, method: str, now: datetime, links: _Links | None) -> bytes:
+def _invite(
+    registration: Registration,
+    method: str,
+    now: datetime,
+    links: _Links | None,
+    language: str = "en",
+) -> bytes:
+    """The calendar object. Its DESCRIPTION is in the email's language (the current locale:
+    rendered inside force_locale); SUMMARY and the summary line are the organisers' words."""
     webinar = registration.webinar
-    lines = [webinar.summary, "", "This is an online webinar."]
+    lines = [webinar.summary, "", gettext("This is an online webinar.")]
     if links and links.join:
         lines += [
-            f"Join (your personal link, opens {webinar.doors_open_minutes} minutes "
-            f"before the start): {links.join}"
+            gettext(
+                "Join (your personal link, opens %(minutes)s minutes before the start): %(url)s",
+                minutes=webinar.doors_open_minutes,
+                url=links.join,
+            )
         ]
     if links and links.join and webinar.phone_numbers:
-        lines += ["", "No internet? Join by phone: " + " or ".join(webinar.phone_numbers)]
+        lines += [
+            "",
+            gettext(
+                "No internet? Join by phone: %(numbers)s",
+                numbers=gettext(" or ").join(webinar.phone_numbers),
+            ),
+        ]
         if webinar.dial_in_meeting_id:
-            lines += [f"Meeting ID: {webinar.dial_in_meeting_id}"]
+            lines += [gettext("Meeting ID: %(id)s", id=webinar.dial_in_meeting_id)]
         if webinar.dial_in_passcode:
-            lines += [f"Passcode: {webinar.dial_in_passcode}"]
+            lines += [gettext("Passcode: %(passcode)s", passcode=webinar.dial_in_passcode)]
     if links and links.manage:
-        lines += ["", f"View or cancel your registration: {links.manage}"]
+        lines += ["", gettext("View or cancel your registration: %(url)s", url=links.manage)]
     return invites.personal_invite(
         webinar,
         method=method,
@@ -147,16 +239,26 @@ def _invite(registration: Registration, method: str, now: datetime, links: _Link
         sequence=registration.ical_sequence,
         now=now,
         description="\n".join(lines),
-        url=external_url("public.webinar", slug=webinar.slug),
+        url=external_url("public.webinar", language, slug=webinar.slug),
     )
 
 
-def _from_template(kind: EmailKind, context: dict[str, Any]) -> RenderedEmail:
+def _from_template(kind: EmailKind, context: dict[str, Any], language: str = "en") -> RenderedEmail:
     """emails/<kind>.html: its blocks subject and text, then the whole of it (layout and
-    html block) as the HTML part."""
+    html block) as the HTML part. In `language` (called inside force_locale for Welsh)."""
     env = current_app.jinja_env
     template = env.get_template(f"emails/{kind}.html")
-    context = {**TYPE_SIZES[None], **context, "contact_url": external_url("public.contact")}
+    welsh = language == "cy"
+    context = {
+        **TYPE_SIZES[None],
+        **context,
+        "contact_url": external_url("public.contact", language),
+        "email_lang": "cy" if welsh else "en-GB",
+        # ' lang="en"' on the organisers' own words (English) inside a Welsh email, and
+        # english(title) for such words inside a Welsh sentence (locales.in_english's twin).
+        "english_content": Markup(' lang="en"') if welsh else "",
+        "english": _in_english if welsh else (lambda words: words),
+    }
 
     def block(name: str) -> str:
         return "".join(template.blocks[name](template.new_context(context)))
@@ -209,17 +311,35 @@ def _registration_email(
     registration = row.registration
     if registration is None or not (preview or _still_wanted(kind, row, registration, now)):
         return None
+    language = email_language(kind, registration)
+    with force_locale(language):
+        return _registration_email_in(kind, row, registration, now, preview, language)
+
+
+def _registration_email_in(
+    kind: EmailKind,
+    row: OutboxMessage,
+    registration: Registration,
+    now: datetime,
+    preview: bool,
+    language: str,
+) -> RenderedEmail:
     webinar = registration.webinar
-    links = _links(registration, preview)
+    welsh = language == "cy"
+    links = _links(registration, preview, language)
     certified = kind.rules.certificate and links.certificate
     email = _from_template(
         kind,
         {
             "registration": registration,
             "webinar": webinar,
-            "hosts": " and ".join(org.name for org in webinar.hosts),
-            "when": uktime.format_when(webinar.starts_at, webinar.ends_at),
-            "duration": uktime.format_duration(webinar.duration_minutes),
+            "hosts": _and((org.name for org in webinar.hosts), language),
+            "when": (uktime.format_when_cy if welsh else uktime.format_when)(
+                webinar.starts_at, webinar.ends_at
+            ),
+            "duration": (uktime.format_duration_cy if welsh else uktime.format_duration)(
+                webinar.duration_minutes
+            ),
             "manage_url": links.manage,
             "join_url": links.join,
             "stop_url": links.stop_reminders,
@@ -228,23 +348,32 @@ def _registration_email(
             "certificate_url": links.certificate
             if certified and certificates.certified_minutes(registration)
             else "",
-            "doors_open": uktime.format_time(webinar.doors_open_at),
-            "starts_in": _starts_in((row.context or {}).get("offset")),
-            "webinar_url": external_url("public.webinar", slug=webinar.slug),
-            "home_url": external_url("public.home"),
+            "doors_open": (uktime.format_time_cy if welsh else uktime.format_time)(
+                webinar.doors_open_at
+            ),
+            "starts_at": (uktime.format_time_cy if welsh else uktime.format_time)(
+                webinar.starts_at
+            ),
+            "starts_in": _starts_in((row.context or {}).get("offset"), language),
+            "webinar_url": external_url("public.webinar", language, slug=webinar.slug),
+            "home_url": external_url("public.home", language),
+            "promise": _promise,
             "extra": row.context or {},
             "note_html": render_markdown(webinar.email_note),
             "note_text": webinar.email_note.strip(),
             "announcement": _announcement(row),
-            "recording_page_url": _recording_page(kind, webinar),
+            "recording_page_url": _recording_page(kind, webinar, language),
             # Their communication needs decide the type size (and, below, plain text only).
             **TYPE_SIZES.get(registration.email_style, TYPE_SIZES[None]),
         },
+        language,
     )
     email.plain_only = registration.email_style == "plain"
     method = _invite_method(kind, row, registration)
     if method is not None:
-        email.ical = _invite(registration, method, now, links if method == "REQUEST" else None)
+        email.ical = _invite(
+            registration, method, now, links if method == "REQUEST" else None, language
+        )
         email.ical_method = method
     if kind.rules.unsubscribable:
         # RFC 8058 one-click unsubscribe: stops this webinar's reminders and follow-ups only.
@@ -256,14 +385,14 @@ def _registration_email(
     return email
 
 
-def _recording_page(kind: EmailKind, webinar: Webinar) -> str:
+def _recording_page(kind: EmailKind, webinar: Webinar, language: str = "en") -> str:
     """The follow-ups link to the public recording page (transcript, captions, chapters)
     once it is published; "" until then (they carry the video link, as before)."""
     if kind not in (EmailKind.FOLLOW_UP_ATTENDED, EmailKind.FOLLOW_UP_MISSED):
         return ""
     if recordings.published_for(webinar) is None:
         return ""
-    return external_url("public.recording", slug=webinar.slug)
+    return external_url("public.recording", language, slug=webinar.slug)
 
 
 def _announcement(row: OutboxMessage) -> dict[str, str] | None:
@@ -278,10 +407,17 @@ def _announcement(row: OutboxMessage) -> dict[str, str] | None:
     }
 
 
-def _starts_in(offset: object) -> str:
-    """'in 1 hour', 'tomorrow': how a reminder introduces itself."""
+def _starts_in(offset: object, language: str = "en") -> str:
+    """'in 1 hour', 'tomorrow': how a reminder introduces itself. In Welsh 'ymhen 1 awr',
+    'yfory', 'ymhen wythnos' (uktime's Welsh numbers and mutations: 'ymhen 2 ddiwrnod')."""
     if not isinstance(offset, int):
         return ""
+    if language == "cy":
+        if offset == 1440:
+            return "yfory"
+        if offset == 7 * 1440:
+            return "ymhen wythnos"
+        return "ymhen " + uktime.format_wait_cy(timedelta(minutes=offset))
     if offset % 1440 == 0:
         days = offset // 1440
         return {1: "tomorrow", 7: "in a week"}.get(days, f"in {days} days")

@@ -94,6 +94,10 @@ class Registration(db.Model):  # type: ignore[name-defined]
     # `email` is whoever gets the emails, the carer's or the attendee's. The consent given
     # then includes the carer's word that they have the person's permission.
     carer_name: Mapped[str | None] = mapped_column(String(200), info={"personal": True})
+    # The language they registered in ("en" or "cy": the page's, eventsapp/locales.py): every
+    # later email and text to them is in it (mail/render.py). Not personal: it stays on
+    # erasure, like the status.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     status: Mapped[str] = mapped_column(String(20))
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # +1 on every status change: part of the outbox dedupe key for status emails.

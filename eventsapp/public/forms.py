@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from eventsapp import locales
 from eventsapp.form_fields import Checkboxes, Form, email_validators, one_line, strip
 from eventsapp.models import AUDIENCES, FormQuestion, Organisation, QuestionKind
 from eventsapp.models.communication_needs import CommunicationNeed
@@ -17,8 +20,61 @@ QUESTION_MAX = 1000
 
 
 def _opt_in_label(org: Organisation) -> str:
-    label = f"Send me news by email from {org.name}"
+    label = gettext("Send me news by email from %(organisation)s", organisation=org.name)
     return f"{label}: {org.marketing_description}" if org.marketing_description else label
+
+
+# The words of choices defined elsewhere (models), so they can be translated here: the
+# form shows these; what is stored is the value.
+_AUDIENCE_LABELS = {
+    "living_with_pain": lazy_gettext("Living with back or neck pain"),
+    "carer": lazy_gettext("Carer or family member"),
+    "healthcare_professional": lazy_gettext("Healthcare professional"),
+    "other": lazy_gettext("Other"),
+}
+NEED_LABELS = {
+    CommunicationNeed.LIVE_CAPTIONS: lazy_gettext("Live captions (words on screen)"),
+    CommunicationNeed.BSL_INTERPRETER: lazy_gettext("A British Sign Language (BSL) interpreter"),
+    CommunicationNeed.TRANSCRIPT: lazy_gettext("A written transcript afterwards"),
+    CommunicationNeed.LARGE_PRINT_EMAIL: lazy_gettext("Emails in large print"),
+    CommunicationNeed.PLAIN_TEXT_EMAIL: lazy_gettext(
+        "Plain-text emails (no pictures or formatting)"
+    ),
+    CommunicationNeed.PHONE_CALL_REMINDER: lazy_gettext("A phone call to remind me"),
+}
+
+
+def _need_choices(needs: list[CommunicationNeed]) -> list[SelectChoice]:
+    return [SelectChoice(need.value, NEED_LABELS.get(need, need.label)) for need in needs]
+
+
+# form_fields.email_validators' messages (shared with the organisers' forms), in the page's
+# language: the same checks, with their flags (`required`), and the message translated.
+_EMAIL_MESSAGES = {
+    "Email address must be 254 characters or fewer": lazy_gettext(
+        "Email address must be 254 characters or fewer"
+    ),
+    "Enter an email address in the correct format, like name@example.com": lazy_gettext(
+        "Enter an email address in the correct format, like name@example.com"
+    ),
+    "Enter an email address with only English letters, numbers and symbols before the @, "
+    "like name@example.com": lazy_gettext(
+        "Enter an email address with only English letters, numbers and symbols before the "
+        "@, like name@example.com"
+    ),
+}
+
+
+def _translated(validator: Callable[[Any, Field], None]) -> Callable[[Any, Field], None]:
+    def check(form: Any, field: Field) -> None:
+        try:
+            validator(form, field)
+        except ValidationError as exc:  # StopValidation too: raised again as its own type
+            message = exc.args[0] if exc.args else ""
+            raise type(exc)(_EMAIL_MESSAGES.get(str(message), message)) from None
+
+    check.field_flags = getattr(validator, "field_flags", {})  # type: ignore[attr-defined]
+    return check
 
 
 class NeedsCheckboxes(Checkboxes):
@@ -27,84 +83,108 @@ class NeedsCheckboxes(Checkboxes):
     def pre_validate(self, form: Any) -> None:
         offered = {str(value) for value, *_ in self.iter_choices()}
         if any(value not in offered for value in self.data or ()):
-            raise ValidationError("Choose only from the communication needs listed")
+            raise ValidationError(gettext("Choose only from the communication needs listed"))
 
 
 FOR_SOMEONE_ELSE = "someone_else"
-_NO_NAME = "Enter your full name"
+_NO_NAME = lazy_gettext("Enter your full name")
 
 
 class RegistrationForm(Form):
     # Who the place is for. Without JavaScript every field shows; the carer's name and their
     # word that they have permission are needed only for "Someone I care for".
     who_for = RadioField(
-        "Who is this place for?",
-        choices=[SelectChoice("me", "Me"), SelectChoice(FOR_SOMEONE_ELSE, "Someone I care for")],
+        lazy_gettext("Who is this place for?"),
+        choices=[
+            SelectChoice("me", lazy_gettext("Me")),
+            SelectChoice(FOR_SOMEONE_ELSE, lazy_gettext("Someone I care for")),
+        ],
         default="me",
         validators=[Optional()],
     )
     carer_name = StringField(
-        "Your name, if you are registering someone else",
+        lazy_gettext("Your name, if you are registering someone else"),
         filters=[one_line],
-        validators=[Length(max=200, message="Your name must be 200 characters or fewer")],
+        validators=[
+            Length(max=200, message=lazy_gettext("Your name must be 200 characters or fewer"))
+        ],
     )
     full_name = StringField(
-        "Full name",
+        lazy_gettext("Full name"),
         filters=[one_line],
         validators=[
             DataRequired(_NO_NAME),
-            Length(max=200, message="Full name must be 200 characters or fewer"),
+            Length(max=200, message=lazy_gettext("Full name must be 200 characters or fewer")),
         ],
     )
     email = StringField(
-        "Email address",
+        lazy_gettext("Email address"),
         filters=[one_line],
-        validators=email_validators("Enter your email address"),
+        validators=[
+            _translated(v) for v in email_validators(lazy_gettext("Enter your email address"))
+        ],
     )
     # A text reminder (services/text_reminders.py). The number is shown with the box and
     # needed only when it is ticked, so the form works without JavaScript. A number typed
     # without ticking the box is ignored, and not kept: ticking the box is the choice.
-    text_reminder = BooleanField("Send me a text reminder")
-    mobile = StringField("UK mobile number", filters=[one_line])
+    text_reminder = BooleanField(lazy_gettext("Send me a text reminder"))
+    mobile = StringField(lazy_gettext("UK mobile number"), filters=[one_line])
     audience = RadioField(
-        "I am… (optional)",
-        choices=[SelectChoice(value, label) for value, label in AUDIENCES.items()],
+        lazy_gettext("I am… (optional)"),
+        choices=[
+            SelectChoice(value, _AUDIENCE_LABELS.get(value, label))
+            for value, label in AUDIENCES.items()
+        ],
         validators=[Optional()],
     )
     question = TextAreaField(
-        "Your question for the panel (optional)",
+        lazy_gettext("Your question for the panel (optional)"),
         filters=[strip],
         validators=[
-            Length(max=QUESTION_MAX, message="Your question must be 1,000 characters or fewer"),
+            Length(
+                max=QUESTION_MAX,
+                message=lazy_gettext("Your question must be 1,000 characters or fewer"),
+            ),
         ],
     )
     communication_needs = NeedsCheckboxes(
-        "Communication needs (optional)",
-        choices=[SelectChoice(need.value, need.label) for need in CommunicationNeed],
+        lazy_gettext("Communication needs (optional)"),
+        choices=_need_choices(list(CommunicationNeed)),
         validators=[Optional()],
     )
     access_needs = TextAreaField(
-        "Anything else that would help? (optional)",
+        lazy_gettext("Anything else that would help? (optional)"),
         filters=[strip],
         validators=[
-            Length(max=1000, message="Accessibility needs must be 1,000 characters or fewer"),
+            Length(
+                max=1000,
+                message=lazy_gettext("Accessibility needs must be 1,000 characters or fewer"),
+            ),
         ],
     )
     consent = BooleanField(
-        "I agree that the organisers can use my details, including anything about my "
-        "health, to run this webinar and contact me about it.",
+        lazy_gettext(
+            "I agree that the organisers can use my details, including anything about my "
+            "health, to run this webinar and contact me about it."
+        ),
         validators=[
             DataRequired(
-                "Tick the box to agree to us using your details for this webinar, "
-                "or you cannot register"
+                lazy_gettext(
+                    "Tick the box to agree to us using your details for this webinar, "
+                    "or you cannot register"
+                )
             )
         ],
     )
     carer_consent = BooleanField(
-        "I have their permission to register them and to share their details above, "
-        "including anything about their health."
+        lazy_gettext(
+            "I have their permission to register them and to share their details above, "
+            "including anything about their health."
+        )
     )
-    marketing = Checkboxes("Keeping in touch (optional)", coerce=int, validators=[Optional()])
+    marketing = Checkboxes(
+        lazy_gettext("Keeping in touch (optional)"), coerce=int, validators=[Optional()]
+    )
 
     @property
     def for_someone_else(self) -> bool:
@@ -113,18 +193,22 @@ class RegistrationForm(Form):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         if self.for_someone_else and self.full_name.errors == [_NO_NAME]:
-            self.full_name.errors = ["Enter the full name of the person you are registering"]
+            self.full_name.errors = [
+                gettext("Enter the full name of the person you are registering")
+            ]
         return valid
 
     def validate_carer_name(self, field: Field) -> None:
         if self.for_someone_else and not field.data:
-            raise ValidationError("Enter your name, as the person registering them")
+            raise ValidationError(gettext("Enter your name, as the person registering them"))
 
     def validate_carer_consent(self, field: Field) -> None:
         if self.for_someone_else and not field.data:
             raise ValidationError(
-                "Tick the box to say you have their permission to register them, "
-                "or they can register themselves"
+                gettext(
+                    "Tick the box to say you have their permission to register them, "
+                    "or they can register themselves"
+                )
             )
 
     def carer_name_given(self) -> str | None:
@@ -155,7 +239,7 @@ class RegistrationForm(Form):
     @property
     def health_questions(self) -> str:
         """The questions whose answers may be about health, named in the consent wording."""
-        return " and ".join(f"“{q.label}”" for _, q in self.custom if q.about_health)
+        return locales.and_list(f"“{q.label}”" for _, q in self.custom if q.about_health)
 
     def answers(self) -> dict[int, tuple[str, str]]:
         """What was answered, as registration.RegistrationInput.answers wants it."""
@@ -171,11 +255,14 @@ class RegistrationForm(Form):
 
 _YES_NO = {"yes": "Yes", "no": "No"}
 
-_EXAMPLE = "Enter a UK mobile number, like 07700 900123"
 _MOBILE_REFUSED = {
-    text_reminders.Refused.UNREADABLE: _EXAMPLE,
-    text_reminders.Refused.NOT_UK: f"{_EXAMPLE}. We can only text UK mobile numbers",
-    text_reminders.Refused.NOT_MOBILE: f"{_EXAMPLE}. We cannot text a landline",
+    text_reminders.Refused.UNREADABLE: lazy_gettext("Enter a UK mobile number, like 07700 900123"),
+    text_reminders.Refused.NOT_UK: lazy_gettext(
+        "Enter a UK mobile number, like 07700 900123. We can only text UK mobile numbers"
+    ),
+    text_reminders.Refused.NOT_MOBILE: lazy_gettext(
+        "Enter a UK mobile number, like 07700 900123. We cannot text a landline"
+    ),
 }
 
 
@@ -184,24 +271,29 @@ def _custom_field(question: FormQuestion) -> Field:
     kind = QuestionKind(question.kind)
     choosing = kind.has_choices or kind is QuestionKind.YES_NO
     message = (
-        f"Choose an answer to: {question.label}"
+        gettext("Choose an answer to: %(question)s", question=question.label)
         if choosing
-        else f"Enter an answer to: {question.label}"
+        else gettext("Enter an answer to: %(question)s", question=question.label)
     )
     check = DataRequired(message) if question.required else Optional()
-    label = question.label if question.required else f"{question.label} (optional)"
+    label = (
+        question.label
+        if question.required
+        else gettext("%(question)s (optional)", question=question.label)
+    )
     choices = [SelectChoice(c, c) for c in question.choices]
     if kind is QuestionKind.SHORT_TEXT:
         return StringField(label, filters=[one_line], validators=[check, Length(max=500)])
     if kind is QuestionKind.LONG_TEXT:
-        too_long = "Your answer must be 2,000 characters or fewer"
+        too_long = gettext("Your answer must be 2,000 characters or fewer")
         return TextAreaField(
             label, filters=[strip], validators=[check, Length(max=2000, message=too_long)]
         )
     if kind is QuestionKind.MANY_CHOICES:
         return Checkboxes(label, choices=choices, validators=[check])
     if kind is QuestionKind.YES_NO:
-        choices = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+        # Shown in the page's language; the answer is recorded in English (_YES_NO).
+        choices = [SelectChoice("yes", gettext("Yes")), SelectChoice("no", gettext("No"))]
     return RadioField(label, choices=choices, validators=[check])
 
 
@@ -221,7 +313,7 @@ def registration_form(
     form = form_class()
     form.set_hosts(hosts)
     if needs is not None:
-        form.communication_needs.choices = [SelectChoice(n.value, n.label) for n in needs]
+        form.communication_needs.choices = _need_choices(needs)
     form.custom = [(form[f"q{question.id}"], question) for question in questions]
     return form
 

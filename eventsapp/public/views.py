@@ -248,6 +248,7 @@ def attempt_registration(slug: str) -> Attempt:
         text_reminder_phone=form.text_reminder_phone(),
         communication_needs=frozenset(form.communication_needs.data or ()),
         carer_name=form.carer_name_given(),
+        language=locales.current(),
     )
     try:
         result = registrations.register(webinar, data, now)

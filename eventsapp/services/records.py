@@ -119,6 +119,7 @@ def registration_record(
         "erased": erased,
         "name": None if erased else registration.full_name,
         "email": None if erased else registration.email,
+        "language": registration.language,
         "marketing_opt_in": not erased
         and any(
             consent.organisation_id == organisation_id and consent.given

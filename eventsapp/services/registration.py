@@ -37,6 +37,8 @@ from eventsapp.services import (
 )
 from eventsapp.services.webinars import Availability, availability
 
+LANGUAGES = ("en", "cy")  # a registration's `language` (eventsapp/locales.py)
+
 
 class RegistrationError(Exception):
     """Registration is not possible; `availability` says why (closed, past, full ...)."""
@@ -63,6 +65,8 @@ class RegistrationInput:
     communication_needs: frozenset[str] = field(default_factory=frozenset)
     # A carer registering someone else: the carer's name (full_name is the attendee's).
     carer_name: str | None = None
+    # The language they registered in, "en" or "cy" (the page's): their emails are in it.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,8 @@ def _personal_details(data: RegistrationInput, now: datetime, notice: str) -> di
         "status_changed_at": now,
         # Typing the address again is a new start: an old hard bounce no longer stops mail.
         "email_bounced": False,
+        # Registering again (after cancelling) from a page in the other language switches.
+        "language": data.language if data.language in LANGUAGES else "en",
     }
 
 
