@@ -36,6 +36,7 @@ def test_a_carer_registers_mary_smith_and_the_emails_speak_to_the_carer(any_ctx,
         full_name="Mary Smith",
         email=CAROL,
         carer_consent="y",
+        communication_needs=["live_captions"],
     )
     assert response.status_code == 303
 
@@ -62,6 +63,9 @@ def test_a_carer_registers_mary_smith_and_the_emails_speak_to_the_carer(any_ctx,
     assert manage is not None
     shown = client.get(urlsplit(manage.group(0)).path).get_data(as_text=True)
     assert "Mary Smith" in shown and CAROL in shown
+    # ... and says who booked it and what was asked for, and what will happen.
+    assert "Registered by</dt><dd>Carol Carer" in shown
+    assert "You asked for live captions: the webinar will have them." in shown
 
 
 def test_registering_someone_else_needs_the_carers_name_and_their_permission(client, ctx):

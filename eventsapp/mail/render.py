@@ -19,7 +19,7 @@ from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, gettext, lazy_gettext
+from flask_babel import force_locale, gettext
 from markupsafe import Markup
 
 from eventsapp import text, uktime
@@ -95,35 +95,9 @@ WELSH_KINDS = frozenset(
     }
 )
 
-# What the confirmation says back about each communication need, in the email's language
-# (the English is models/communication_needs.py's, word for word).
-NEED_PROMISES = {
-    CommunicationNeed.LIVE_CAPTIONS: lazy_gettext(
-        "You asked for live captions: the webinar will have them."
-    ),
-    CommunicationNeed.BSL_INTERPRETER: lazy_gettext(
-        "You asked for a British Sign Language interpreter: we will book one and they "
-        "will be on screen during the webinar."
-    ),
-    CommunicationNeed.TRANSCRIPT: lazy_gettext(
-        "You asked for a transcript: the organisers know, and our email after the webinar "
-        "will say where to read it."
-    ),
-    CommunicationNeed.LARGE_PRINT_EMAIL: lazy_gettext(
-        "You asked for large print: our emails to you use larger text, like this one."
-    ),
-    CommunicationNeed.PLAIN_TEXT_EMAIL: lazy_gettext(
-        "You asked for plain-text emails: our emails to you are plain text, like this one."
-    ),
-    CommunicationNeed.PHONE_CALL_REMINDER: lazy_gettext(
-        "You asked for a reminder by phone: the organisers will call before the "
-        "webinar. If they do not have a number for you, they will email to ask for one."
-    ),
-}
-
 
 def _promise(need: CommunicationNeed) -> str:
-    return str(NEED_PROMISES.get(need, need.effect.promise))
+    return str(need.effect.promise)
 
 
 def _in_english(words: object) -> Markup:

@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flask_babel import LazyString, lazy_gettext
+
 
 @dataclass(frozen=True)
 class Effect:
-    # The checkbox's words on the registration form.
-    label: str
-    # What the confirmation email says back ("You asked for …: …").
-    promise: str
+    # The checkbox's words on the registration form (in the page's language).
+    label: LazyString
+    # What the confirmation email says back ("You asked for …: …"), in the email's language.
+    promise: LazyString
     # What organisers do about it, on the webinar page.
     to_do: str
     # Organisers must arrange it: it counts towards the booking reminder (mail/outbox.py
@@ -42,8 +44,8 @@ class CommunicationNeed(StrEnum):
     LIVE_CAPTIONS = (
         "live_captions",
         Effect(
-            "Live captions (words on screen)",
-            "You asked for live captions: the webinar will have them.",
+            lazy_gettext("Live captions (words on screen)"),
+            lazy_gettext("You asked for live captions: the webinar will have them."),
             "Book live captions. You get a reminder email.",
             book_ahead=True,
             named=True,
@@ -52,9 +54,11 @@ class CommunicationNeed(StrEnum):
     BSL_INTERPRETER = (
         "bsl_interpreter",
         Effect(
-            "A British Sign Language (BSL) interpreter",
-            "You asked for a British Sign Language interpreter: we will book one and they "
-            "will be on screen during the webinar.",
+            lazy_gettext("A British Sign Language (BSL) interpreter"),
+            lazy_gettext(
+                "You asked for a British Sign Language interpreter: we will book one and they "
+                "will be on screen during the webinar."
+            ),
             "Book an interpreter. You get a reminder email.",
             book_ahead=True,
             named=True,
@@ -63,17 +67,21 @@ class CommunicationNeed(StrEnum):
     TRANSCRIPT = (
         "transcript",
         Effect(
-            "A written transcript afterwards",
-            "You asked for a transcript: the organisers know, and our email after the webinar "
-            "will say where to read it.",
+            lazy_gettext("A written transcript afterwards"),
+            lazy_gettext(
+                "You asked for a transcript: the organisers know, and our email after the "
+                "webinar will say where to read it."
+            ),
             "Publish the recording with its transcript after the webinar.",
         ),
     )
     LARGE_PRINT_EMAIL = (
         "large_print_email",
         Effect(
-            "Emails in large print",
-            "You asked for large print: our emails to you use larger text, like this one.",
+            lazy_gettext("Emails in large print"),
+            lazy_gettext(
+                "You asked for large print: our emails to you use larger text, like this one."
+            ),
             "Nothing: their emails use larger type by themselves.",
             email_style="large",
         ),
@@ -81,8 +89,10 @@ class CommunicationNeed(StrEnum):
     PLAIN_TEXT_EMAIL = (
         "plain_text_email",
         Effect(
-            "Plain-text emails (no pictures or formatting)",
-            "You asked for plain-text emails: our emails to you are plain text, like this one.",
+            lazy_gettext("Plain-text emails (no pictures or formatting)"),
+            lazy_gettext(
+                "You asked for plain-text emails: our emails to you are plain text, like this one."
+            ),
             "Nothing: their emails are sent as plain text by themselves.",
             email_style="plain",
         ),
@@ -90,9 +100,11 @@ class CommunicationNeed(StrEnum):
     PHONE_CALL_REMINDER = (
         "phone_call_reminder",
         Effect(
-            "A phone call to remind me",
-            "You asked for a reminder by phone: the organisers will call before the "
-            "webinar. If they do not have a number for you, they will email to ask for one.",
+            lazy_gettext("A phone call to remind me"),
+            lazy_gettext(
+                "You asked for a reminder by phone: the organisers will call before the "
+                "webinar. If they do not have a number for you, they will email to ask for one."
+            ),
             "Call them before the webinar. If they gave no mobile for a text reminder, "
             "email them to ask for a number.",
             named=True,
@@ -101,7 +113,8 @@ class CommunicationNeed(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.effect.label
+        """The words in the current language (English outside a Welsh page or email)."""
+        return str(self.effect.label)
 
     @classmethod
     def parse(cls, stored: str | list[str] | None) -> list[CommunicationNeed]:

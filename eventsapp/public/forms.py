@@ -32,20 +32,10 @@ _AUDIENCE_LABELS = {
     "healthcare_professional": lazy_gettext("Healthcare professional"),
     "other": lazy_gettext("Other"),
 }
-NEED_LABELS = {
-    CommunicationNeed.LIVE_CAPTIONS: lazy_gettext("Live captions (words on screen)"),
-    CommunicationNeed.BSL_INTERPRETER: lazy_gettext("A British Sign Language (BSL) interpreter"),
-    CommunicationNeed.TRANSCRIPT: lazy_gettext("A written transcript afterwards"),
-    CommunicationNeed.LARGE_PRINT_EMAIL: lazy_gettext("Emails in large print"),
-    CommunicationNeed.PLAIN_TEXT_EMAIL: lazy_gettext(
-        "Plain-text emails (no pictures or formatting)"
-    ),
-    CommunicationNeed.PHONE_CALL_REMINDER: lazy_gettext("A phone call to remind me"),
-}
 
 
 def _need_choices(needs: list[CommunicationNeed]) -> list[SelectChoice]:
-    return [SelectChoice(need.value, NEED_LABELS.get(need, need.label)) for need in needs]
+    return [SelectChoice(need.value, need.label) for need in needs]
 
 
 # form_fields.email_validators' messages (shared with the organisers' forms), in the page's
