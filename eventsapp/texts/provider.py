@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +63,3 @@ class FileProvider:
         path.write_text(f"To: {to}\n\n{body}\n", encoding="utf-8")
         log.info("development text provider wrote %s", path.name)
         return message_id
-
-
-def make_provider(config: Mapping[str, Any]) -> Provider:
-    from eventsapp.texts.twilio import TwilioProvider  # noqa: PLC0415 (only when used)
-
-    if config.get("TWILIO_ACCOUNT_SID"):
-        return TwilioProvider.from_config(config)
-    if config.get("APP_ENV") == "development":
-        return FileProvider(Path(config["INSTANCE_DIR"]) / "texts")
-    raise NotConfigured("TWILIO_ACCOUNT_SID is not set")

@@ -21,9 +21,11 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -41,15 +43,26 @@ from eventsapp.models import (
 from eventsapp.services import text_reminders
 from eventsapp.texts import render
 from eventsapp.texts.provider import (
+    FileProvider,
     NotConfigured,
     PermanentError,
     Provider,
     TransientError,
-    make_provider,
 )
+from eventsapp.texts.twilio import TwilioProvider
 from eventsapp.transactions import Mode
 
 log = logging.getLogger(__name__)
+
+
+def make_provider(config: Mapping[str, Any]) -> Provider:
+    """Twilio when configured; files under instance/texts/ in development."""
+    if config.get("TWILIO_ACCOUNT_SID"):
+        return TwilioProvider.from_config(config)
+    if config.get("APP_ENV") == "development":
+        return FileProvider(Path(config["INSTANCE_DIR"]) / "texts")
+    raise NotConfigured("TWILIO_ACCOUNT_SID is not set")
+
 
 BATCH_SIZE = 50
 # Texts one pass sends at most, so a big webinar cannot hold up the mail for long.
