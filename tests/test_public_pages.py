@@ -13,9 +13,15 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm.attributes import flag_modified
 
 from eventsapp.extensions import db
-from eventsapp.models import Organisation, PanelMember, Speaker, Webinar
-from eventsapp.services import privacy_notices
-from tests.support import create_webinar, csrf_token, organisation, registration_form
+from eventsapp.models import Organisation, PanelMember, Registration, Speaker, Webinar
+from eventsapp.services import privacy_notices, tokens
+from tests.support import (
+    create_webinar,
+    csrf_token,
+    organisation,
+    register_via,
+    registration_form,
+)
 
 
 def test_home_lists_upcoming_webinars_in_uk_time_with_hosts_and_places(client, ctx):
@@ -360,3 +366,16 @@ def test_a_shared_or_searched_webinar_page_describes_the_event(client, ctx):
         "BackWell UK",
     ]
     assert [p["name"] for p in event["performer"]] == ["Dr Helen Marsh"]
+
+
+def test_the_manage_page_says_how_long_details_are_kept_as_the_worker_keeps_them(app, client, ctx):
+    """The period comes from RETENTION_DAYS, in the page's language."""
+    app.config["RETENTION_DAYS"] = 30
+    webinar = create_webinar()
+    register_via(client, webinar.slug)
+    registration = db.session.query(Registration).one()
+    token = tokens.manage_token(registration)
+    english = client.get(f"/manage/{token}").get_data(as_text=True)
+    assert "We keep your details for 1 month after the webinar" in english
+    welsh = client.get(f"/cy/manage/{token}").get_data(as_text=True)
+    assert "Rydym yn cadw eich manylion am 1 mis ar ôl y weminar" in welsh

@@ -404,6 +404,7 @@ def manage(token: str) -> str:
         can_register_again=cancelled and state.accepts_registrations,
         can_cancel=not cancelled and state not in (Availability.PAST, Availability.CANCELLED),
         certificate_minutes=certificates.certified_minutes(registration),
+        retention=locales.format_period(current_app.config["RETENTION_DAYS"]),
     )
 
 
