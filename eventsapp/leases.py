@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, select, update
 
 from eventsapp.extensions import db
 
-QUEUED, SENDING = "queued", "sending"
+QUEUED, SENDING, FAILED = "queued", "sending", "failed"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -78,6 +78,27 @@ def settle(model: Any, row_id: int, owner: str, status: str, **values: object) -
         .values(status=status, lease_owner=None, lease_expires_at=None, **values)
     )
     return bool(result.rowcount)
+
+
+def retry_or_fail(
+    model: Any,
+    row_id: int,
+    owner: str,
+    *,
+    attempts: int,
+    max_attempts: int,
+    now: datetime,
+    error: str,
+    at_least: timedelta = timedelta(0),
+) -> bool:
+    """After a transient failure (`attempts` counts this one): queued again after the
+    backoff (or `at_least`, if longer), or failed once out of attempts. True if retried."""
+    retried = attempts < max_attempts
+    values: dict[str, object] = {"attempts": attempts, "last_error": error[:200]}
+    if retried:
+        values["due_at"] = now + max(backoff(attempts), at_least)
+    settle(model, row_id, owner, QUEUED if retried else FAILED, **values)
+    return retried
 
 
 def release(model: Any, owner: str, row_ids: list[int], due_at: datetime | None = None) -> None:

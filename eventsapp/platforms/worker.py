@@ -479,26 +479,17 @@ def _run_batch(
                 _release(owner, rest, due)
                 report.retried += 1
                 return False
-            attempts = work.attempts + 1
-            if attempts >= max_attempts:
-                _settle(
-                    work.job_id,
-                    owner,
-                    PlatformJobStatus.FAILED,
-                    attempts=attempts,
-                    last_error=str(exc)[:200],
-                )
-                report.failed += 1
-            else:
-                _settle(
-                    work.job_id,
-                    owner,
-                    _QUEUED,
-                    attempts=attempts,
-                    last_error=str(exc)[:200],
-                    due_at=now + leases.backoff(attempts),
-                )
-                report.retried += 1
+            retried = leases.retry_or_fail(
+                PlatformJob,
+                work.job_id,
+                owner,
+                attempts=work.attempts + 1,
+                max_attempts=max_attempts,
+                now=now,
+                error=str(exc),
+            )
+            report.retried += retried
+            report.failed += not retried
             db.session.commit()
             _release(owner, rest)
             return False

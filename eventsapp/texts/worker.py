@@ -173,30 +173,22 @@ def _run_batch(
             message_id = provider.send(item.to, item.body)
         except TransientError as exc:
             now = clock()
-            wait = leases.backoff(attempts)
-            if exc.retry_after is not None:
-                wait = max(wait, timedelta(seconds=exc.retry_after))
-            if attempts >= MAX_ATTEMPTS:
-                _settle(
-                    item.text_id,
-                    owner,
-                    TextStatus.FAILED,
-                    attempts=attempts,
-                    last_error=str(exc)[:200],
-                )
-                report.failed += 1
-            else:
-                _settle(
-                    item.text_id,
-                    owner,
-                    TextStatus.QUEUED,
-                    attempts=attempts,
-                    last_error=str(exc)[:200],
-                    due_at=now + wait,
-                )
-                report.retried += 1
+            asked = timedelta(seconds=exc.retry_after or 0)
+            retried = leases.retry_or_fail(
+                TextMessage,
+                item.text_id,
+                owner,
+                attempts=attempts,
+                max_attempts=MAX_ATTEMPTS,
+                now=now,
+                error=str(exc),
+                at_least=asked,
+            )
+            report.retried += retried
+            report.failed += not retried
             db.session.commit()
             rest = [i.text_id for i in items[index + 1 :]]
+            wait = max(leases.backoff(attempts), asked)
             leases.release(TextMessage, owner, rest, now + wait if exc.retry_after else None)
             return False
         except PermanentError as exc:
