@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, url_for
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from markupsafe import Markup
 
 from eventsapp import uktime
@@ -94,10 +94,49 @@ def alternates() -> list[tuple[str, str]]:
     return [("en-GB", english), ("cy", welsh), ("x-default", english)]
 
 
+class Words(str):
+    """Organisers' words as shown: their Welsh version on a Welsh page or in a Welsh email,
+    else the English. A str, so filters and comparisons work unchanged."""
+
+    language: str  # the language of the text itself
+    fallback: bool  # Welsh was wanted, but there is only English
+
+    def __new__(cls, text: str, language: str, wanted: str) -> Words:
+        self = super().__new__(cls, text)
+        self.language = language
+        self.fallback = language != wanted
+        return self
+
+    @property
+    def lang(self) -> Markup:
+        """' lang="en"' on English standing in for Welsh (WCAG 3.1.2), else nothing."""
+        return Markup(' lang="en"') if self.fallback else Markup("")
+
+
+def shown_language() -> str:
+    """The language being written: the page's, or the email's (rendered in force_locale)."""
+    locale = get_locale() if current_app else None
+    return WELSH if locale is not None and locale.language == WELSH else ENGLISH
+
+
+def words(owner: object, field: str, language: str | None = None) -> Words:
+    """One place that chooses between an organiser's English and Welsh words: `field`'s
+    Welsh twin is `<field>_cy` on the same object; empty Welsh falls back to English."""
+    wanted = language or shown_language()
+    if wanted == WELSH:
+        welsh = getattr(owner, f"{field}_cy", None) or ""
+        if welsh.strip():
+            return Words(welsh, WELSH, WELSH)
+    return Words(getattr(owner, field) or "", ENGLISH, wanted)
+
+
 def in_english(text: object) -> object:
     """Organiser-written text inside a Welsh page: marked as English (WCAG 3.1.2), so a
-    screen reader says it with English sounds. On English pages the text as it is."""
+    screen reader says it with English sounds. On English pages, and for Welsh words
+    (`words()` found a Welsh version), the text as it is."""
     if not is_welsh() or text is None or text == "":
+        return text
+    if isinstance(text, Words) and not text.fallback:
         return text
     return Markup('<span lang="en">%s</span>') % text
 
@@ -182,7 +221,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=current)
     app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
     app.context_processor(_context)
-    app.jinja_env.globals.update(in_english=in_english, asset_url=asset_url)
+    app.jinja_env.globals.update(in_english=in_english, asset_url=asset_url, words=words)
     app.jinja_env.filters.update(
         uk_datetime=format_datetime,
         uk_date=format_date,
