@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel.support import Translations
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import Field, SelectMultipleField
 from wtforms.form import BaseForm
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -29,6 +34,16 @@ class Form(FlaskForm):
 
     class Meta:
         csrf = False
+
+        def get_translations(self, form: BaseForm) -> Translations:
+            # WTForms' own messages in the page's language, as Flask-WTF gives them, but
+            # read from disk once per process (Flask-WTF parses the file on every request).
+            return _wtforms_messages(str(get_locale() or "en"))
+
+
+@cache
+def _wtforms_messages(locale: str) -> Translations:
+    return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class Checkboxes(SelectMultipleField):
