@@ -310,6 +310,10 @@ def edit_form(webinar: Webinar, **changes: object) -> dict[str, object]:
         "dial_in_passcode": webinar.dial_in_passcode,
         "needs_offered": list(webinar.needs_offered),
         "needs_booking_days": str(webinar.needs_booking_days),
+        "title_cy": webinar.title_cy,
+        "summary_cy": webinar.summary_cy,
+        "description_cy": webinar.description_cy,
+        "email_note_cy": webinar.email_note_cy,
     }
     form.update(changes)
     return {k: v for k, v in form.items() if v != ""}

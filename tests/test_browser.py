@@ -75,8 +75,8 @@ def test_organiser_creates_a_webinar_with_a_panel_and_publishes_it(page, live_se
     assert_accessible(page)
 
     page.get_by_role("link", name="Create a webinar").click()
-    page.get_by_label("Title").fill("Pacing for people with chronic pain")
-    page.get_by_label("Summary").fill("Practical pacing, with a physiotherapist.")
+    page.get_by_label("Title", exact=True).fill("Pacing for people with chronic pain")
+    page.get_by_label("Summary", exact=True).fill("Practical pacing, with a physiotherapist.")
     page.get_by_label("Date", exact=True).fill("2027-05-04")
     page.get_by_label("Start time (UK time)").fill("18:30")
     page.get_by_label("Duration in minutes").fill("60")

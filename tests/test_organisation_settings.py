@@ -87,3 +87,30 @@ def test_an_organiser_cannot_change_the_other_organisation(client, ctx):
     login(client, "ada@example.org")
     assert _settings(client, clinic.id, name="Meadowbank Clinic").status_code == 302
     assert client.get(f"/organiser/organisations/{charity.id}").status_code == 200
+
+
+def test_an_organiser_writes_the_organisations_lines_in_welsh_too(client, ctx):
+    """The settings form's Welsh part is saved, and Welsh pages show it (docs/welsh.md)."""
+    create_webinar(slug="settings")
+    charity = organisation("charity")
+    db.session.commit()
+    create_user("chris@charity.example", org="charity")
+    login(client, "chris@charity.example")
+    response = _settings(
+        client,
+        charity.id,
+        about_cy="Yr elusen genedlaethol i bobl sy'n byw gyda phoen cefn.",
+        marketing_description="news from BackWell UK",
+        marketing_description_cy="newyddion gan BackWell UK",
+    )
+    assert response.status_code == 302
+    welsh = client.get("/cy/webinars/settings").get_data(as_text=True)
+    assert "<p>Yr elusen genedlaethol i bobl sy&#39;n byw gyda phoen cefn.</p>" in welsh
+    assert "BackWell UK: newyddion gan BackWell UK</label>" in welsh
+    english = client.get("/webinars/settings").get_data(as_text=True)
+    assert "The national charity for people living with back pain." in english
+    assert "newyddion" not in english and "BackWell UK: news from BackWell UK</label>" in english
+    # Emptied again: the English, marked as English, on the Welsh page.
+    _settings(client, charity.id, about_cy="")
+    welsh = client.get("/cy/webinars/settings").get_data(as_text=True)
+    assert '<p lang="en">The national charity for people living with back pain.</p>' in welsh

@@ -200,11 +200,16 @@ def test_close_and_reopen_registration(app, client, ctx, smtp):
 
 def test_duplicate_makes_next_weeks_draft_and_only_empty_drafts_delete(app, client, ctx, smtp):
     webinar_id = _published_with_registrants(client, app, smtp)
+    original = db.session.get(Webinar, webinar_id)
+    original.title_cy, original.description_cy = "Cysgu a phoen cronig", "Am **gwsg**."
+    db.session.commit()
     response = post(client, f"/organiser/webinars/{webinar_id}/duplicate")
     copy = db.session.scalars(select(Webinar).order_by(Webinar.id.desc())).first()
     assert response.headers["Location"] == f"/organiser/webinars/{copy.id}/edit"
     original = db.session.get(Webinar, webinar_id)
     assert (copy.status, copy.title, copy.slug) == ("draft", original.title, original.slug + "-2")
+    # The Welsh versions come along (the next in a series says the same in both languages).
+    assert (copy.title_cy, copy.description_cy) == ("Cysgu a phoen cronig", "Am **gwsg**.")
     assert (copy.starts_at - original.starts_at).days == 7
     assert copy.join_url is None and copy.seats_taken == 0
     post(client, f"/organiser/webinars/{webinar_id}/delete")

@@ -58,6 +58,7 @@ def test_webinar_page_shows_panel_disclaimer_times_and_calendar_links(client, ct
     assert "6:00pm to 7:30pm BST" in html and "1 hour 30 minutes" in html  # the zone once
     assert "Dr Helen Marsh" in html and "(Chair)" in html
     assert "Consultant in Pain Medicine" in html
+    assert "(Cadeirydd)" in client.get("/cy/webinars/panel").get_data(as_text=True)
     assert "not medical advice" in html and "NHS 111" in html
     assert "<h2>Topics</h2>" in html and "<li>evidence</li>" in html
     assert "<script>alert" not in html and "javascript:" not in html

@@ -182,7 +182,8 @@ def test_a_welsh_registrant_gets_welsh_emails_invite_reminder_and_text(app, clie
     earlier = texts.reminder(registration, registration.webinar, START - timedelta(days=1))
     assert "yn dechrau ddydd Mawrth am 6:30pm." in earlier
 
-    # A kind not translated yet is English for them, whole (docs/welsh.md).
+    # An update queued as English sentences (before changes were stored as data) stays
+    # English, whole (docs/welsh.md).
     updated = mail_render.sample(EmailKind.WEBINAR_UPDATED, registration, START, changes=["x"])
     assert updated.subject.startswith("Changed: ") and "Dear Catrin Jones," in updated.text
     assert "/cy/" not in updated.text + updated.html and '<html lang="en-GB">' in updated.html

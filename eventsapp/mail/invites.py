@@ -66,6 +66,7 @@ def _event(
     cancelled: bool,
     dtstamp: datetime,
     published: bool = False,
+    summary: str | None = None,
 ) -> Event:
     event = Event()
     event.add("uid", webinar_uid(webinar, published=published))
@@ -73,7 +74,7 @@ def _event(
     event.add("sequence", sequence)
     event.add("dtstart", webinar.starts_at)
     event.add("dtend", webinar.ends_at)
-    event.add("summary", text.one_line(webinar.title))
+    event.add("summary", text.one_line(summary or webinar.title))
     event.add("location", "Online")
     event.add("url", url)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
@@ -91,12 +92,16 @@ def personal_invite(
     now: datetime,
     description: str,
     url: str,
+    summary: str | None = None,
 ) -> bytes:
-    """A REQUEST (add or update) or CANCEL for one registrant's calendar."""
+    """A REQUEST (add or update) or CANCEL for one registrant's calendar; `summary` is the
+    title in the registrant's language (default: the webinar's title)."""
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(method)
     cancelled = method == "CANCEL" or webinar.status == WebinarStatus.CANCELLED
-    event = _event(webinar, sequence=sequence, url=url, cancelled=cancelled, dtstamp=now)
+    event = _event(
+        webinar, sequence=sequence, url=url, cancelled=cancelled, dtstamp=now, summary=summary
+    )
     event.add("description", text.lines(description))
     event.add("organizer", _organizer(current_app.config["MAIL_DEFAULT_SENDER"]))
     attendee = vCalAddress(f"mailto:{attendee_email}")

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from eventsapp import text, uktime
 from eventsapp.extensions import db
 from eventsapp.links import external_url
+from eventsapp.locales import Words, words
 from eventsapp.mail import invites
 from eventsapp.mail.outbox import EmailKind
 from eventsapp.mail.transport import PermanentError, envelope_address
@@ -53,6 +54,7 @@ from eventsapp.services.tokens import (
     manage_token,
     stop_reminders_token,
 )
+from eventsapp.services.webinar_lifecycle import Change
 
 
 @dataclass
@@ -92,6 +94,8 @@ WELSH_KINDS = frozenset(
         EmailKind.ALREADY_REGISTERED,
         EmailKind.FOLLOW_UP_ATTENDED,
         EmailKind.FOLLOW_UP_MISSED,
+        EmailKind.WEBINAR_UPDATED,
+        EmailKind.ANNOUNCEMENT,
     }
 )
 
@@ -100,13 +104,26 @@ def _promise(need: CommunicationNeed) -> str:
     return str(need.effect.promise)
 
 
-def _in_english(words: object) -> Markup:
-    return Markup('<span lang="en">%s</span>') % words
+def _in_english(text: object) -> object:
+    """English inside a Welsh email, marked so; the organisers' Welsh words (locales.words
+    found a Welsh version) as they are."""
+    if isinstance(text, Words) and not text.fallback:
+        return text
+    return Markup('<span lang="en">%s</span>') % text
 
 
-def email_language(kind: EmailKind, registration: Registration) -> str:
-    """The language of this email to this person: theirs if the kind is translated."""
-    return "cy" if registration.language == "cy" and kind in WELSH_KINDS else "en"
+def email_language(kind: EmailKind, registration: Registration, row: OutboxMessage) -> str:
+    """The language of this email to this person: theirs if the kind is translated and what
+    this row carries can be said in it. An announcement with no Welsh version, and an update
+    queued as English sentences (before changes were stored as data), go in English, whole."""
+    if registration.language != "cy" or kind not in WELSH_KINDS:
+        return "en"
+    if kind is EmailKind.ANNOUNCEMENT:
+        announcement = _find_announcement(row)
+        return "cy" if announcement is not None and announcement.has_welsh else "en"
+    if kind is EmailKind.WEBINAR_UPDATED and _as_sentences(row):
+        return "en"
+    return "cy"
 
 
 def _and(names: Iterable[str], language: str) -> str:
@@ -180,9 +197,10 @@ def _invite(
     language: str = "en",
 ) -> bytes:
     """The calendar object. Its DESCRIPTION is in the email's language (the current locale:
-    rendered inside force_locale); SUMMARY and the summary line are the organisers' words."""
+    rendered inside force_locale); SUMMARY and the summary line are the organisers' words,
+    in Welsh when they wrote a Welsh version."""
     webinar = registration.webinar
-    lines = [webinar.summary, "", gettext("This is an online webinar.")]
+    lines = [words(webinar, "summary", language), "", gettext("This is an online webinar.")]
     if links and links.join:
         lines += [
             gettext(
@@ -214,6 +232,7 @@ def _invite(
         now=now,
         description="\n".join(lines),
         url=external_url("public.webinar", language, slug=webinar.slug),
+        summary=words(webinar, "title", language),
     )
 
 
@@ -269,7 +288,7 @@ def _still_wanted(
         return False  # they stopped emails about this webinar
     if kind.rules.unsubscribable and registration.email_bounced:
         return False  # a hard bounce said the address cannot receive mail (mail/bounces.py)
-    if kind is EmailKind.ANNOUNCEMENT and _announcement(row) is None:
+    if kind is EmailKind.ANNOUNCEMENT and _find_announcement(row) is None:
         return False  # the announcement has gone (its webinar was deleted)
     if kind.rules.attended is not None and kind.rules.attended != attendance.attended(
         registration.attendance, webinar
@@ -285,7 +304,7 @@ def _registration_email(
     registration = row.registration
     if registration is None or not (preview or _still_wanted(kind, row, registration, now)):
         return None
-    language = email_language(kind, registration)
+    language = email_language(kind, registration, row)
     with force_locale(language):
         return _registration_email_in(kind, row, registration, now, preview, language)
 
@@ -301,6 +320,8 @@ def _registration_email_in(
     webinar = registration.webinar
     welsh = language == "cy"
     links = _links(registration, preview, language)
+    # The organisers' words in the email's language: Welsh when they wrote a Welsh version.
+    note = words(webinar, "email_note", language)
     certified = kind.rules.certificate and links.certificate
     email = _from_template(
         kind,
@@ -333,9 +354,12 @@ def _registration_email_in(
             "home_url": external_url("public.home", language),
             "promise": _promise,
             "extra": row.context or {},
-            "note_html": render_markdown(webinar.email_note),
-            "note_text": webinar.email_note.strip(),
-            "announcement": _announcement(row),
+            "title": words(webinar, "title", language),
+            "note": note,
+            "note_html": render_markdown(note),
+            "note_text": note.strip(),
+            "announcement": _announcement(row, language),
+            "changes": _change_lines(row, welsh),
             "recording_page_url": _recording_page(kind, webinar, language),
             # Their communication needs decide the type size (and, below, plain text only).
             **TYPE_SIZES.get(registration.email_style, TYPE_SIZES[None]),
@@ -369,16 +393,54 @@ def _recording_page(kind: EmailKind, webinar: Webinar, language: str = "en") -> 
     return external_url("public.recording", language, slug=webinar.slug)
 
 
-def _announcement(row: OutboxMessage) -> dict[str, str] | None:
+def _find_announcement(row: OutboxMessage) -> Announcement | None:
     announcement_id = (row.context or {}).get("announcement_id")
-    announcement = db.session.get(Announcement, announcement_id) if announcement_id else None
+    return db.session.get(Announcement, announcement_id) if announcement_id else None
+
+
+def _announcement(row: OutboxMessage, language: str) -> dict[str, str] | None:
+    """Its subject and body in the email's language (the Welsh version in a Welsh email)."""
+    announcement = _find_announcement(row)
     if announcement is None:
         return None
-    return {
-        "subject": announcement.subject,
-        "text": announcement.body.strip(),
-        "html": render_markdown(announcement.body),
-    }
+    subject, body = words(announcement, "subject", language), words(announcement, "body", language)
+    return {"subject": subject, "text": body.strip(), "html": render_markdown(body)}
+
+
+def _as_sentences(row: OutboxMessage) -> bool:
+    """An update queued before its changes were stored as data: English sentences."""
+    return any(isinstance(change, str) for change in (row.context or {}).get("changes") or [])
+
+
+def _change_lines(row: OutboxMessage, welsh: bool) -> list[str]:
+    """An update's "what changed" lines, worded now in the email's language (the current
+    locale). Sentences queued before the change to data are sent as they are (English)."""
+    changes = (row.context or {}).get("changes") or []
+    if _as_sentences(row):
+        return [str(change) for change in changes]
+    return [_change_line(change, welsh) for change in changes]
+
+
+def _change_line(change: dict[str, str], welsh: bool) -> str:
+    # In Welsh the dates follow a colon ("Yr amser newydd: dydd …"), so they need no mutation.
+    moment = datetime.fromisoformat
+    when = uktime.format_datetime_cy if welsh else uktime.format_datetime
+    match Change(change["change"]):
+        case Change.MOVED:
+            return gettext(
+                "The webinar has moved from %(old)s to %(new)s.",
+                old=when(moment(change["from"])),
+                new=when(moment(change["to"])),
+            )
+        case Change.ENDS:
+            time = uktime.format_time_cy if welsh else uktime.format_time
+            return gettext("It now ends at %(time)s.", time=time(moment(change["at"])))
+        case Change.PHONE:
+            return gettext("The details for joining by phone have changed.")
+        case Change.JOIN_LINK:
+            return gettext(
+                "The joining link has changed. We will email you the new link before it starts."
+            )
 
 
 def _starts_in(offset: object, language: str = "en") -> str:

@@ -30,8 +30,17 @@ class Announcement(db.Model):  # type: ignore[name-defined]
     audience: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)  # Markdown, rendered safely
+    # The optional Welsh version (locales.words), both or neither: a Welsh registrant gets a
+    # Welsh email with it; without it, the English email as everyone else.
+    subject_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    body_cy: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # None while it is a draft being previewed; set once, when it is sent.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def has_welsh(self) -> bool:
+        """Whether organisers wrote a Welsh version (the form takes both parts or neither)."""
+        return bool((self.subject_cy or "").strip() and (self.body_cy or "").strip())

@@ -41,6 +41,12 @@ class FormQuestion(db.Model):  # type: ignore[name-defined]
     # Answers may say something about the person's health: the consent wording names it.
     about_health: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Optional Welsh twins (locales.words), shown on Welsh pages; empty shows the English.
+    # choices_cy is empty or one Welsh wording per choice, in the same order: an answer is
+    # still recorded as the English choice (services/form_questions.py checks the count).
+    label_cy: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    hint_cy: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    choices_cy: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # Removed from the form; kept while anyone's answer refers to it.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

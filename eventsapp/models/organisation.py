@@ -7,10 +7,13 @@ from here, set by its own organisers, so no template holds a name or a number.
 
 from __future__ import annotations
 
+from flask_babel import gettext
+from markupsafe import Markup, escape
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventsapp.extensions import db
+from eventsapp.locales import in_english
 
 
 class Organisation(db.Model):  # type: ignore[name-defined]
@@ -24,6 +27,9 @@ class Organisation(db.Model):  # type: ignore[name-defined]
     marketing_description: Mapped[str | None] = mapped_column(String(300))
     # One plain sentence for "Who runs these webinars".
     about: Mapped[str | None] = mapped_column(String(300))
+    # Welsh twins (locales.words): empty shows the English on Welsh pages.
+    marketing_description_cy: Mapped[str | None] = mapped_column(String(300))
+    about_cy: Mapped[str | None] = mapped_column(String(300))
     contact_email: Mapped[str | None] = mapped_column(String(320))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     charity_number: Mapped[str | None] = mapped_column(String(40))
@@ -35,14 +41,22 @@ class Organisation(db.Model):  # type: ignore[name-defined]
     logo_filename: Mapped[str | None] = mapped_column(String(200))
 
     @property
-    def registrations(self) -> list[str]:
-        """Its public registrations, each as a sentence, for "Who runs these webinars"."""
+    def registrations(self) -> list[Markup]:
+        """Its public registrations, each as a sentence, for "Who runs these webinars": in
+        the language shown (translated when read), the regulator's name marked as English
+        on a Welsh page (it is the organisers' word)."""
         lines = []
         if self.charity_number:
-            lines.append(f"Registered charity number {self.charity_number}")
+            sentence = gettext("Registered charity number %(number)s")
+            lines.append(escape(sentence) % {"number": self.charity_number})
         if self.regulator:
-            number = f", number {self.regulator_number}" if self.regulator_number else ""
-            lines.append(f"Registered with the {self.regulator}{number}")
+            sentence = (
+                gettext("Registered with the %(regulator)s, number %(number)s")
+                if self.regulator_number
+                else gettext("Registered with the %(regulator)s")
+            )
+            values = {"regulator": in_english(self.regulator), "number": self.regulator_number}
+            lines.append(escape(sentence) % values)
         return lines
 
     def __repr__(self) -> str:

@@ -58,6 +58,11 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    # Each organiser-written field's optional Welsh twin, `<field>_cy` (locales.words):
+    # empty shows the English on Welsh pages and in Welsh emails.
+    title_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    summary_cy: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    description_cy: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     capacity: Mapped[int] = mapped_column(Integer, default=100)
@@ -101,6 +106,7 @@ class Webinar(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The organisers' own paragraph in the confirmation, reminder and follow-up emails.
     email_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    email_note_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Of people whose details were erased: {audience: [confirmed, attended]} ("" for did not
     # say), so the webinar's figures by audience outlive the details (services/privacy.py).
     erased_audiences: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)

@@ -7,13 +7,22 @@ from werkzeug.wrappers import Response
 
 from eventsapp import text
 from eventsapp.extensions import db
+from eventsapp.locales import ENGLISH, WELSH
 from eventsapp.mail import render
 from eventsapp.mail.outbox import EmailKind
-from eventsapp.models import Audience, Registration, RegistrationStatus, Webinar
+from eventsapp.models import (
+    Announcement,
+    Audience,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    Webinar,
+)
 from eventsapp.organiser import bp
-from eventsapp.organiser.context import actor, apply, now, webinar_or_404
+from eventsapp.organiser.context import actor, apply, now, show_on_form, webinar_or_404
 from eventsapp.organiser.forms import AnnouncementForm
 from eventsapp.services import announcements
+from eventsapp.services.announcements import AnnouncementError
 
 # The emails that carry the organisers' note, as their samples are named in URLs.
 NOTE_EMAILS = {
@@ -24,7 +33,7 @@ NOTE_EMAILS = {
 }
 
 
-def _someone(webinar: Webinar) -> Registration:
+def _someone(webinar: Webinar, language: str = ENGLISH) -> Registration:
     """A registrant who is not real, for samples (never added to the database)."""
     return Registration(
         webinar=webinar,
@@ -35,6 +44,7 @@ def _someone(webinar: Webinar) -> Registration:
         version=0,
         ical_sequence_offset=0,
         created_at=now(),
+        language=language,
     )
 
 
@@ -47,17 +57,33 @@ def announcement_list(webinar_id: int) -> str | Response | tuple[str, int]:
         (a.value, f"{a.label.capitalize()} ({text.people(reach[a])})") for a in Audience
     ]
     if form.validate_on_submit():
-        draft = announcements.draft(
-            webinar, Audience(form.audience.data), form.subject.data, form.body.data, actor(), now()
-        )
-        db.session.commit()
-        return redirect(url_for(".announcement", webinar_id=webinar_id, announcement_id=draft.id))
+        try:
+            draft = announcements.draft(
+                webinar,
+                Audience(form.audience.data),
+                form.subject.data,
+                form.body.data,
+                actor(),
+                now(),
+                subject_cy=form.subject_cy.data or "",
+                body_cy=form.body_cy.data or "",
+            )
+        except AnnouncementError as exc:
+            show_on_form(form, exc, "subject_cy")
+        else:
+            db.session.commit()
+            return redirect(
+                url_for(".announcement", webinar_id=webinar_id, announcement_id=draft.id)
+            )
     status = 400 if form.is_submitted() else 200
+    everyone = announcements.recipients(webinar, Audience.EVERYONE)
     return render_template(
         "organiser/announcements.html",
         webinar=webinar,
         form=form,
         sent=[(a, Audience(a.audience)) for a in announcements.for_webinar(webinar)],
+        reach=len(everyone),
+        welsh=announcements.in_welsh(everyone),
     ), status
 
 
@@ -67,19 +93,34 @@ def announcement(webinar_id: int, announcement_id: int) -> str:
     webinar = webinar_or_404(webinar_id)
     found = announcements.find(webinar, announcement_id) or abort(404)
     people = announcements.recipients(webinar, Audience(found.audience))
-    email = render.sample(
-        EmailKind.ANNOUNCEMENT,
-        people[0] if people else _someone(webinar),
-        now(),
-        announcement_id=found.id,
-    )
+    languages = [ENGLISH, WELSH] if found.has_welsh else [ENGLISH]
     return render_template(
         "organiser/announcement.html",
         webinar=webinar,
         announcement=found,
         audience=Audience(found.audience),
         reach=len(people),
-        email=email,
+        welsh=announcements.in_welsh(people),
+        # (language, email): each version as the first person to get it would see it.
+        emails=[(language, _sample(found, webinar, people, language)) for language in languages],
+    )
+
+
+def _sample(
+    found: Announcement, webinar: Webinar, people: list[Registration], language: str
+) -> render.RenderedEmail | None:
+    """The email in `language` as the first person to get it in that language would see it
+    (someone made up, when no one would)."""
+    row = OutboxMessage(kind=EmailKind.ANNOUNCEMENT, context={"announcement_id": found.id})
+    person = next(
+        (p for p in people if render.email_language(EmailKind.ANNOUNCEMENT, p, row) == language),
+        None,
+    )
+    return render.sample(
+        EmailKind.ANNOUNCEMENT,
+        person or _someone(webinar, language),
+        now(),
+        announcement_id=found.id,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from eventsapp.extensions import db
@@ -22,6 +22,9 @@ def _input(form: FormQuestionForm) -> form_questions.QuestionInput:
         required=form.required.data,
         about_health=form.about_health.data,
         choices=(form.choices.data or "").splitlines(),
+        label_cy=form.label_cy.data or "",
+        hint_cy=form.hint_cy.data or "",
+        choices_cy=(form.choices_cy.data or "").splitlines(),
     )
 
 
@@ -56,9 +59,11 @@ def registration_form(webinar_id: int) -> tuple[str, int] | Response:
 def edit_form_question(webinar_id: int, question_id: int) -> tuple[str, int] | Response:
     webinar = webinar_or_404(webinar_id)
     question = _question_or_404(webinar, question_id)
-    form = FormQuestionForm(obj=question)
-    if not form.is_submitted():
+    # Posted: only what was sent (a box left out of the POST is empty, not the saved list).
+    form = FormQuestionForm(obj=None if request.method == "POST" else question)
+    if not form.is_submitted():  # the lists as their boxes show them: one choice a line
         form.choices.data = "\n".join(question.choices)
+        form.choices_cy.data = "\n".join(question.choices_cy)
     elif form.validate():
         try:
             form_questions.update(webinar, question, _input(form), actor(), now())

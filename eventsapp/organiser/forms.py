@@ -16,6 +16,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 from wtforms.validators import (
     URL,
     DataRequired,
@@ -80,6 +81,32 @@ HTTPS_URL = [
 ]
 
 
+# The Welsh twin of an organiser-written field (locales.words): optional, the English
+# field's filters and limits, and lang="cy" so browsers spell-check it and screen readers
+# read it in Welsh.
+_WELSH_INPUT = {"lang": "cy"}
+
+
+def welsh_twin(english: UnboundField, label: str) -> UnboundField:
+    """`english`'s optional Welsh version, labelled "<label> (optional)", with its filters
+    and length limit (the message naming the Welsh field)."""
+    lengths = [v for v in english.kwargs.get("validators", ()) if isinstance(v, Length)]
+    return english.field_class(
+        f"{label} (optional)",
+        filters=english.kwargs.get("filters", ()),
+        validators=[
+            Length(max=v.max, message=f"{label} must be {v.max:,} characters or fewer")
+            for v in lengths
+        ],
+        render_kw=_WELSH_INPUT,
+    )
+
+
+def welsh_values(form: Form) -> dict[str, str]:
+    """Each Welsh twin's value (`<field>_cy`), "" when left blank."""
+    return {field.name: field.data or "" for field in form if field.name.endswith("_cy")}
+
+
 def _no_spaces(value: str | None) -> str | None:
     """Zoom shows IDs as "812 3456 7890"; people paste them so."""
     return value.replace(" ", "") if value else value
@@ -121,6 +148,10 @@ class WebinarForm(Form):
         filters=[strip],
         validators=[Length(max=2000, message="The note must be 2,000 characters or fewer")],
     )
+    title_cy = welsh_twin(title, "Title in Welsh")
+    summary_cy = welsh_twin(summary, "Summary in Welsh")
+    description_cy = welsh_twin(description, "Description in Welsh")
+    email_note_cy = welsh_twin(email_note, "Your note in Welsh emails")
     start_date = DateField("Date", validators=[DataRequired("Enter the date, like 2027-03-28")])
     start_time = TimeField(
         "Start time (UK time)", validators=[DataRequired("Enter the start time, like 18:30")]
@@ -238,6 +269,8 @@ class SpeakerForm(Form):
         filters=[strip],
         validators=[Length(max=2000, message="The biography must be 2,000 characters or fewer")],
     )
+    professional_title_cy = welsh_twin(professional_title, "Professional title in Welsh")
+    bio_cy = welsh_twin(bio, "Short biography in Welsh")
     photo = FileField(
         "Photo (optional)",
         validators=[
@@ -253,7 +286,7 @@ class AddPanellistForm(Form):
     speaker = SelectField("Speaker", coerce=int, validators=[DataRequired("Choose a speaker")])
     role = RadioField(
         "Role",
-        choices=[SelectChoice(r, r.capitalize()) for r in PanelRole],
+        choices=[SelectChoice(r.value, str(r.label)) for r in PanelRole],
         default=PanelRole.PANELLIST,
         validators=[DataRequired("Choose a role")],
     )
@@ -331,6 +364,10 @@ class OrganisationSettingsForm(Form):
         validators=[Optional(), *email_validators("Enter a valid email address")],
     )
     marketing_description = _optional_text("What people get if they opt in to your news", 300)
+    about_cy = welsh_twin(about, "What the organisation does, in Welsh")
+    marketing_description_cy = welsh_twin(
+        marketing_description, "What people get if they opt in to your news, in Welsh"
+    )
     logo = FileField(
         "Logo (optional)",
         validators=[
@@ -362,6 +399,9 @@ class AnnouncementForm(Form):
             Length(max=5000, message="The message must be 5,000 characters or fewer"),
         ],
     )
+    # Both Welsh parts or neither: services/announcements.draft says so.
+    subject_cy = welsh_twin(subject, "Subject in Welsh")
+    body_cy = welsh_twin(body, "Message in Welsh")
 
 
 class FormQuestionForm(Form):
@@ -384,6 +424,10 @@ class FormQuestionForm(Form):
     )
     required = BooleanField("People must answer it")
     about_health = BooleanField("Answers may say something about the person's health")
+    # Shown on the Welsh form (/cy).
+    label_cy = welsh_twin(label, "Question in Welsh")
+    hint_cy = welsh_twin(hint, "Hint in Welsh")
+    choices_cy = welsh_twin(choices, "Choices in Welsh")
 
 
 class WebhookEndpointForm(Form):

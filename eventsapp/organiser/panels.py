@@ -17,7 +17,7 @@ from eventsapp.organiser.context import (
     now,
     webinar_or_404,
 )
-from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm
+from eventsapp.organiser.forms import AddPanellistForm, SpeakerForm, welsh_values
 from eventsapp.request_limits import allows_upload
 from eventsapp.services import images, panels, registrants, review
 from eventsapp.services.errors import DomainError
@@ -53,6 +53,7 @@ def edit_speaker(speaker_id: int | None) -> str | BaseResponse | tuple[str, int]
                 professional_title=form.professional_title.data or "",
                 organisation=form.organisation.data or "",
                 bio=form.bio.data or "",
+                **welsh_values(form),
             )
             panels.save_speaker(
                 speaker,

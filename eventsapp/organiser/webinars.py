@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from eventsapp import text, uktime
+from eventsapp import locales, text, uktime
 from eventsapp.extensions import db
 from eventsapp.models import Organisation, Webinar, WebinarStatus
 from eventsapp.organiser import bp
 from eventsapp.organiser.context import actor, apply, now, webinar_or_404
-from eventsapp.organiser.forms import CancelWebinarForm, WebinarForm
+from eventsapp.organiser.forms import CancelWebinarForm, WebinarForm, welsh_values
 from eventsapp.services import (
     access,
     communication_needs,
@@ -76,6 +76,7 @@ def _input(form: WebinarForm) -> lifecycle.WebinarInput | None:
         dial_in_meeting_id=form.dial_in_meeting_id.data or "",
         dial_in_passcode=form.dial_in_passcode.data or "",
         needs_offered=list(form.needs_offered.data or []),
+        **welsh_values(form),
         **(
             {"needs_booking_days": form.needs_booking_days.data}
             if form.needs_booking_days.data is not None
@@ -100,6 +101,8 @@ def _fill(form: WebinarForm, data: lifecycle.WebinarInput) -> None:
     form.teams_webinar_id.data = data.teams_webinar_id
     form.reminders.data = data.reminder_offsets
     form.email_note.data = data.email_note
+    for name in welsh_values(form):
+        form[name].data = getattr(data, name)
     form.dial_in_numbers.data = data.dial_in_numbers
     form.dial_in_meeting_id.data = data.dial_in_meeting_id
     form.dial_in_passcode.data = data.dial_in_passcode
@@ -279,6 +282,10 @@ def preview_webinar(webinar_id: int) -> str:
         webinar=webinar,
         description_html=content.render_markdown(webinar.description),
         state=webinars.availability(webinar, now()),
+        # What the Welsh page shows (locales.words): reviewers approve it too.
+        welsh_description_html=content.render_markdown(
+            locales.words(webinar, "description", locales.WELSH)
+        ),
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import LazyString, gettext, lazy_gettext
+from markupsafe import Markup, escape
 from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -19,9 +20,12 @@ from eventsapp.services import text_reminders
 QUESTION_MAX = 1000
 
 
-def _opt_in_label(org: Organisation) -> str:
+def _opt_in_label(org: Organisation) -> Markup | str:
+    """The host's opt-in with its own words in the page's language (locales.words): English
+    words on a Welsh page are marked lang="en"."""
     label = gettext("Send me news by email from %(organisation)s", organisation=org.name)
-    return f"{label}: {org.marketing_description}" if org.marketing_description else label
+    described = locales.words(org, "marketing_description")
+    return Markup("%s: %s") % (label, locales.in_english(described)) if described else label
 
 
 # The words of choices defined elsewhere (models), so they can be translated here: the
@@ -229,7 +233,9 @@ class RegistrationForm(Form):
     @property
     def health_questions(self) -> str:
         """The questions whose answers may be about health, named in the consent wording."""
-        return locales.and_list(f"“{q.label}”" for _, q in self.custom if q.about_health)
+        return locales.and_list(
+            f"“{locales.words(q, 'label')}”" for _, q in self.custom if q.about_health
+        )
 
     def answers(self) -> dict[int, tuple[str, str]]:
         """What was answered, as registration.RegistrationInput.answers wants it."""
@@ -256,22 +262,41 @@ _MOBILE_REFUSED = {
 }
 
 
+def _shown_choices(question: FormQuestion) -> list[SelectChoice]:
+    """The question's choices: each one's value is its English wording (what is recorded,
+    whichever page was used); its label on a Welsh page is the organisers' Welsh for it if
+    they gave it (all or none: services/form_questions.py), else the English, marked."""
+    wanted = locales.shown_language()
+    welsh = wanted == locales.WELSH and len(question.choices_cy) == len(question.choices)
+    language = locales.WELSH if welsh else locales.ENGLISH
+    labels = question.choices_cy if welsh else question.choices
+    return [
+        SelectChoice(value, locales.in_english(locales.Words(label, language, wanted)))
+        for value, label in zip(question.choices, labels, strict=True)
+    ]
+
+
 def _custom_field(question: FormQuestion) -> Field:
-    """A field like the built-in ones: optional or required, with a clear message."""
+    """A field like the built-in ones: optional or required, with a clear message. Its
+    words are the organisers' Welsh on a Welsh page when they gave it (locales.words),
+    else their English, marked lang="en" there."""
     kind = QuestionKind(question.kind)
     choosing = kind.has_choices or kind is QuestionKind.YES_NO
+    asked = locales.words(question, "label")
     message = (
-        gettext("Choose an answer to: %(question)s", question=question.label)
+        gettext("Choose an answer to: %(question)s", question=asked)
         if choosing
-        else gettext("Enter an answer to: %(question)s", question=question.label)
+        else gettext("Enter an answer to: %(question)s", question=asked)
     )
     check = DataRequired(message) if question.required else Optional()
+    shown = locales.in_english(asked)
     label = (
-        question.label
+        shown
         if question.required
-        else gettext("%(question)s (optional)", question=question.label)
+        # Markup: an English fallback's <span lang="en"> inside the Welsh stays markup.
+        else escape(gettext("%(question)s (optional)")) % {"question": shown}
     )
-    choices = [SelectChoice(c, c) for c in question.choices]
+    choices = _shown_choices(question)
     if kind is QuestionKind.SHORT_TEXT:
         return StringField(label, filters=[one_line], validators=[check, Length(max=500)])
     if kind is QuestionKind.LONG_TEXT:
@@ -308,39 +333,74 @@ def registration_form(
     return form
 
 
-_SCALE = [
-    SelectChoice(str(n), label)
-    for n, label in (
-        (5, "5 – very good"),
-        (4, "4 – good"),
-        (3, "3 – neither good nor poor"),
-        (2, "2 – poor"),
-        (1, "1 – very poor"),
-    )
-]
+def _scale(*labels: LazyString) -> list[SelectChoice]:
+    """A 5-to-1 scale: the value stored is the number, whatever the page's language."""
+    return [SelectChoice(str(n), label) for n, label in zip(range(5, 0, -1), labels, strict=True)]
+
+
+_GOOD = _scale(
+    lazy_gettext("5 – very good"),
+    lazy_gettext("4 – good"),
+    lazy_gettext("3 – neither good nor poor"),
+    lazy_gettext("2 – poor"),
+    lazy_gettext("1 – very poor"),
+)
+_USEFUL = _scale(
+    lazy_gettext("5 – very useful"),
+    lazy_gettext("4 – useful"),
+    lazy_gettext("3 – neither useful nor useless"),
+    lazy_gettext("2 – useless"),
+    lazy_gettext("1 – very useless"),
+)
 
 
 class FeedbackForm(Form):
     overall = RadioField(
-        "Overall, how was the webinar?",
-        choices=_SCALE,
-        validators=[DataRequired("Choose how the webinar was overall, from 1 to 5")],
+        lazy_gettext("Overall, how was the webinar?"),
+        choices=_GOOD,
+        validators=[DataRequired(lazy_gettext("Choose how the webinar was overall, from 1 to 5"))],
     )
     usefulness = RadioField(
-        "How useful was it for managing your pain?",
-        choices=[
-            SelectChoice(c.value, c.label.replace("good", "useful").replace("poor", "useless"))
-            for c in _SCALE
-        ],
-        validators=[DataRequired("Choose how useful it was, from 1 to 5")],
+        lazy_gettext("How useful was it for managing your pain?"),
+        choices=_USEFUL,
+        validators=[DataRequired(lazy_gettext("Choose how useful it was, from 1 to 5"))],
     )
     would_recommend = RadioField(
-        "Would you recommend these webinars to someone else?",
-        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
-        validators=[DataRequired("Choose yes or no")],
+        lazy_gettext("Would you recommend these webinars to someone else?"),
+        choices=[SelectChoice("yes", lazy_gettext("Yes")), SelectChoice("no", lazy_gettext("No"))],
+        validators=[DataRequired(lazy_gettext("Choose yes or no"))],
     )
     comments = TextAreaField(
-        "Anything else you would like to tell us? (optional)",
+        lazy_gettext("Anything else you would like to tell us? (optional)"),
         filters=[strip],
-        validators=[Length(max=2000, message="Your comments must be 2,000 characters or fewer")],
+        validators=[
+            Length(
+                max=2000,
+                message=lazy_gettext("Your comments must be 2,000 characters or fewer"),
+            )
+        ],
     )
+
+
+# On the manage page: the language of their later emails and texts. Each language is named in
+# itself (locales.NAMES), so marked with its own lang whatever the page's.
+LANGUAGE_CHANGED = {
+    locales.ENGLISH: lazy_gettext("We will write to you in English from now on."),
+    locales.WELSH: lazy_gettext("We will write to you in Welsh from now on."),
+}
+
+
+class LanguageForm(Form):
+    language = RadioField(
+        lazy_gettext("Emails and texts in"),
+        choices=[
+            SelectChoice(code, Markup('<span lang="%s">%s</span>') % (code, name))
+            for code, name in locales.NAMES.items()
+        ],
+        validators=[DataRequired(lazy_gettext("Choose English or Cymraeg"))],
+    )
+
+
+def audience_label(audience: str | None) -> str | None:
+    """What someone said they are ("I am…"), in the page's language."""
+    return _AUDIENCE_LABELS.get(audience or "")

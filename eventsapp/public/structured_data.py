@@ -1,13 +1,15 @@
 """What search engines and link previews read about a webinar: schema.org `Event` data.
 
 https://schema.org/Event with the online attendance mode, a free offer, the organisers and
-the panel; start and end in ISO 8601 with the UK offset of the day.
+the panel; start and end in ISO 8601 with the UK offset of the day. In the page's language:
+on a Welsh page, the Welsh title and summary when there are any, and the Welsh page's URL.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from eventsapp import locales
 from eventsapp.links import external_url
 from eventsapp.models import Webinar, WebinarStatus
 from eventsapp.services.webinars import Availability
@@ -17,13 +19,13 @@ _SCHEMA = "https://schema.org/"
 
 
 def event(webinar: Webinar, state: Availability) -> dict[str, Any]:
-    url = external_url("public.webinar", slug=webinar.slug)
+    url = external_url("public.webinar", locales.current(), slug=webinar.slug)
     cancelled = webinar.status == WebinarStatus.CANCELLED
     return {
         "@context": "https://schema.org",
         "@type": "Event",
-        "name": webinar.title,
-        "description": webinar.summary,
+        "name": locales.words(webinar, "title"),
+        "description": locales.words(webinar, "summary"),
         "url": url,
         "startDate": to_uk(webinar.starts_at).isoformat(),
         "endDate": to_uk(webinar.ends_at).isoformat(),

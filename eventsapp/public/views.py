@@ -9,6 +9,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -27,7 +28,14 @@ from eventsapp.mail import invites
 from eventsapp.models import Organisation, Registration, RegistrationStatus, Speaker, Webinar
 from eventsapp.platforms import webhooks
 from eventsapp.public import bp, calendar_links, page_cache, structured_data
-from eventsapp.public.forms import FeedbackForm, RegistrationForm, registration_form
+from eventsapp.public.forms import (
+    LANGUAGE_CHANGED,
+    FeedbackForm,
+    LanguageForm,
+    RegistrationForm,
+    audience_label,
+    registration_form,
+)
 from eventsapp.services import (
     certificates,
     form_questions,
@@ -53,6 +61,7 @@ TOKEN_ENDPOINTS = {
     "public.certificate",
     "public.verify_certificate",  # shows the holder's name
     "public.manage",
+    "public.change_language",
     "public.cancel",
     "public.delete_details",
     "public.join",
@@ -156,10 +165,12 @@ def _render_webinar(
     refused: Availability | None = None,
 ) -> str:
     details = _calendar_details(webinar)
+    description = locales.words(webinar, "description")
     return render_template(
         "public/webinar.html",
         webinar=webinar,
-        description_html=render_markdown(webinar.description),
+        description=description,
+        description_html=render_markdown(description),
         state=state,
         refused=refused,
         form=form,
@@ -392,6 +403,10 @@ def _registration_or_404(token: str) -> Registration:
 @rate_limits.token_pages
 def manage(token: str) -> str:
     registration = _registration_or_404(token)
+    return _manage_page(registration, token, LanguageForm(language=registration.language))
+
+
+def _manage_page(registration: Registration, token: str, language_form: LanguageForm) -> str:
     state = webinars.availability(registration.webinar, utcnow())
     cancelled = registration.status == RegistrationStatus.CANCELLED
     return render_template(
@@ -405,7 +420,29 @@ def manage(token: str) -> str:
         can_cancel=not cancelled and state not in (Availability.PAST, Availability.CANCELLED),
         certificate_minutes=certificates.certified_minutes(registration),
         retention=locales.format_period(current_app.config["RETENTION_DAYS"]),
+        audience=audience_label(registration.audience),
+        # Nothing more is sent to someone who cancelled: no language to choose.
+        language_form=None if cancelled else language_form,
     )
+
+
+@bp.post("/manage/<token>/language")
+@rate_limits.token_pages
+def change_language(token: str) -> tuple[str, int] | BaseResponse:
+    """The manage page's "Emails and texts in": later emails, reminders and texts in it."""
+    registration = _registration_or_404(token)
+    if registration.status == RegistrationStatus.CANCELLED:
+        abort(404)  # the page offers no choice then
+    form = LanguageForm()
+    if form.language.data and form.language.data not in LANGUAGE_CHANGED:
+        abort(404)  # not a choice the page offers
+    if not form.validate_on_submit():
+        return _manage_page(registration, token, form), 400
+    language = form.language.data
+    registrations.change_language(registration, language, utcnow())
+    db.session.commit()
+    flash(str(LANGUAGE_CHANGED[language]))
+    return redirect(url_for(".manage", token=token), code=303)
 
 
 @bp.get("/manage/<token>/certificate.pdf")
@@ -416,7 +453,8 @@ def certificate(token: str) -> Response:
     issued = certificates.issue(registration, utcnow())
     if issued is None:
         abort(404)
-    body = certificates.pdf(issued, external_url("public.verify_certificate", number=issued.number))
+    verify_url = external_url("public.verify_certificate", locales.current(), number=issued.number)
+    body = certificates.pdf(issued, verify_url)
     db.session.commit()
     return Response(
         body,
@@ -528,7 +566,7 @@ def join(token: str) -> str | BaseResponse:
         webinar=webinar,
         state=state,
         has_recording_page=ended and recordings.published_for(webinar) is not None,
-        doors_open_in=uktime.format_wait(webinar.doors_open_at - now),
+        doors_open_in=locales.format_wait(webinar.doors_open_at - now),
     )
 
 

@@ -2,7 +2,9 @@
 
 Written, previewed with the number of people it will reach, then sent once through the
 outbox (one email per person, with the disclaimer footer and their manage link). People who
-stopped emails about the webinar get none.
+stopped emails about the webinar get none. Organisers may write a Welsh version beside the
+English (both its subject and body, or neither): whoever registered in Welsh gets it, in a
+Welsh email; without it, the English (mail/render.email_language decides, at send time).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from eventsapp.extensions import db
+from eventsapp.locales import WELSH
 from eventsapp.mail import outbox
 from eventsapp.mail.outbox import EmailKind
 from eventsapp.models import (
@@ -72,14 +75,38 @@ def reach(webinar: Webinar) -> dict[Audience, int]:
     return {a: sum(_includes(a, r, webinar) for r in people) for a in Audience}
 
 
+def in_welsh(people: list[Registration]) -> int:
+    """How many of them registered in Welsh (they get the Welsh version, if there is one)."""
+    return sum(person.language == WELSH for person in people)
+
+
 def draft(
-    webinar: Webinar, audience: Audience, subject: str, body: str, actor: User, now: datetime
+    webinar: Webinar,
+    audience: Audience,
+    subject: str,
+    body: str,
+    actor: User,
+    now: datetime,
+    subject_cy: str = "",
+    body_cy: str = "",
 ) -> Announcement:
+    """A draft to preview. Its Welsh version is optional, but whole: half of one would be
+    silently left out (Announcement.has_welsh), so both parts or neither."""
+    if subject_cy.strip() and not body_cy.strip():
+        raise AnnouncementError(
+            "Write the message in Welsh too, or clear the Welsh subject", "body_cy"
+        )
+    if body_cy.strip() and not subject_cy.strip():
+        raise AnnouncementError(
+            "Enter the subject in Welsh too, or clear the Welsh message", "subject_cy"
+        )
     announcement = Announcement(
         webinar_id=webinar.id,
         audience=audience,
         subject=subject,
         body=body,
+        subject_cy=subject_cy.strip(),
+        body_cy=body_cy.strip(),
         created_by=actor.id,
         created_at=now,
         recipients=0,

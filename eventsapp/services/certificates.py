@@ -2,22 +2,25 @@
 
 Eligible: a confirmed registrant who said they are a healthcare professional and attended
 at least the webinar's threshold of minutes, from the platform's report or an organiser's
-check-in by hand (which records minutes, or the whole session). The PDF is drawn with fpdf2.
+check-in by hand (which records minutes, or the whole session). The PDF is drawn with fpdf2,
+in the language of the page it is downloaded from (the link in a Welsh follow-up is /cy/…).
 """
 
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext
 from PIL import Image
 from sqlalchemy import select
 
-from eventsapp import uktime
+from eventsapp import locales
 from eventsapp.extensions import db
-from eventsapp.models import Attendance, Certificate, PanelRole, Registration, RegistrationStatus
+from eventsapp.models import Attendance, Certificate, Registration, RegistrationStatus
 from eventsapp.services import images
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -63,8 +66,16 @@ def find(number: str) -> Certificate | None:
 
 
 def _text(value: str) -> str:
-    """The built-in PDF fonts are Latin-1: replace what they cannot draw."""
-    return value.encode("latin-1", "replace").decode("latin-1")
+    """The built-in PDF fonts are Latin-1: a letter they cannot draw loses its accent
+    (Welsh ŵ and ŷ become w and y, Ł becomes L), and only what is left becomes "?"."""
+    drawable = []
+    for char in value:
+        if char.encode("latin-1", "ignore"):
+            drawable.append(char)
+        else:
+            base = unicodedata.normalize("NFKD", char)
+            drawable.append("".join(c for c in base if not unicodedata.combining(c)) or "?")
+    return "".join(drawable).encode("latin-1", "replace").decode("latin-1")
 
 
 def _logos_in_a_row(doc: Any, files: list[Path], top: float, height: float) -> None:
@@ -88,9 +99,10 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
     # certificate download needs it, not every web and mail worker.
     from fpdf import FPDF
 
+    title = locales.words(webinar, "title")
     doc = FPDF(orientation="landscape", format="A4")
-    doc.set_title(_text(f"Certificate of attendance: {webinar.title}"))
-    doc.set_author("Back pain webinars")
+    doc.set_title(_text(gettext("Certificate of attendance: %(title)s", title=title)))
+    doc.set_author(_text(gettext("Back pain webinars")))
     doc.add_page()
     doc.set_draw_color(29, 79, 110)
     doc.set_line_width(1.5)
@@ -99,9 +111,11 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
     _logos_in_a_row(doc, logos, top=15, height=15)
     doc.set_font("Helvetica", "B", 28)
     doc.set_y(34 if logos else 28)
-    doc.cell(0, 14, "Certificate of attendance", align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.cell(
+        0, 14, _text(gettext("Certificate of attendance")), align="C", new_x="LMARGIN", new_y="NEXT"
+    )
     doc.set_font("Helvetica", "", 14)
-    doc.cell(0, 10, "This certifies that", align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.cell(0, 10, _text(gettext("This certifies that")), align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", "B", 22)
     doc.cell(0, 14, _text(registration.full_name), align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", "", 14)
@@ -109,10 +123,14 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
         0,
         8,
         _text(
-            f"attended {minutes} minutes of the webinar\n{webinar.title}\n"
-            f"on {uktime.format_datetime(webinar.starts_at)}, hosted by "
-            + " and ".join(org.name for org in webinar.hosts)
-            + "."
+            gettext(
+                "attended %(minutes)s minutes of the webinar\n%(title)s\n"
+                "on %(when)s, hosted by %(hosts)s.",
+                minutes=minutes,
+                title=title,
+                when=locales.format_datetime(webinar.starts_at),
+                hosts=locales.and_list(org.name for org in webinar.hosts),
+            )
         ),
         align="C",
         new_x="LMARGIN",
@@ -121,19 +139,25 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
     doc.ln(4)
     if webinar.panel:
         doc.set_font("Helvetica", "B", 12)
-        doc.cell(0, 7, "The panel", align="C", new_x="LMARGIN", new_y="NEXT")
+        doc.cell(0, 7, _text(gettext("The panel")), align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", "", 11)
     for member in webinar.panel:
-        line = f"{member.speaker.name}, {member.speaker.professional_title}"
-        if member.role != PanelRole.PANELLIST:
-            line += f" ({member.role})"
+        line = f"{member.speaker.name}, {locales.words(member.speaker, 'professional_title')}"
+        if member.shown_role:
+            line += f" ({member.shown_role})"
         doc.cell(0, 6, _text(line), align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_y(178)
     doc.set_font("Helvetica", "", 10)
     doc.cell(
         0,
         6,
-        _text(f"Certificate number {certificate.number}. Check it at {verify_url}"),
+        _text(
+            gettext(
+                "Certificate number %(number)s. Check it at %(url)s",
+                number=certificate.number,
+                url=verify_url,
+            )
+        ),
         align="C",
         new_x="LMARGIN",
         new_y="NEXT",
@@ -141,7 +165,11 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
     doc.cell(
         0,
         6,
-        "Education for healthcare professionals' CPD records; not an accredited course.",
+        _text(
+            gettext(
+                "Education for healthcare professionals' CPD records; not an accredited course."
+            )
+        ),
         align="C",
     )
     return bytes(doc.output())

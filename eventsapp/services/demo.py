@@ -22,6 +22,9 @@ CLINIC = {
     "marketing_description": "news about the clinic's services and future webinars",
     "about": "A specialist pain clinic. Its doctors can prescribe cannabis-based medicines "
     "when other treatments have not helped.",
+    "marketing_description_cy": "newyddion am wasanaethau'r clinig a gweminarau yn y dyfodol",
+    "about_cy": "Clinig poen arbenigol. Gall ei feddygon ragnodi meddyginiaethau sy'n seiliedig "
+    "ar ganabis pan nad yw triniaethau eraill wedi helpu.",
     "contact_email": "webinars@clinic.example.org",
     "contact_phone": "0161 496 0000",
     "regulator": "Care Quality Commission",
@@ -36,6 +39,9 @@ CHARITY = {
     "marketing_description": "the charity's newsletter, events and support",
     "about": "The national charity for people living with back and neck pain. It runs a "
     "helpline and free guides.",
+    "marketing_description_cy": "cylchlythyr, digwyddiadau a chymorth yr elusen",
+    "about_cy": "Yr elusen genedlaethol i bobl sy'n byw gyda phoen cefn a gwddf. Mae'n cynnal "
+    "llinell gymorth a chanllawiau am ddim.",
     "contact_email": "hello@charity.example.org",
     "contact_phone": "020 7946 0000",
     "charity_number": "1000001",
@@ -89,6 +95,31 @@ SPEAKERS = [
     ),
 ]
 
+# The speakers' title and biography in Welsh (Speaker.professional_title_cy, bio_cy).
+SPEAKERS_CY = {
+    "Dr Helen Marsh": (
+        "Ymgynghorydd Meddygaeth Poen",
+        "Mae Helen wedi arwain gwasanaethau poen y GIG a gwasanaethau preifat ers 18 mlynedd, "
+        "ac mae'n cadeirio tîm amlddisgyblaethol y clinig. Mae ganddi ddiddordeb yn y ffordd y "
+        "gall pobl gyfuno meddyginiaethau â symud a rheoli eu gweithgarwch.",
+    ),
+    "Dr Rajiv Anand": (
+        "Ymgynghorydd Meddygaeth Poen ac Anaesthesia",
+        "Mae Rajiv yn trin pobl sydd â phoen cefn a gwddf hirdymor, ac mae'n addysgu rheoli "
+        "poen i feddygon iau.",
+    ),
+    "Claire Okafor": (
+        "Nyrs Arbenigol Canabis",
+        "Mae Claire yn cefnogi cleifion sy'n dechrau ac yn adolygu meddyginiaethau canabis ar "
+        "bresgripsiwn, gan gynnwys sgil-effeithiau, gyrru a gwaith.",
+    ),
+    "Tom Whitfield": (
+        "Cynghorydd Clinigol",
+        "Mae Tom yn ffisiotherapydd sy'n cynnal hyfforddiant llinell gymorth yr elusen ac yn "
+        "ysgrifennu ei chanllawiau hunanreoli.",
+    ),
+}
+
 MAIN_DESCRIPTION = """\
 Many people living with chronic back pain ask whether cannabis-based medicines could help.
 In this free webinar a panel of specialists explains, in plain language:
@@ -99,6 +130,20 @@ In this free webinar a panel of specialists explains, in plain language:
 - how medicines fit with exercise, pacing and other ways of managing pain.
 
 There is time for your questions. You can send one in advance when you register.
+"""
+
+MAIN_DESCRIPTION_CY = """\
+Mae llawer o bobl sy'n byw gyda phoen cefn cronig yn gofyn a allai meddyginiaethau sy'n
+seiliedig ar ganabis helpu. Yn y weminar hon, sydd am ddim, mae panel o arbenigwyr yn
+esbonio, mewn iaith glir:
+
+- beth mae'r dystiolaeth yn ei ddweud, a beth nad yw'n ei ddweud eto;
+- pwy all gael meddyginiaethau canabis ar bresgripsiwn yn y DU, a sut;
+- sgil-effeithiau, effaith meddyginiaethau eraill, gyrru a gwaith;
+- sut mae meddyginiaethau'n cyd-fynd ag ymarfer corff, rheoli gweithgarwch a ffyrdd eraill
+  o reoli poen.
+
+Bydd amser ar gyfer eich cwestiynau. Gallwch anfon cwestiwn ymlaen llaw wrth gofrestru.
 """
 
 NECK_DESCRIPTION = """\
@@ -132,11 +177,14 @@ def _speaker(
 ) -> Speaker:
     speaker = db.session.scalars(select(Speaker).where(Speaker.name == name)).first()
     if speaker is None:
+        title_cy, bio_cy = SPEAKERS_CY.get(name, ("", ""))
         speaker = Speaker(
             name=name,
             professional_title=title,
             organisation=organisation,
             bio=bio,
+            professional_title_cy=title_cy,
+            bio_cy=bio_cy,
             photo_filename=demo_images.portrait(*colours),
         )
         db.session.add(speaker)
@@ -162,6 +210,11 @@ def load(now: datetime) -> int:
             summary="A pain consultant, a specialist nurse and the charity's clinical adviser "
             "answer your questions about cannabis-based medicines for chronic back pain.",
             description=MAIN_DESCRIPTION,
+            title_cy="Meddyginiaethau canabis a phoen cefn cronig: panel o arbenigwyr",
+            summary_cy="Mae ymgynghorydd poen, nyrs arbenigol a chynghorydd clinigol yr elusen "
+            "yn ateb eich cwestiynau am feddyginiaethau sy'n seiliedig ar ganabis ar gyfer poen "
+            "cefn cronig.",
+            description_cy=MAIN_DESCRIPTION_CY,
             starts_at=at(_next_weekday(today, 1, 14), 18, 30),
             duration_minutes=75,
             capacity=300,

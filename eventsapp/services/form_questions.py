@@ -31,6 +31,10 @@ class QuestionInput:
     required: bool = False
     about_health: bool = False
     choices: list[str] = field(default_factory=list)
+    # The optional Welsh wording (shown on Welsh pages): blank shows the English.
+    label_cy: str = ""
+    hint_cy: str = ""
+    choices_cy: list[str] = field(default_factory=list)
 
 
 def active(webinar: Webinar) -> list[FormQuestion]:
@@ -75,7 +79,23 @@ def _checked(data: QuestionInput) -> list[str]:
     return choices if data.kind.has_choices else []
 
 
+def _welsh_choices(data: QuestionInput, choices: list[str]) -> list[str]:
+    """None, or one Welsh wording per English choice, in the same order: the Welsh form
+    shows each in place of its English, and records the English."""
+    welsh = [c.strip() for c in data.choices_cy if c.strip()]
+    if not welsh or not choices:
+        return []
+    if len(welsh) != len(choices):
+        raise FormQuestionError(
+            f"Give one Welsh choice for each of the {len(choices)} choices, in the same "
+            "order, or leave the Welsh choices empty",
+            "choices_cy",
+        )
+    return welsh
+
+
 def add(webinar: Webinar, data: QuestionInput, actor: User, now: datetime) -> FormQuestion:
+    choices = _checked(data)
     position = db.session.scalar(
         select(func.coalesce(func.max(FormQuestion.position), -1) + 1).where(
             FormQuestion.webinar_id == webinar.id
@@ -89,7 +109,10 @@ def add(webinar: Webinar, data: QuestionInput, actor: User, now: datetime) -> Fo
         hint=data.hint,
         required=data.required,
         about_health=data.about_health,
-        choices=_checked(data),
+        choices=choices,
+        label_cy=data.label_cy,
+        hint_cy=data.hint_cy,
+        choices_cy=_welsh_choices(data, choices),
     )
     db.session.add(question)
     db.session.flush()
@@ -101,6 +124,7 @@ def update(
     webinar: Webinar, question: FormQuestion, data: QuestionInput, actor: User, now: datetime
 ) -> None:
     choices = _checked(data)
+    choices_cy = _welsh_choices(data, choices)
     if data.kind != question.kind and _has_answers(question):
         raise FormQuestionError(
             "People have answered this question, so its kind cannot change. "
@@ -112,6 +136,11 @@ def update(
         data.required,
         data.about_health,
         choices,
+    )
+    question.label_cy, question.hint_cy, question.choices_cy = (
+        data.label_cy,
+        data.hint_cy,
+        choices_cy,
     )
     audit.record(
         "form_question.updated", actor=actor, now=now, webinar=webinar, question=question.id

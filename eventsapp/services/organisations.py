@@ -27,6 +27,8 @@ class Settings:
     ico_number: str = ""
     dpo_email: str = ""
     marketing_description: str = ""
+    about_cy: str = ""
+    marketing_description_cy: str = ""
 
     @classmethod
     def field_names(cls) -> list[str]:

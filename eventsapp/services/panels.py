@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -31,6 +31,9 @@ class SpeakerInput:
     professional_title: str = ""
     organisation: str = ""
     bio: str = ""
+    # Welsh twins (models/speaker.py); empty shows the English on Welsh pages.
+    professional_title_cy: str = ""
+    bio_cy: str = ""
 
 
 def speakers() -> list[Speaker]:
@@ -51,10 +54,8 @@ def save_speaker(
         action = "speaker.created"
     else:
         action = "speaker.updated"
-    speaker.name = data.name
-    speaker.professional_title = data.professional_title
-    speaker.organisation = data.organisation
-    speaker.bio = data.bio
+    for field in fields(SpeakerInput):
+        setattr(speaker, field.name, getattr(data, field.name))
     if photo_filename:
         speaker.photo_filename = photo_filename
     elif remove_photo:

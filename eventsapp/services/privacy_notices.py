@@ -10,27 +10,49 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import gettext
+
+from eventsapp import locales
+
+
+def N_(message: str) -> str:  # gettext's conventional name for "extract this"
+    """Marks a message for the catalogue (a pybabel keyword); it is translated when shown."""
+    return message
+
 
 @dataclass(frozen=True)
 class Notice:
     version: str
     in_force_from: datetime  # UTC
-    changes: str
+    # The site's own summary of what changed, translated (the notice itself is legal text,
+    # English until a professional translation is approved: docs/welsh.md).
+    summary: str
+
+    @property
+    def changes(self) -> locales.Words:
+        """The summary in the language shown: Welsh on a Welsh page, or the English marked
+        lang="en" (locales.in_english) while its translation is missing."""
+        shown, text = locales.shown_language(), gettext(self.summary)
+        return locales.Words(text, locales.ENGLISH if text == self.summary else shown, shown)
 
 
 NOTICES: tuple[Notice, ...] = (
-    Notice("2026-11", datetime(2026, 11, 1, tzinfo=UTC), "First version."),
+    Notice("2026-11", datetime(2026, 11, 1, tzinfo=UTC), N_("First version.")),
     Notice(
         "2026-12",
         datetime(2026, 11, 30, tzinfo=UTC),
-        "Names both organisations and how to contact them, our lawful bases, the services we"
-        " use, and each of your rights.",
+        N_(
+            "Names both organisations and how to contact them, our lawful bases, the services "
+            "we use, and each of your rights."
+        ),
     ),
     Notice(
         "2026-12.1",
         datetime(2026, 11, 30, 13, 0, tzinfo=UTC),
-        "Adds booking for someone you care for, communication needs, text reminders and who"
-        " sends them, and each organisation copying its bookings into its own records.",
+        N_(
+            "Adds booking for someone you care for, communication needs, text reminders and "
+            "who sends them, and each organisation copying its bookings into its own records."
+        ),
     ),
 )
 

@@ -29,6 +29,7 @@ from eventsapp.models.communication_needs import CommunicationNeed
 from eventsapp.models.inserts import insert_unless_exists
 from eventsapp.platforms import jobs as platform_jobs
 from eventsapp.services import (
+    audit,
     form_questions,
     privacy_notices,
     text_reminders,
@@ -408,6 +409,28 @@ def cancel(
     if had_seat:
         promote_from_waitlist(registration.webinar, now)
     db.session.expire(registration.webinar, ["seats_taken"])
+    return True
+
+
+def change_language(registration: Registration, language: str, now: datetime) -> bool:
+    """Their choice on the manage page: every later email, reminder and text to them is in
+    `language` (one of LANGUAGES; each is rendered when sent). False if it already was."""
+    if language not in LANGUAGES:
+        raise ValueError(f"not a language of the site: {language!r}")
+    if registration.language == language:
+        return False
+    registration.language = language
+    registration.updated_at = now  # the API's updated_since sees it
+    db.session.flush()
+    audit.record(
+        "registration.language_changed",
+        actor=None,
+        now=now,
+        webinar=registration.webinar,
+        registration=registration.id,
+        language=language,
+        by="registrant",
+    )
     return True
 
 

@@ -23,25 +23,41 @@ class ReviewError(DomainError):
     pass
 
 
+# The organisers' words a reviewer approves; their Welsh twins (`<name>_cy`,
+# locales.words) are published content too.
+_WEBINAR_WORDS = ("title", "summary", "description")
+_SPEAKER_WORDS = ("professional_title", "bio")
+
+
+def _welsh(owner: object, names: tuple[str, ...]) -> dict[str, str]:
+    """The Welsh versions there are. Only those: content without Welsh hashes as it did
+    before Welsh existed, so the approvals given then still count."""
+    twins = (f"{name}_cy" for name in names)
+    return {twin: value for twin in twins if (value := getattr(owner, twin) or "")}
+
+
 def fingerprint(webinar: Webinar) -> str:
-    """What a reviewer approves: the title, summary, description, panel and times."""
+    """What a reviewer approves: the title, summary, description, panel and times, and the
+    Welsh versions of the words when there are any."""
+    panel = []
+    for m in sorted(webinar.panel, key=lambda m: (m.position, m.id or 0)):
+        member: list[object] = [
+            m.role,
+            m.speaker.name,
+            m.speaker.professional_title,
+            m.speaker.organisation,
+            m.speaker.bio,
+            m.speaker.photo_filename,
+        ]
+        if welsh := _welsh(m.speaker, _SPEAKER_WORDS):
+            member.append(welsh)
+        panel.append(member)
     content = {
-        "title": webinar.title,
-        "summary": webinar.summary,
-        "description": webinar.description,
+        **{name: getattr(webinar, name) for name in _WEBINAR_WORDS},
         "starts_at": webinar.starts_at.isoformat(),
         "duration_minutes": webinar.duration_minutes,
-        "panel": [
-            [
-                m.role,
-                m.speaker.name,
-                m.speaker.professional_title,
-                m.speaker.organisation,
-                m.speaker.bio,
-                m.speaker.photo_filename,
-            ]
-            for m in sorted(webinar.panel, key=lambda m: (m.position, m.id or 0))
-        ],
+        "panel": panel,
+        **_welsh(webinar, _WEBINAR_WORDS),
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 

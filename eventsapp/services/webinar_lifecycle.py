@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import func, select
 
-from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.mail.outbox import EmailKind
@@ -67,6 +67,11 @@ class WebinarInput:
     # days before the start (models/webinar.py).
     needs_offered: list[str] = field(default_factory=lambda: list(ALL_NEEDS))
     needs_booking_days: int = 14
+    # Welsh twins of the organisers' words (models/webinar.py); empty shows the English.
+    title_cy: str = ""
+    summary_cy: str = ""
+    description_cy: str = ""
+    email_note_cy: str = ""
 
 
 # Changes that alter what is in registrants' calendars or how they join.
@@ -228,27 +233,42 @@ def create(data: WebinarInput, actor: User, now: datetime) -> Webinar:
     return webinar
 
 
-def _describe_changes(webinar: Webinar, data: WebinarInput) -> list[str]:
-    """Plain sentences for the update email."""
-    changes = []
+class Change(StrEnum):
+    """What changed, as stored in an update email's outbox row: data, worded when it is sent
+    in the email's language (mail/render.py), not English sentences fixed when it was saved."""
+
+    MOVED = "moved"  # "from", "to": the old and new start, ISO 8601 in UTC
+    ENDS = "ends"  # "at": the new end, ISO 8601 in UTC
+    PHONE = "phone"  # the dial-in numbers, meeting ID or passcode
+    JOIN_LINK = "join_link"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _describe_changes(webinar: Webinar, data: WebinarInput) -> list[dict[str, str]]:
+    """What changed for registrants' calendars and joining, for the update email."""
+    changes: list[dict[str, str]] = []
     new_end = data.starts_at + timedelta(minutes=data.duration_minutes)
     if data.starts_at != webinar.starts_at:
         changes.append(
-            f"The webinar has moved from {uktime.format_datetime(webinar.starts_at)} "
-            f"to {uktime.format_datetime(data.starts_at)}."
+            {
+                "change": Change.MOVED.value,
+                "from": _iso(webinar.starts_at),
+                "to": _iso(data.starts_at),
+            }
         )
     if new_end != webinar.ends_at:
-        changes.append(f"It now ends at {uktime.format_time(new_end)}.")
+        changes.append({"change": Change.ENDS.value, "at": _iso(new_end)})
     stored = _stored(data)
     if any(
         stored[name] != getattr(webinar, name)
         for name in ("dial_in_numbers", "dial_in_meeting_id", "dial_in_passcode")
     ):
-        changes.append("The details for joining by phone have changed.")
+        changes.append({"change": Change.PHONE.value})
     if (data.join_url or None) != webinar.join_url:
-        changes.append(
-            "The joining link has changed. We will email you the new link before it starts."
-        )
+        changes.append({"change": Change.JOIN_LINK.value})
     return changes
 
 
@@ -417,6 +437,10 @@ def duplicate(webinar: Webinar, actor: User, now: datetime) -> Webinar:
         title=webinar.title,
         summary=webinar.summary,
         description=webinar.description,
+        title_cy=webinar.title_cy,
+        summary_cy=webinar.summary_cy,
+        description_cy=webinar.description_cy,
+        email_note_cy=webinar.email_note_cy,
         starts_at=webinar.starts_at + timedelta(days=7),
         duration_minutes=webinar.duration_minutes,
         capacity=webinar.capacity,

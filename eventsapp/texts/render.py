@@ -8,7 +8,11 @@ of 160). With the personal join link it is usually two parts; without phone deta
   Reply STOP to stop texts.
 
 In Welsh for someone who registered in Welsh (docs/welsh.md), still in GSM-7: the Welsh
-words used here need no ŵ, ŷ or â (one would make the whole message UCS-2).
+words used here need no ŵ, ŷ or â (one would make the whole message UCS-2). The title is
+the organisers' Welsh title when they wrote one (locales.words), as they wrote it: if it
+has ŵ, ŷ, â … the text goes as UCS-2 (70 characters a part, so usually 3 or 4 parts
+instead of 2). Accepted, not stripped: the accents are part of the spelling ("tân" is
+fire, "tan" until), and the cost falls only on Welsh registrants of such a webinar.
 
   Nodyn atgoffa: <short title> yn dechrau heddiw am 6:30pm.
   Ymuno: <their personal join link, under /cy>
@@ -25,6 +29,7 @@ from flask_babel import force_locale, gettext
 
 from eventsapp import uktime
 from eventsapp.links import external_url
+from eventsapp.locales import words
 from eventsapp.models import Registration, Webinar
 from eventsapp.services.tokens import join_token
 
@@ -92,7 +97,7 @@ def _reminder(registration: Registration, webinar: Webinar, now: datetime, langu
     parts = [
         gettext(
             "Reminder: %(title)s starts %(day)s at %(time)s.",
-            title=short_title(webinar.title),
+            title=short_title(words(webinar, "title", language)),
             day=day,
             time=time,
         )
