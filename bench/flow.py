@@ -173,7 +173,11 @@ def get(port: int, path: str) -> tuple[int, str, list[str]]:
     try:
         conn.request("GET", path)
         response = conn.getresponse()
-        return response.status, response.read().decode(), response.headers.get_all("Set-Cookie") or []
+        return (
+            response.status,
+            response.read().decode(),
+            response.headers.get_all("Set-Cookie") or [],
+        )
     finally:
         conn.close()
 
@@ -253,8 +257,15 @@ def visitor_flow(port: int, visitors: int, seconds: int) -> dict[str, float]:
         script = WRK_FLOW.replace("__SLUG__", SLUG)
         lua.write(script.replace("__SEED__", str(random.randrange(1, 2**31))))
     out = subprocess.run(
-        ["wrk", f"-t{visitors}", f"-c{visitors}", f"-d{seconds}s", "-s", lua.name,
-         f"http://127.0.0.1:{port}/webinars/{SLUG}"],
+        [
+            "wrk",
+            f"-t{visitors}",
+            f"-c{visitors}",
+            f"-d{seconds}s",
+            "-s",
+            lua.name,
+            f"http://127.0.0.1:{port}/webinars/{SLUG}",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -363,8 +374,12 @@ def _other_database(database: str, instance: str) -> str:
     import psycopg
 
     base, name = database.rsplit("/", 1)
-    with psycopg.connect(database.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name + "_vs",)).fetchone():
+    with psycopg.connect(
+        database.replace("postgresql+psycopg", "postgresql"), autocommit=True
+    ) as c:
+        if not c.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (name + "_vs",)
+        ).fetchone():
             c.execute(f'CREATE DATABASE "{name}_vs"')
     return f"{base}/{name}_vs"
 
