@@ -56,7 +56,16 @@ sys.path.insert(0, str(ROOT))
 # figures from different days come from the same audits.
 LIGHTHOUSE_VERSION = "12.2.3"
 CACHE = Path(os.environ.get("LIGHTHOUSE_CACHE", Path.home() / ".cache" / "eventsapp-lighthouse"))
-LIGHTHOUSE_PAGES = ("home", "webinar", "registered", "manage", "embed-list", "embed-form")
+LIGHTHOUSE_PAGES = (
+    "home",
+    "webinar",
+    "registered",
+    "manage",
+    "embed-list",
+    "embed-form",
+    "cy-home",
+    "cy-webinar",
+)
 MAX_BYTES = 100_000  # "≤ 100 KB": the stricter reading, 1 kB = 1,000 bytes
 MIN_PERFORMANCE = 95
 MIN_ACCESSIBILITY = 100
@@ -92,6 +101,10 @@ def more_pages(browser: Browser, site: Site) -> dict[str, str]:
     # The widget's frame pages, as a partner's site shows them (embed/).
     pages["embed-list"] = "/embed/"
     pages["embed-form"] = "/embed" + site.pages["webinar"]
+    # Welsh pages (/cy): longer words, and the demo's Welsh versions of the organisers' words.
+    pages["cy-home"] = "/cy/"
+    pages["cy-webinar"] = "/cy" + site.pages["webinar"]
+    pages["cy-manage"] = "/cy" + manage
     return pages
 
 

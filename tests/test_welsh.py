@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from eventsapp import uktime
 from eventsapp.extensions import db
 from eventsapp.models import Attendance, Recording, Registration, Webinar
-from eventsapp.services import certificates, tokens
+from eventsapp.services import certificates, privacy_notices, tokens
 from tests.support import (
     assert_accessible,
     create_webinar,
@@ -186,7 +187,7 @@ def _webinar_pages(app: Flask) -> None:
         assert '<html lang="cy">' in html and re.search(rf"<h1[^>]*>{heading}</h1>", html), path
         assert _language_link(html).group(1) == path.removeprefix("/cy"), path
     privacy = client.get("/cy/privacy").get_data(as_text=True)
-    assert "ar gael yn Saesneg yn unig ar hyn o bryd" in privacy and '<div lang="en">' in privacy
+    assert "<h2>Pwy ydym ni</h2>" in privacy and '<div lang="en">' not in privacy
     assert "Mae'r weminar hon wedi dod i ben" in client.get("/cy/webinars/earlier").text
 
     missing = client.get("/cy/no-such-page")
@@ -276,6 +277,7 @@ def test_welsh_pages_pass_axe_at_390_pixels(browser, live_server, client, ctx):
         ("/cy/webinars/panel", "Cannabis medicines and chronic back pain: a specialist panel"),
         ("/cy/contact", "Cysylltu â ni"),
         ("/cy/privacy", "Hysbysiad preifatrwydd"),
+        ("/cy/privacy/2026-11", "Hysbysiad preifatrwydd"),  # no Welsh text: English, marked
         ("/cy/no-such-page", "Heb ddod o hyd i'r dudalen"),
     ):
         page.goto(live_server.url + path)
@@ -463,12 +465,81 @@ def test_welsh_pages_with_key_facts_at_1280_pixels(browser, live_server, client,
     visitor.close()
 
 
-def test_the_privacy_notices_version_lines_are_welsh_and_the_notice_stays_english(client, ctx):
-    """The site's own summary of each version is translated; the notice itself is legal
-    text awaiting a professional translation (docs/welsh.md), so English, marked."""
-    html = client.get("/cy/privacy").get_data(as_text=True)
+def test_the_privacy_notice_is_welsh_where_its_version_has_a_welsh_text(client, ctx):
+    """The current notice has a Welsh text (2026-12.1.cy.html), shown whole on the Welsh
+    page; an older version without one is its English, marked lang="en" after a Welsh note;
+    the English pages are as they were. The site's own version lines are translated."""
+    current = privacy_notices.current()
+    assert current.text_language("cy") == "cy"
+    for path in ("/cy/privacy", f"/cy/privacy/{current.version}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<h2>Pwy ydym ni</h2>" in html and "<h2>Eich hawliau</h2>" in html, path
+        assert "<strong>rheolyddion ar y cyd</strong>" in html, path
+        # The retention period in Welsh, inside the Welsh text.
+        assert "Rydym yn cadw eich cofrestriad am 12 mis ar ôl y weminar" in html, path
+        assert "Who we are" not in html and "12 months" not in html, path
+        assert 'lang="en"' not in html.split("<h1>", 1)[1].split("<h2>Fersiynau", 1)[0], path
+        assert "ar gael yn Saesneg yn unig" not in html, path
+        # The note to reviewers stays in the template (a Jinja comment): never served.
+        assert "awaiting approval" not in html
     assert "Y fersiwn gyntaf." in html and "First version." not in html
     assert "Yn enwi&#39;r ddau sefydliad" in html or "Yn enwi'r ddau sefydliad" in html
-    assert '<span lang="en">First' not in html and '<div lang="en">' in html
+    assert '<span lang="en">First' not in html
+
+    for version in ("2026-11", "2026-12"):
+        notice = privacy_notices.find(version)
+        assert notice is not None and notice.text_language("cy") == "en", version
+        older = client.get(f"/cy/privacy/{version}").get_data(as_text=True)
+        assert "Mae'r hysbysiad hwn ar gael yn Saesneg yn unig ar hyn o bryd." in older
+        marked = older.split('<div lang="en">', 1)[1].split("<h2>Fersiynau", 1)[0]
+        assert "<h2>Who we are</h2>" in marked and marked.rstrip().endswith("</div>"), version
+        assert "Pwy ydym ni" not in older
+    # The retention period stays English inside an English text on a Welsh page.
+    assert "for 12 months after the webinar" in client.get("/cy/privacy/2026-12").text
+
     english = client.get("/privacy").get_data(as_text=True)
+    assert "<h2>Who we are</h2>" in english and "for 12 months after the webinar" in english
     assert "First version." in english and "Y fersiwn gyntaf." not in english
+    assert "Pwy ydym ni" not in english and "Saesneg" not in english
+    assert 'lang="en"' not in english.split("<h1>", 1)[1]
+
+
+def test_a_welsh_privacy_notice_is_the_same_notice_and_consent_records_only_the_version(
+    client, ctx
+):
+    create_webinar(slug="panel")
+    db.session.commit()
+    assert _welsh_post(client, "panel", email="ann@example.com").status_code == 303
+    registration = db.session.scalars(select(Registration)).one()
+    assert registration.language == "cy"
+    assert registration.consent_notice_version == privacy_notices.current().version
+
+
+# {{ … }} and {% … %}: what a notice's text takes from the page (organisations, providers,
+# the retention period) and its structure around them (loops, conditions).
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def _jinja(text: str) -> Counter[str]:
+    return Counter(" ".join(tag.split()) for tag in _JINJA.findall(text))
+
+
+def test_each_welsh_privacy_text_has_the_same_jinja_as_its_english_twin():
+    """A Welsh text is a translation of one version: a later edit of the English text's
+    values or structure that the Welsh does not follow fails here."""
+    welsh_texts = sorted(privacy_notices.TEXTS_DIR.glob("*.cy.html"))
+    assert welsh_texts, "no Welsh privacy notice text found: is TEXTS_DIR right?"
+    versions = {notice.version for notice in privacy_notices.NOTICES}
+    for welsh in welsh_texts:
+        version = welsh.name.removesuffix(".cy.html")
+        english = welsh.with_name(f"{version}.html")
+        assert version in versions and english.is_file(), f"{welsh.name}: no such notice version"
+        english_tags, welsh_tags = _jinja(english.read_text()), _jinja(welsh.read_text())
+        assert english_tags, f"{english.name}: found no Jinja (is the pattern right?)"
+        assert welsh_tags == english_tags, (
+            f"{welsh.name} differs from {english.name}: only in English "
+            f"{sorted((english_tags - welsh_tags).elements())}, only in Welsh "
+            f"{sorted((welsh_tags - english_tags).elements())}"
+        )
+    # The comparison itself notices a change.
+    assert _jinja("{{ a }}{% if b %}{% endif %}") != _jinja("{{ a }}{% if c %}{% endif %}")

@@ -138,16 +138,24 @@ def privacy_version(version: str) -> str:
 
 
 def _privacy_notice(notice: privacy_notices.Notice) -> str:
+    page = locales.current()
+    # The notice in the page's language when this version has a text in it (the current one
+    # in Welsh); an older version on a Welsh page is its English text, marked as English.
+    language = notice.text_language(page)
+    # The retention period goes inside the notice's text, so in the text's language.
+    period = uktime.format_period_cy if language == locales.WELSH else uktime.format_period
     return render_template(
         "public/privacy.html",
         notice=notice,
+        notice_text=notice.text(language),
+        text_in_english=language != page,
         is_current=notice == privacy_notices.current(),
         history=list(reversed(privacy_notices.NOTICES)),
         organisations=organisations.all_by_name(),
         email_provider=current_app.config["EMAIL_PROVIDER_NAME"],
         text_provider=current_app.config["TEXT_PROVIDER_NAME"],
         video_platform=current_app.config["VIDEO_PLATFORM_NAME"],
-        retention=uktime.format_period(current_app.config["RETENTION_DAYS"]),
+        retention=period(current_app.config["RETENTION_DAYS"]),
     )
 
 

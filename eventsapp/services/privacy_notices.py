@@ -3,6 +3,10 @@
 Every consent stores the version the person saw, so each version stays readable at
 /privacy/<version>. To change the notice, add its text as templates/public/privacy/<version>.html
 and a Notice here, last; the new version applies to consents from then on.
+
+A version may also have a Welsh text, <version>.cy.html beside the English: the same notice
+in another language (consents record only the version), shown on the Welsh pages. Older
+versions without one are shown in English there (docs/welsh.md).
 """
 
 from __future__ import annotations
@@ -13,6 +17,12 @@ from datetime import UTC, datetime
 from flask_babel import gettext
 
 from eventsapp import locales
+from eventsapp.config import PROJECT_ROOT
+
+# Where the notices' texts are: as a template name (for render_template) and on disk (to see
+# which languages a version has, from the files themselves rather than a list kept by hand).
+TEXTS = "public/privacy"
+TEXTS_DIR = PROJECT_ROOT / "templates" / TEXTS
 
 
 def N_(message: str) -> str:  # gettext's conventional name for "extract this"
@@ -24,8 +34,8 @@ def N_(message: str) -> str:  # gettext's conventional name for "extract this"
 class Notice:
     version: str
     in_force_from: datetime  # UTC
-    # The site's own summary of what changed, translated (the notice itself is legal text,
-    # English until a professional translation is approved: docs/welsh.md).
+    # The site's own summary of what changed, translated through the catalogue (the notice's
+    # text is legal text, translated as a whole file per version: `text`).
     summary: str
 
     @property
@@ -34,6 +44,24 @@ class Notice:
         lang="en" (locales.in_english) while its translation is missing."""
         shown, text = locales.shown_language(), gettext(self.summary)
         return locales.Words(text, locales.ENGLISH if text == self.summary else shown, shown)
+
+    def _filename(self, language: str) -> str:
+        return (
+            f"{self.version}.html"
+            if language == locales.ENGLISH
+            else f"{self.version}.{language}.html"
+        )
+
+    def text(self, language: str) -> str:
+        """The template of this version's text in `language` (see `text_language`)."""
+        return f"{TEXTS}/{self._filename(language)}"
+
+    def text_language(self, wanted: str) -> str:
+        """The language the notice is shown in on a page in `wanted`: that language when this
+        version has a text in it (its file exists), else English, the text every version has."""
+        if wanted != locales.ENGLISH and (TEXTS_DIR / self._filename(wanted)).is_file():
+            return wanted
+        return locales.ENGLISH
 
 
 NOTICES: tuple[Notice, ...] = (
