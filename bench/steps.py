@@ -4,6 +4,7 @@ Run by hand (not part of `make test`):
 
     .venv/bin/python bench/steps.py                      # SQLite in a temporary folder
     .venv/bin/python bench/steps.py --vs /tmp/before     # side by side with another checkout
+    .venv/bin/python bench/steps.py --database postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
 `bench/flow.py` measures what visitors feel (wrk against gunicorn); this says why a figure
 moved. The same three steps as the flow (open the webinar page, post the form, follow the
@@ -25,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.flow import SLUG, _env, prepare  # noqa: E402
+from bench.flow import SLUG, _env, _other_database, prepare  # noqa: E402
 
 # Runs inside the tree being measured (its own PYTHONPATH): prints one JSON line.
 _STEPS = f"""
@@ -70,37 +71,46 @@ print(json.dumps({{s: [ms[s] / n * 1000, sql[s] / n] for s in steps}}))
 
 
 def run(tree: Path, env: dict[str, str], visitors: int) -> dict[str, list[float]]:
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-c", _STEPS, str(visitors)],
         cwd=tree,
         env=env,
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout
-    return json.loads(out.splitlines()[-1])
+    )
+    if done.returncode:
+        raise SystemExit(f"{tree}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temporary folder)")
     parser.add_argument("--vs", type=Path, help="another checkout to compare with")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    parser.add_argument(
+        "--redis", default="redis://127.0.0.1:6379/13", help="rate-limit counters (--vs: db + 1)"
+    )
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--visitors", type=int, default=300, help="per round")
     args = parser.parse_args()
     trees = {"this": ROOT, **({"vs": args.vs.resolve()} if args.vs else {})}
-    folder = Path(tempfile.mkdtemp(prefix="steps-"))
-    envs = {}
-    for name, tree in trees.items():
-        instance = folder / name
-        instance.mkdir()
-        env = _env(tree, f"sqlite:///{instance}/app.db", str(instance), 0, args.redis)
-        prepare(tree, env, capacity=10_000_000)
-        envs[name] = env
-    results: dict[str, list[dict[str, list[float]]]] = {name: [] for name in trees}
-    for _ in range(args.rounds):
-        for name, tree in trees.items():
-            results[name].append(run(tree, envs[name], args.visitors))
+    with tempfile.TemporaryDirectory(prefix="steps-") as folder:
+        envs = {}
+        for number, (name, tree) in enumerate(trees.items()):
+            instance = Path(folder) / name
+            instance.mkdir()
+            database = args.database or f"sqlite:///{instance}/app.db"
+            if number:  # the other tree: its own database and rate-limit counters
+                database = _other_database(database, str(instance))
+            base, db_number = args.redis.rsplit("/", 1)
+            redis = f"{base}/{int(db_number) + number}"
+            env = _env(tree, database, str(instance), 0, redis)
+            prepare(tree, env, capacity=10_000_000)
+            envs[name] = env
+        results: dict[str, list[dict[str, list[float]]]] = {name: [] for name in trees}
+        for _ in range(args.rounds):
+            for name, tree in trees.items():
+                results[name].append(run(tree, envs[name], args.visitors))
     print(f"{'step':<12}" + "".join(f"{name:>22}" for name in trees))
     for step in ("page", "post", "registered"):
         cells = []
