@@ -27,6 +27,7 @@ WELSH_PREFIX = "/cy"
 HTML_LANG = {ENGLISH: "en-GB", WELSH: "cy"}
 # Each language's name in itself: the header's link to the page in the other language.
 NAMES = {ENGLISH: "English", WELSH: "Cymraeg"}
+LANGUAGES = tuple(NAMES)  # a registration's `language` is one of these
 # First path segments that are never Welsh: the organisers' area and the JSON API.
 ENGLISH_ONLY = frozenset({"organiser", "api"})
 
@@ -131,10 +132,10 @@ def words(owner: object, field: str, language: str | None = None) -> Words:
 
 
 def in_english(text: object) -> object:
-    """Organiser-written text inside a Welsh page: marked as English (WCAG 3.1.2), so a
-    screen reader says it with English sounds. On English pages, and for Welsh words
+    """Organiser-written text inside a Welsh page or email: marked as English (WCAG 3.1.2),
+    so a screen reader says it with English sounds. In English, and for Welsh words
     (`words()` found a Welsh version), the text as it is."""
-    if not is_welsh() or text is None or text == "":
+    if shown_language() != WELSH or text is None or text == "":
         return text
     if isinstance(text, Words) and not text.fallback:
         return text

@@ -128,19 +128,20 @@ def test_the_certificate_shows_the_hosts_logos_and_no_empty_panel(app, client, c
 
 def test_a_welsh_follow_up_link_gives_the_certificate_in_welsh(client, ctx):
     """The Welsh follow-up links to /cy/manage/…/certificate.pdf: the certificate is Welsh
-    (dates included), its check link is the Welsh page, and a name with a letter the PDF's
-    font cannot draw keeps the letter without its accent rather than a "?"."""
+    (dates included), its check link is the Welsh page; a name with a letter the PDF's
+    fonts cannot draw keeps the letter without its accent rather than a "?", and a curly
+    apostrophe is drawn as itself."""
     now = datetime.now(UTC)
     webinar, people = _people(now)
     nia = people["Dr Nia Jones"]
-    nia.full_name = "Dr Nia Ŵyn Jones"
+    nia.full_name = "Dr Nia Ŵyn O’Brien-Jones"
     db.session.commit()
     manage = f"/cy/manage/{tokens.manage_token(nia)}"
     (sheet,) = PdfReader(io.BytesIO(client.get(f"{manage}/certificate.pdf").data)).pages
     text = " ".join(sheet.extract_text().split())
     number = db.session.scalars(select(Certificate)).one().number
     assert "Tystysgrif bresenoldeb" in text and "Mae hyn i dystio bod" in text
-    assert "Dr Nia Wyn Jones" in text and "?" not in text.split("Jones")[0]
+    assert "Dr Nia Wyn O’Brien-Jones" in text and "?" not in text.split("Jones")[0]
     assert "wedi bod yn bresennol am 55 munud" in text
     assert uktime.format_datetime_cy(webinar.starts_at) in text
     assert f"https://webinars.example.org/cy/certificates/{number}" in text.replace(" ", "")

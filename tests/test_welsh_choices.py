@@ -146,6 +146,12 @@ def test_a_welsh_registrant_switches_to_english_and_the_next_reminder_is_english
     missing = _choose(client, manage)
     assert missing.status_code == 400
     assert "Dewiswch Saesneg neu Gymraeg" in missing.get_data(as_text=True)
+    # That page's link to itself in English leads to the manage page, not a dead end.
+    english_link = re.search(r'href="([^"]+)" hreflang="en-GB"', missing.get_data(as_text=True))
+    followed = client.get(english_link.group(1))
+    assert followed.status_code == 302 and followed.headers["Location"].endswith(
+        manage.removeprefix("/cy")
+    )
     forged = client.post(f"{manage}/language", data={"language": "en"})
     assert forged.status_code == 400
     db.session.expire_all()
@@ -352,6 +358,21 @@ def test_organisers_change_or_drop_a_questions_welsh(client, ctx):
     )
     assert refused.status_code == 400
     assert "Give one Welsh choice for each of the 3 choices" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(FormQuestion, question.id).choices == ["From my GP", "Online"]
+    # The English choices swapped round, the Welsh left as they were: a Welsh "Ar-lein"
+    # would be recorded as "From my GP". Refused, with the reason; nothing changes.
+    swapped = post(
+        client,
+        url,
+        kind="one_choice",
+        label="How did you hear about us?",
+        label_cy="Sut glywsoch chi amdanom ni?",
+        choices="Online\nFrom my GP",
+        choices_cy="Gan fy meddyg teulu\nAr-lein",
+    )
+    assert swapped.status_code == 400
+    assert "You changed the English choices" in swapped.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(FormQuestion, question.id).choices == ["From my GP", "Online"]
 

@@ -6,10 +6,12 @@ and emails are unchanged. Welsh versions are reviewed content like the English."
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from icalendar import Calendar
 from sqlalchemy import select
@@ -300,3 +302,27 @@ def test_a_welsh_page_with_welsh_words_passes_axe_at_390_pixels(browser, live_se
     assert_accessible(page, "Welsh page with Welsh words at 390px")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
+
+
+def test_calendar_links_and_files_follow_the_pages_language(client, ctx):
+    """ "Add to Google Calendar / Outlook" and the .ics download on a Welsh page carry the
+    Welsh title and words; from the English page, the English as before."""
+    create_webinar(slug="panel", title_cy=TITLE_CY, summary_cy=SUMMARY_CY)
+    db.session.commit()
+    welsh = html.unescape(client.get("/cy/webinars/panel").get_data(as_text=True))
+    google = re.search(r'href="(https://calendar\.google\.com/[^"]+)"', welsh).group(1)
+    query = parse_qs(urlsplit(google).query)
+    assert query["text"] == [TITLE_CY]
+    assert query["details"][0].startswith(SUMMARY_CY + "\n\nManylion a chofrestru: ")
+    assert "https://webinars.example.org/cy/webinars/panel" in query["details"][0]
+    outlook = re.search(r'href="(https://outlook\.live\.com/[^"]+)"', welsh).group(1)
+    assert parse_qs(urlsplit(outlook).query)["subject"] == [TITLE_CY]
+    (event,) = Calendar.from_ical(client.get("/cy/webinars/panel/calendar.ics").data).walk("VEVENT")
+    assert str(event["SUMMARY"]) == TITLE_CY and str(event["DESCRIPTION"]).startswith(SUMMARY_CY)
+
+    english = html.unescape(client.get("/webinars/panel").get_data(as_text=True))
+    google = re.search(r'href="(https://calendar\.google\.com/[^"]+)"', english).group(1)
+    query = parse_qs(urlsplit(google).query)
+    assert query["text"] != [TITLE_CY] and "Details and registration: " in query["details"][0]
+    (event,) = Calendar.from_ical(client.get("/webinars/panel/calendar.ics").data).walk("VEVENT")
+    assert str(event["SUMMARY"]) != TITLE_CY

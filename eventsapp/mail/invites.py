@@ -18,6 +18,7 @@ from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from eventsapp import text
+from eventsapp.locales import words
 from eventsapp.mail.outbox import sender_domain
 from eventsapp.models import Webinar, WebinarStatus
 
@@ -117,7 +118,8 @@ def personal_invite(
 
 
 def published_calendar(webinars: list[tuple[Webinar, str, str]], *, name: str) -> bytes:
-    """METHOD:PUBLISH for downloads and the subscribable feed: (webinar, description, url).
+    """METHOD:PUBLISH for downloads and the subscribable feed: (webinar, description, url),
+    titles in the page's language (/cy/…/calendar.ics is Welsh where organisers wrote it).
 
     DTSTAMP is each webinar's last change, not the time of the request, so the same
     webinars give the same bytes and the feed answers conditional GETs with 304.
@@ -133,6 +135,7 @@ def published_calendar(webinars: list[tuple[Webinar, str, str]], *, name: str) -
             cancelled=cancelled,
             dtstamp=webinar.updated_at,
             published=True,
+            summary=words(webinar, "title"),
         )
         event.add("description", text.lines(description))
         cal.add_component(event)

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from eventsapp import text, uktime
 from eventsapp.extensions import db
 from eventsapp.links import external_url
-from eventsapp.locales import Words, words
+from eventsapp.locales import in_english, words
 from eventsapp.mail import invites
 from eventsapp.mail.outbox import EmailKind
 from eventsapp.mail.transport import PermanentError, envelope_address
@@ -81,9 +81,9 @@ TYPE_SIZES = {
 }
 
 
-# Emails in Welsh (docs/welsh.md): the kinds whose templates are translated go to a Welsh
-# registrant in Welsh, with /cy links and Welsh dates; every other kind stays English for
-# everyone until its template is translated (a half-Welsh email helps no one).
+# Emails in Welsh (docs/welsh.md): every kind sent to registrants goes to a Welsh registrant
+# in Welsh, with /cy links and Welsh dates; the organisers' own emails stay English (they
+# work in English), and a half-Welsh email helps no one.
 WELSH_KINDS = frozenset(
     {
         EmailKind.CONFIRMATION,
@@ -102,14 +102,6 @@ WELSH_KINDS = frozenset(
 
 def _promise(need: CommunicationNeed) -> str:
     return str(need.effect.promise)
-
-
-def _in_english(text: object) -> object:
-    """English inside a Welsh email, marked so; the organisers' Welsh words (locales.words
-    found a Welsh version) as they are."""
-    if isinstance(text, Words) and not text.fallback:
-        return text
-    return Markup('<span lang="en">%s</span>') % text
 
 
 def email_language(kind: EmailKind, registration: Registration, row: OutboxMessage) -> str:
@@ -248,9 +240,9 @@ def _from_template(kind: EmailKind, context: dict[str, Any], language: str = "en
         "contact_url": external_url("public.contact", language),
         "email_lang": "cy" if welsh else "en-GB",
         # ' lang="en"' on the organisers' own words (English) inside a Welsh email, and
-        # english(title) for such words inside a Welsh sentence (locales.in_english's twin).
+        # english(title) for such words inside a Welsh sentence (locales.in_english).
         "english_content": Markup(' lang="en"') if welsh else "",
-        "english": _in_english if welsh else (lambda words: words),
+        "english": in_english,
     }
 
     def block(name: str) -> str:

@@ -96,8 +96,13 @@ def logo_url(organisation: Organisation) -> str:
 
 
 def _calendar_details(webinar: Webinar) -> str:
-    url = external_url("public.webinar", slug=webinar.slug)
-    return f"{webinar.summary}\n\nDetails and registration: {url}"
+    """The event's text for "Add to Google Calendar / Outlook", in the page's language."""
+    url = external_url("public.webinar", locales.current(), slug=webinar.slug)
+    return gettext(
+        "%(summary)s\n\nDetails and registration: %(url)s",
+        summary=locales.words(webinar, "summary"),
+        url=url,
+    )
 
 
 @bp.get("/")
@@ -353,8 +358,14 @@ def recording_captions(slug: str) -> Response:
 def webinar_ics(slug: str) -> Response:
     webinar = _webinar_or_404(slug)
     body = invites.published_calendar(
-        [(webinar, _calendar_details(webinar), external_url("public.webinar", slug=slug))],
-        name=webinar.title,
+        [
+            (
+                webinar,
+                _calendar_details(webinar),
+                external_url("public.webinar", locales.current(), slug=slug),
+            )
+        ],
+        name=locales.words(webinar, "title"),
     )
     return Response(
         body,
@@ -393,10 +404,10 @@ def contact() -> str:
 @bp.get("/calendar.ics")
 def calendar_feed() -> Response:
     items = [
-        (w, _calendar_details(w), external_url("public.webinar", slug=w.slug))
+        (w, _calendar_details(w), external_url("public.webinar", locales.current(), slug=w.slug))
         for w in webinars.published_for_feed()
     ]
-    body = invites.published_calendar(items, name="Back pain webinars")
+    body = invites.published_calendar(items, name=gettext("Back pain webinars"))
     return Response(body, mimetype="text/calendar")
 
 
@@ -434,11 +445,14 @@ def _manage_page(registration: Registration, token: str, language_form: Language
     )
 
 
-@bp.post("/manage/<token>/language")
+@bp.route("/manage/<token>/language", methods=["GET", "POST"])
 @rate_limits.token_pages
 def change_language(token: str) -> tuple[str, int] | BaseResponse:
-    """The manage page's "Emails and texts in": later emails, reminders and texts in it."""
+    """The manage page's "Emails and texts in": later emails, reminders and texts in it.
+    A GET (the other-language link of the page shown after a refused POST) is the page."""
     registration = _registration_or_404(token)
+    if request.method == "GET":
+        return redirect(url_for(".manage", token=token))
     if registration.status == RegistrationStatus.CANCELLED:
         abort(404)  # the page offers no choice then
     form = LanguageForm()

@@ -65,17 +65,22 @@ def find(number: str) -> Certificate | None:
     ).one_or_none()
 
 
+# The built-in PDF fonts draw Windows-1252 (WinAnsiEncoding): Latin-1 and also ’ “ ” – —,
+# which translators' Welsh is full of ("i’r", "gyda’r").
+_FONT_ENCODING = "windows-1252"
+
+
 def _text(value: str) -> str:
-    """The built-in PDF fonts are Latin-1: a letter they cannot draw loses its accent
-    (Welsh ŵ and ŷ become w and y, Ł becomes L), and only what is left becomes "?"."""
+    """What the built-in fonts can draw: a letter outside Windows-1252 loses its accent
+    (Welsh ŵ and ŷ become w and y), and only what is left becomes "?"."""
     drawable = []
     for char in value:
-        if char.encode("latin-1", "ignore"):
+        if char.encode(_FONT_ENCODING, "ignore"):
             drawable.append(char)
         else:
             base = unicodedata.normalize("NFKD", char)
             drawable.append("".join(c for c in base if not unicodedata.combining(c)) or "?")
-    return "".join(drawable).encode("latin-1", "replace").decode("latin-1")
+    return "".join(drawable).encode(_FONT_ENCODING, "replace").decode(_FONT_ENCODING)
 
 
 def _logos_in_a_row(doc: Any, files: list[Path], top: float, height: float) -> None:
@@ -101,6 +106,7 @@ def pdf(certificate: Certificate, verify_url: str) -> bytes:
 
     title = locales.words(webinar, "title")
     doc = FPDF(orientation="landscape", format="A4")
+    doc.core_fonts_encoding = _FONT_ENCODING
     doc.set_title(_text(gettext("Certificate of attendance: %(title)s", title=title)))
     doc.set_author(_text(gettext("Back pain webinars")))
     doc.add_page()

@@ -1,7 +1,9 @@
 """Questions organisers add to a webinar's registration form.
 
-Answers keep the wording they were given to, and a question that people have answered is
-only ever hidden from the form, never deleted, so changing the form never loses answers.
+Answers keep the English wording of the question and choice they were given to (a Welsh
+form shows the Welsh wording and records the English), and a question that people have
+answered is only ever hidden from the form, never deleted, so changing the form never
+loses answers.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def _checked(data: QuestionInput) -> list[str]:
 def _welsh_choices(data: QuestionInput, choices: list[str]) -> list[str]:
     """None, or one Welsh wording per English choice, in the same order: the Welsh form
     shows each in place of its English, and records the English."""
-    welsh = [c.strip() for c in data.choices_cy if c.strip()]
+    welsh = [c for c in dict.fromkeys(c.strip() for c in data.choices_cy) if c]
     if not welsh or not choices:
         return []
     if len(welsh) != len(choices):
@@ -125,6 +127,14 @@ def update(
 ) -> None:
     choices = _checked(data)
     choices_cy = _welsh_choices(data, choices)
+    if choices_cy and choices != question.choices and choices_cy == question.choices_cy:
+        # Welsh choices stand for English ones by position: a Welsh answer would be
+        # recorded as whichever English choice now stands in its place.
+        raise FormQuestionError(
+            "You changed the English choices: change the Welsh choices to match them, "
+            "or leave the Welsh choices empty",
+            "choices_cy",
+        )
     if data.kind != question.kind and _has_answers(question):
         raise FormQuestionError(
             "People have answered this question, so its kind cannot change. "

@@ -6,7 +6,8 @@ and a Notice here, last; the new version applies to consents from then on.
 
 A version may also have a Welsh text, <version>.cy.html beside the English: the same notice
 in another language (consents record only the version), shown on the Welsh pages. Older
-versions without one are shown in English there (docs/welsh.md).
+versions without one are shown in English there (docs/welsh.md). A published text, in
+either language, is never edited: a correction is a new version.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm.util import identity_key
 
 from eventsapp.extensions import db
+from eventsapp.locales import ENGLISH, LANGUAGES
 from eventsapp.mail import outbox
 from eventsapp.mail.outbox import EmailKind
 from eventsapp.models import (
@@ -37,8 +38,6 @@ from eventsapp.services import (
     webhook_events,
 )
 from eventsapp.services.webinars import Availability, availability
-
-LANGUAGES = ("en", "cy")  # a registration's `language` (eventsapp/locales.py)
 
 
 class RegistrationError(Exception):
@@ -249,7 +248,7 @@ def _personal_details(data: RegistrationInput, now: datetime, notice: str) -> di
         # Typing the address again is a new start: an old hard bounce no longer stops mail.
         "email_bounced": False,
         # Registering again (after cancelling) from a page in the other language switches.
-        "language": data.language if data.language in LANGUAGES else "en",
+        "language": data.language if data.language in LANGUAGES else ENGLISH,
     }
 
 

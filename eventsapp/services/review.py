@@ -33,7 +33,8 @@ def _welsh(owner: object, names: tuple[str, ...]) -> dict[str, str]:
     """The Welsh versions there are. Only those: content without Welsh hashes as it did
     before Welsh existed, so the approvals given then still count."""
     twins = (f"{name}_cy" for name in names)
-    return {twin: value for twin in twins if (value := getattr(owner, twin) or "")}
+    # Blank as locales.words() sees it: whitespace shows nothing, so it withdraws nothing.
+    return {twin: value for twin in twins if (value := getattr(owner, twin) or "").strip()}
 
 
 def fingerprint(webinar: Webinar) -> str:
