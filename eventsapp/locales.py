@@ -11,6 +11,7 @@ English. See docs/welsh.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -145,14 +146,17 @@ def in_english(text: object) -> object:
 def and_list(names: Iterable[str]) -> str:
     """Names joined as a sentence says them: "A and B" in English (as the pages always
     have); "A a B", "A, B ac C" in Welsh ("ac" before a vowel)."""
-    names = [str(name) for name in names]
+    names = [name if isinstance(name, Markup) else str(name) for name in names]
+    # Names given as markup (a question marked lang="en") stay markup; the rest as text.
+    joiner: type[str] = Markup if any(isinstance(name, Markup) for name in names) else str
     if not is_welsh():
-        return " and ".join(names)
+        return joiner(" and ").join(names)
     if len(names) < 2:
-        return "".join(names)
+        return joiner("").join(names)
     last = names[-1]
-    conjunction = "ac" if last[:1].lower() in "aeiouwy" else "a"
-    return f"{', '.join(names[:-1])} {conjunction} {last}"
+    plain = re.sub(r"<[^>]*>", "", str(last))  # the word after a lang="en" span's tag
+    conjunction = "ac" if plain[:1].lower() in "aeiouwy" else "a"
+    return joiner(", ").join(names[:-1]) + joiner(f" {conjunction} ") + last
 
 
 def asset_url(filename: str) -> str:

@@ -388,6 +388,7 @@ def test_organisers_change_or_drop_a_questions_welsh(client, ctx):
         hint_cy="",
         choices="From my GP\nOnline\nA friend",
         choices_cy="",
+        about_health="y",
     )
     db.session.expire_all()
     saved = db.session.get(FormQuestion, question.id)
@@ -395,3 +396,8 @@ def test_organisers_change_or_drop_a_questions_welsh(client, ctx):
     welsh = client.get("/cy/webinars/asks").get_data(as_text=True)
     assert '<span lang="en">How did you hear about us?</span> (dewisol)</legend>' in welsh
     assert '><span lang="en">A friend</span></label>' in welsh
+    # The consent sentence names it in English too, marked as English (WCAG 3.1.2).
+    assert (
+        "Mae hyn yn cynnwys eich atebion i "
+        '“<span lang="en">How did you hear about us?</span>”.'
+    ) in welsh

@@ -232,9 +232,12 @@ class RegistrationForm(Form):
 
     @property
     def health_questions(self) -> str:
-        """The questions whose answers may be about health, named in the consent wording."""
+        """The questions whose answers may be about health, named in the consent wording
+        (an English question inside the Welsh sentence marked lang="en")."""
         return locales.and_list(
-            f"“{locales.words(q, 'label')}”" for _, q in self.custom if q.about_health
+            Markup("“%s”") % locales.in_english(locales.words(q, "label"))
+            for _, q in self.custom
+            if q.about_health
         )
 
     def answers(self) -> dict[int, tuple[str, str]]:
