@@ -398,6 +398,5 @@ def test_organisers_change_or_drop_a_questions_welsh(client, ctx):
     assert '><span lang="en">A friend</span></label>' in welsh
     # The consent sentence names it in English too, marked as English (WCAG 3.1.2).
     assert (
-        "Mae hyn yn cynnwys eich atebion i "
-        '“<span lang="en">How did you hear about us?</span>”.'
+        'Mae hyn yn cynnwys eich atebion i “<span lang="en">How did you hear about us?</span>”.'
     ) in welsh
