@@ -335,54 +335,38 @@ def test_organisers_change_or_drop_a_questions_welsh(client, ctx):
     webinar_id = webinar.id
     create_user("colin@clinic.example")
     login(client, "colin@clinic.example")
-    post(
-        client,
-        f"/organiser/webinars/{webinar_id}/form",
-        kind="one_choice",
-        label="How did you hear about us?",
-        label_cy="Sut glywsoch chi amdanom ni?",
-        choices="From my GP\nOnline",
-        choices_cy="Gan fy meddyg teulu\nAr-lein",
-    )
+    asked = {
+        "kind": "one_choice",
+        "label": "How did you hear about us?",
+        "label_cy": "Sut glywsoch chi amdanom ni?",
+        "choices": "From my GP\nOnline",
+        "choices_cy": "Gan fy meddyg teulu\nAr-lein",
+    }
+    post(client, f"/organiser/webinars/{webinar_id}/form", **asked)
     question = db.session.scalars(select(FormQuestion)).one()
-    url = f"/organiser/webinars/{webinar_id}/form/{question.id}"
+
+    def save(**changes: str) -> Any:
+        return post(
+            client, f"/organiser/webinars/{webinar_id}/form/{question.id}", **(asked | changes)
+        )
+
+    def refused(reason: str, **changes: str) -> None:
+        response = save(**changes)
+        assert response.status_code == 400 and reason in response.get_data(as_text=True)
+        db.session.expire_all()
+        assert db.session.get(FormQuestion, question.id).choices == ["From my GP", "Online"]
+
     # A third English choice without its Welsh: refused, with the reason; nothing changes.
-    refused = post(
-        client,
-        url,
-        kind="one_choice",
-        label="How did you hear about us?",
-        label_cy="Sut glywsoch chi amdanom ni?",
-        choices="From my GP\nOnline\nA friend",
-        choices_cy="Gan fy meddyg teulu\nAr-lein",
+    refused(
+        "Give one Welsh choice for each of the 3 choices", choices="From my GP\nOnline\nA friend"
     )
-    assert refused.status_code == 400
-    assert "Give one Welsh choice for each of the 3 choices" in refused.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.get(FormQuestion, question.id).choices == ["From my GP", "Online"]
     # The English choices swapped round, the Welsh left as they were: a Welsh "Ar-lein"
     # would be recorded as "From my GP". Refused, with the reason; nothing changes.
-    swapped = post(
-        client,
-        url,
-        kind="one_choice",
-        label="How did you hear about us?",
-        label_cy="Sut glywsoch chi amdanom ni?",
-        choices="Online\nFrom my GP",
-        choices_cy="Gan fy meddyg teulu\nAr-lein",
-    )
-    assert swapped.status_code == 400
-    assert "You changed the English choices" in swapped.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.get(FormQuestion, question.id).choices == ["From my GP", "Online"]
+    refused("You changed the English choices", choices="Online\nFrom my GP")
 
     # The Welsh taken away (the boxes emptied, as a browser sends them): /cy shows the
     # English, marked as English.
-    post(
-        client,
-        url,
-        kind="one_choice",
-        label="How did you hear about us?",
+    save(
         label_cy="",
         hint="",
         hint_cy="",
