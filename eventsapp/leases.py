@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 
 from eventsapp.extensions import db
 
@@ -68,6 +68,16 @@ def claim(
         )
     db.session.commit()
     return ids
+
+
+def held(model: Any, row_ids: list[int], owner: str) -> Select[Any]:
+    """The rows of `row_ids` this owner still holds, in the order they fell due: what a
+    worker prepares after claiming (add options() for what it loads with them)."""
+    return (
+        select(model)
+        .where(model.id.in_(row_ids), model.lease_owner == owner)
+        .order_by(model.due_at, model.id)
+    )
 
 
 def settle(model: Any, row_id: int, owner: str, status: str, **values: object) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
@@ -141,10 +141,7 @@ def render_batch(
     items: list[Prepared | NotSent] = []
     with transactions.begin_mode(Mode.READ):
         rows = db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
-            .options(
+            leases.held(OutboxMessage, ids, owner).options(
                 joinedload(OutboxMessage.registration)
                 .joinedload(Registration.webinar)
                 .selectinload(Webinar.hosts)

@@ -125,11 +125,7 @@ def _names(full_name: str) -> tuple[str, str]:
 def prepare(ids: list[int], owner: str) -> list[Work]:
     items: list[Work] = []
     with transactions.begin_mode(Mode.READ):
-        rows = db.session.scalars(
-            select(PlatformJob)
-            .where(PlatformJob.id.in_(ids), PlatformJob.lease_owner == owner)
-            .order_by(PlatformJob.due_at, PlatformJob.id)
-        ).all()
+        rows = db.session.scalars(leases.held(PlatformJob, ids, owner)).all()
         for job in rows:
             items.append(_work(job))
         db.session.rollback()

@@ -90,11 +90,7 @@ def claim(now: datetime, owner: str, limit: int, lease_seconds: int) -> list[int
 def prepare(ids: list[int], owner: str, now: datetime) -> list[Prepared]:
     items: list[Prepared] = []
     with transactions.begin_mode(Mode.READ):
-        rows = db.session.scalars(
-            select(TextMessage)
-            .where(TextMessage.id.in_(ids), TextMessage.lease_owner == owner)
-            .order_by(TextMessage.due_at, TextMessage.id)
-        ).all()
+        rows = db.session.scalars(leases.held(TextMessage, ids, owner)).all()
         for text in rows:
             try:
                 items.append(_prepare(text, now))

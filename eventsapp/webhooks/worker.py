@@ -165,11 +165,7 @@ def claim(now: datetime, owner: str, limit: int, lease_seconds: int) -> list[int
 
 def prepare(ids: list[int], owner: str, now: datetime) -> list[Prepared]:
     with transactions.begin_mode(Mode.READ):
-        deliveries = db.session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease_owner == owner)
-            .order_by(WebhookDelivery.due_at, WebhookDelivery.id)
-        ).all()
+        deliveries = db.session.scalars(leases.held(WebhookDelivery, ids, owner)).all()
         items = [
             Prepared(
                 d.id,
