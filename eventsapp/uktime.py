@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
 from zoneinfo import ZoneInfo
@@ -61,29 +62,40 @@ def format_datetime(moment: datetime) -> str:
 
 
 def format_duration(minutes: int) -> str:
-    hours, mins = divmod(minutes, 60)
-    parts = [_plural(n, word) for n, word in ((hours, "hour"), (mins, "minute")) if n]
-    return " ".join(parts) or "0 minutes"
+    return _duration(minutes, _plural, "0 minutes")
 
 
 def format_wait(wait: timedelta) -> str:
     """How long until something, as people say it: "15 days", "2 hours and 5 minutes"."""
-    minutes = max(ceil(wait.total_seconds() / 60), 0)
-    days, hours = minutes // 1440, minutes % 1440 // 60
-    if days:
-        return _plural(days, "day") + (
-            f" and {_plural(hours, 'hour')}" if days < 2 and hours else ""
-        )
-    if hours:
-        rest = minutes % 60
-        return _plural(hours, "hour") + (f" and {_plural(rest, 'minute')}" if rest else "")
-    return _plural(minutes, "minute")
+    return _wait(wait, _plural, " and ")
 
 
 def format_period(days: int) -> str:
     """A retention period as people say it: 365 days is "12 months", 30 is "1 month"."""
+    return _period(days, _plural)
+
+
+# The counting rules, the same in both languages; `say(n, "hour")` words one amount.
+def _duration(minutes: int, say: Callable[[int, str], str], nothing: str) -> str:
+    hours, mins = divmod(minutes, 60)
+    parts = [say(n, word) for n, word in ((hours, "hour"), (mins, "minute")) if n]
+    return " ".join(parts) or nothing
+
+
+def _wait(wait: timedelta, say: Callable[[int, str], str], and_: str) -> str:
+    minutes = max(ceil(wait.total_seconds() / 60), 0)
+    days, hours = minutes // 1440, minutes % 1440 // 60
+    if days:
+        return say(days, "day") + (f"{and_}{say(hours, 'hour')}" if days < 2 and hours else "")
+    if hours:
+        rest = minutes % 60
+        return say(hours, "hour") + (f"{and_}{say(rest, 'minute')}" if rest else "")
+    return say(minutes, "minute")
+
+
+def _period(days: int, say: Callable[[int, str], str]) -> str:
     months = round(days / 30.44)
-    return _plural(months, "month") if months >= 1 and days >= 28 else _plural(days, "day")
+    return say(months, "month") if months >= 1 and days >= 28 else say(days, "day")
 
 
 def _plural(n: int, word: str) -> str:
@@ -143,29 +155,17 @@ def _plural_cy(n: int, word: str) -> str:
 
 def format_duration_cy(minutes: int) -> str:
     """'1 awr 15 munud'."""
-    hours, mins = divmod(minutes, 60)
-    parts = [_plural_cy(n, word) for n, word in ((hours, "hour"), (mins, "minute")) if n]
-    return " ".join(parts) or "0 munud"
+    return _duration(minutes, _plural_cy, "0 munud")
 
 
 def format_wait_cy(wait: timedelta) -> str:
     """'15 diwrnod', '2 awr a 5 munud'."""
-    minutes = max(ceil(wait.total_seconds() / 60), 0)
-    days, hours = minutes // 1440, minutes % 1440 // 60
-    if days:
-        return _plural_cy(days, "day") + (
-            f" a {_plural_cy(hours, 'hour')}" if days < 2 and hours else ""
-        )
-    if hours:
-        rest = minutes % 60
-        return _plural_cy(hours, "hour") + (f" a {_plural_cy(rest, 'minute')}" if rest else "")
-    return _plural_cy(minutes, "minute")
+    return _wait(wait, _plural_cy, " a ")
 
 
 def format_period_cy(days: int) -> str:
     """'12 mis', '1 mis', '10 diwrnod'."""
-    months = round(days / 30.44)
-    return _plural_cy(months, "month") if months >= 1 and days >= 28 else _plural_cy(days, "day")
+    return _period(days, _plural_cy)
 
 
 def date_tile(moment: datetime, language: str = "en") -> tuple[str, str, str]:
