@@ -81,34 +81,17 @@ TYPE_SIZES = {
 }
 
 
-# Emails in Welsh (docs/welsh.md): every kind sent to registrants goes to a Welsh registrant
-# in Welsh, with /cy links and Welsh dates; the organisers' own emails stay English (they
-# work in English), and a half-Welsh email helps no one.
-WELSH_KINDS = frozenset(
-    {
-        EmailKind.CONFIRMATION,
-        EmailKind.WAITLISTED,
-        EmailKind.REMINDER,
-        EmailKind.REGISTRATION_CANCELLED,
-        EmailKind.WEBINAR_CANCELLED,
-        EmailKind.ALREADY_REGISTERED,
-        EmailKind.FOLLOW_UP_ATTENDED,
-        EmailKind.FOLLOW_UP_MISSED,
-        EmailKind.WEBINAR_UPDATED,
-        EmailKind.ANNOUNCEMENT,
-    }
-)
-
-
 def _promise(need: CommunicationNeed) -> str:
     return str(need.effect.promise)
 
 
 def email_language(kind: EmailKind, registration: Registration, row: OutboxMessage) -> str:
-    """The language of this email to this person: theirs if the kind is translated and what
+    """The language of an email about a registration (docs/welsh.md): the person's, if what
     this row carries can be said in it. An announcement with no Welsh version, and an update
-    queued as English sentences (before changes were stored as data), go in English, whole."""
-    if registration.language != "cy" or kind not in WELSH_KINDS:
+    queued as English sentences (before changes were stored as data), go in English, whole:
+    a half-Welsh email helps no one. (The organisers' own emails are English: they work in
+    English.)"""
+    if registration.language != "cy":
         return "en"
     if kind is EmailKind.ANNOUNCEMENT:
         announcement = _find_announcement(row)
