@@ -149,7 +149,7 @@ def and_list(names: Iterable[str]) -> str:
     names = [name if isinstance(name, Markup) else str(name) for name in names]
     # Names given as markup (a question marked lang="en") stay markup; the rest as text.
     joiner: type[str] = Markup if any(isinstance(name, Markup) for name in names) else str
-    if not is_welsh():
+    if shown_language() != WELSH:  # a Welsh page, or a Welsh email (force_locale)
         return joiner(" and ").join(names)
     if len(names) < 2:
         return joiner("").join(names)

@@ -125,6 +125,8 @@ def test_a_welsh_registrant_gets_welsh_emails_invite_reminder_and_text(app, clie
     assert f"Pryd: {when} (amser y DU)" in lines
     assert lines[lines.index("Ble: ar-lein") + 1] == ""
     assert "Ffoniwch GIG 111" not in text and "ffoniwch GIG 111" in text  # the footer
+    hosts = " a ".join(org.name for org in webinar.hosts)  # "A a B", as the Welsh pages say
+    assert f"Anfonwyd gan {hosts}." in text
     assert "Yr hyn y gofynnoch amdano" not in text  # no needs chosen
     manage = re.search(rf"{BASE}(/cy/manage/\S+)", text).group(1)
     join = re.search(rf"{BASE}(/cy/join/\S+)", text).group(1)

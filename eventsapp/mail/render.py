@@ -8,7 +8,6 @@ and is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
@@ -25,7 +24,7 @@ from markupsafe import Markup
 from eventsapp import text, uktime
 from eventsapp.extensions import db
 from eventsapp.links import external_url
-from eventsapp.locales import in_english, words
+from eventsapp.locales import and_list, in_english, words
 from eventsapp.mail import invites
 from eventsapp.mail.outbox import EmailKind
 from eventsapp.mail.transport import PermanentError, envelope_address
@@ -99,16 +98,6 @@ def email_language(kind: EmailKind, registration: Registration, row: OutboxMessa
     if kind is EmailKind.WEBINAR_UPDATED and _as_sentences(row):
         return "en"
     return "cy"
-
-
-def _and(names: Iterable[str], language: str) -> str:
-    """The hosts as a sentence says them: "A and B"; in Welsh "A a B", "A ac E…"."""
-    names = list(names)
-    if language != "cy" or len(names) < 2:
-        return " and ".join(names)
-    last = names[-1]
-    conjunction = "ac" if last[:1].lower() in "aeiouwy" else "a"
-    return f"{', '.join(names[:-1])} {conjunction} {last}"
 
 
 PREVIEW_TOKEN = "personal-link-hidden-in-preview"  # noqa: S105 (a placeholder, not a secret)
@@ -303,7 +292,7 @@ def _registration_email_in(
         {
             "registration": registration,
             "webinar": webinar,
-            "hosts": _and((org.name for org in webinar.hosts), language),
+            "hosts": and_list(org.name for org in webinar.hosts),
             "when": (uktime.format_when_cy if welsh else uktime.format_when)(
                 webinar.starts_at, webinar.ends_at
             ),
