@@ -351,6 +351,10 @@ def assert_accessible(page: Any, where: str = "") -> None:
     """axe-core finds no WCAG 2.2 A/AA violation on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe  # only the browser tests need it
 
+    # After a form's POST a test waits for the new page's text, which can come before its
+    # stylesheet on a busy machine: axe would then judge the unstyled page (CI saw 17 px
+    # links fail target-size). The load event waits for the stylesheet.
+    page.wait_for_load_state("load")
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     assert results.violations_count == 0, f"{where}\n{results.generate_report()}"
 
