@@ -29,8 +29,7 @@ from eventsapp.api import views as api_views
 from eventsapp.cli import register_cli
 from eventsapp.cookie_sessions import CookieSessionInterface
 from eventsapp.embed import bp as embed_bp
-from eventsapp.extensions import csrf, db, limiter, login_manager, mail, migrate
-from eventsapp.models.types import render_migration_item
+from eventsapp.extensions import csrf, db, limiter, login_manager, mail
 from eventsapp.organiser import bp as organiser_bp
 from eventsapp.public import bp as public_bp
 from eventsapp.services.accounts import load_session_user
@@ -67,15 +66,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     access_log.quiet_development_server()
     db.init_app(app)
-    # Batch mode lets later ALTERs work on SQLite too (it rebuilds the table).
-    migrate.init_app(
-        app,
-        db,
-        directory=str(app_config.PROJECT_ROOT / "migrations"),
-        render_as_batch=True,
-        compare_type=True,
-        render_item=render_migration_item,
-    )
     mail.init_app(app)
     request_limits.init_app(app)  # before CSRFProtect: it reads the form
     odd_input.init_app(app)  # before CSRFProtect and the blueprints' routes

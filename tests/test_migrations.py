@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, text
 
 from eventsapp import create_app
+from eventsapp.cli import init_migrations
 from eventsapp.extensions import db
 from tests.support import TEST_DATABASE_URL, create_webinar, require
 
@@ -32,6 +33,7 @@ def _upgrade_from_empty_matches_models(database_url: str, tmp_path) -> None:  # 
             "INSTANCE_DIR": str(tmp_path),
         }
     )
+    init_migrations(app)
     with app.app_context():
         _empty(db.engine)
         upgrade()
