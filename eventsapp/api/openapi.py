@@ -3,12 +3,33 @@
 Served at /api/v1/openapi.json (with `servers` added from PUBLIC_BASE_URL); the tests
 validate every documented response against these JSON Schemas (Draft 2020-12).
 Objects allow no other properties, so nothing undocumented (personal data above all) can
-appear in a response without the tests failing.
+appear in a response without the tests failing. Lists of values (statuses, roles,
+languages) are read from the code's enums, so the two cannot disagree.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+from eventsapp.locales import LANGUAGES
+from eventsapp.models import (
+    AUDIENCES,
+    ApiAccess,
+    AttendanceSource,
+    PanelRole,
+    RegistrationStatus,
+    WebinarStatus,
+)
+from eventsapp.services.webinars import Availability
+
+
+def _enum(values: type[StrEnum], *but: StrEnum) -> dict[str, Any]:
+    """A string that is one of the enum's values: the list follows the code."""
+    return {"type": "string", "enum": [v.value for v in values if v not in but]}
+
+
+_REGISTRATION_STATUS = _enum(RegistrationStatus)
 
 _REF = "#/components/schemas/"
 
@@ -75,7 +96,7 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "name": {"type": "string"},
                     "prefix": {"type": "string", "description": "The key starts `bpw_<prefix>_`."},
-                    "access": {"type": "string", "enum": ["read", "read_write"]},
+                    "access": _enum(ApiAccess),
                     "include_health": {"type": "boolean"},
                     "created_at": _UTC,
                 },
@@ -107,7 +128,7 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
         "properties": {
             "slug": {"type": "string"},
             "title": {"type": "string"},
-            "status": {"type": "string", "enum": ["draft", "published", "cancelled"]},
+            "status": _enum(WebinarStatus),
             "starts_at": _UTC,
             "ends_at": _UTC,
             "capacity": _COUNT,
@@ -157,7 +178,7 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "integer", "minimum": 1},
             "webinar": {"type": "string", "description": "The webinar's slug."},
-            "status": {"type": "string", "enum": ["confirmed", "waitlisted", "cancelled"]},
+            "status": _REGISTRATION_STATUS,
             "registered_at": _UTC,
             "status_changed_at": _UTC,
             "updated_at": {**_UTC, "description": "When anything about it last changed (UTC)."},
@@ -175,7 +196,7 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
             },
             "language": {
                 "type": "string",
-                "enum": ["en", "cy"],
+                "enum": list(LANGUAGES),
                 "description": "The language they registered in (English or Welsh): their "
                 "emails are in it.",
             },
@@ -190,7 +211,7 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
             },
             "i_am": {
                 "type": ["string", "null"],
-                "enum": ["living_with_pain", "carer", "healthcare_professional", "other", None],
+                "enum": [*AUDIENCES, None],
                 "description": "Health details only.",
             },
             "question_for_panel": {**_NULLABLE_TEXT, "description": "Health details only."},
@@ -248,13 +269,10 @@ _PRIVATE_SCHEMAS: dict[str, Any] = {
                     ],
                     "properties": {
                         "registration_id": {"type": "integer"},
-                        "status": {
-                            "type": "string",
-                            "enum": ["confirmed", "waitlisted", "cancelled"],
-                        },
+                        "status": _REGISTRATION_STATUS,
                         "attended": {"type": "boolean"},
                         "minutes_attended": {"type": ["integer", "null"], "minimum": 0},
-                        "source": {"type": "string", "enum": ["manual", "zoom", "teams"]},
+                        "source": _enum(AttendanceSource),
                         "updated_at": _UTC,
                     },
                 },
@@ -443,7 +461,7 @@ _PRIVATE_PATHS: dict[str, Any] = {
                 _query(
                     "status",
                     "Only registrations with this status.",
-                    {"type": "string", "enum": ["confirmed", "waitlisted", "cancelled"]},
+                    _REGISTRATION_STATUS,
                 ),
                 _UPDATED_SINCE,
                 _CURSOR,
@@ -625,8 +643,7 @@ DOCUMENT: dict[str, Any] = {
                     "hosts": {"type": "array", "items": {"$ref": _REF + "Host"}},
                     "panel": {"type": "array", "items": {"$ref": _REF + "PanelMember"}},
                     "availability": {
-                        "type": "string",
-                        "enum": ["open", "waitlist", "full", "closed", "past", "cancelled"],
+                        **_enum(Availability, Availability.DRAFT),  # never a draft in public
                         "description": (
                             "open: places left; waitlist: full, registering joins the waiting "
                             "list; full: no waiting list; closed: registration closed; past: it "
@@ -661,7 +678,7 @@ DOCUMENT: dict[str, Any] = {
                 "required": ["name", "role", "professional_title", "photo_url"],
                 "properties": {
                     "name": {"type": "string"},
-                    "role": {"type": "string", "enum": ["chair", "moderator", "panellist"]},
+                    "role": _enum(PanelRole),
                     "professional_title": {"type": ["string", "null"]},
                     "photo_url": _NULLABLE_URL,
                 },
