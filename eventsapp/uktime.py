@@ -70,6 +70,16 @@ def format_wait(wait: timedelta) -> str:
     return _wait(wait, _plural, " and ")
 
 
+def felt_wait(now: datetime, then: datetime) -> timedelta:
+    """A wait as people count it: under two days, the time itself; from two days, the days
+    between the two dates in the UK (on 30 November, 24 December is 24 days away at any hour,
+    where the time itself, 23 days and 20 hours, would say 23)."""
+    wait = then - now
+    if wait < timedelta(days=2):
+        return wait
+    return timedelta(days=(to_uk(then).date() - to_uk(now).date()).days)
+
+
 def format_period(days: int) -> str:
     """A retention period as people say it: 365 days is "12 months", 30 is "1 month"."""
     return _period(days, _plural)

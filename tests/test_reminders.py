@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import requests
 from icalendar import Calendar
@@ -178,6 +179,19 @@ def test_dst_reminder_for_6pm_on_29_march_2026_goes_at_17z_on_the_28th(app, ctx,
     assert _run(app, datetime(2026, 3, 28, 17, 0, tzinfo=UTC)).sent == 1
     (mail,) = smtp.messages
     assert "6:00pm BST" in mail.message["Subject"]
+
+
+def test_a_wait_of_days_is_counted_in_calendar_days(client, ctx):
+    """On 30 November, 24 December is 24 days away whatever the hour: the waiting page says
+    so, where the time itself (23 days and some hours) would have said 23."""
+    uk = ZoneInfo("Europe/London")
+    today = datetime.now(uk).date()
+    # Doors at 00:15 UK time 24 days from today: less than 24 whole days from any moment today.
+    starts = datetime.combine(today + timedelta(days=24), time(0, 30), tzinfo=uk)
+    webinar = create_webinar(slug="later", starts_at=starts.astimezone(UTC))
+    link = tokens.join_token(_register(webinar, "ann@example.com", datetime.now(UTC)))
+    html = client.get(f"/join/{link}").get_data(as_text=True)
+    assert "You can join in 24 days." in html
 
 
 def test_the_join_link_waits_then_sends_people_to_the_platform(app, client, ctx, live_server):

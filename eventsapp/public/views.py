@@ -588,7 +588,7 @@ def join(token: str) -> str | BaseResponse:
         webinar=webinar,
         state=state,
         has_recording_page=ended and recordings.published_for(webinar) is not None,
-        doors_open_in=locales.format_wait(webinar.doors_open_at - now),
+        doors_open_in=locales.format_wait(uktime.felt_wait(now, webinar.doors_open_at)),
     )
 
 
