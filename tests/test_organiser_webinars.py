@@ -143,6 +143,32 @@ def test_moving_a_webinar_updates_every_calendar_once(app, client, ctx, smtp):
     assert db.session.get(Webinar, webinar_id).sequence == 1
 
 
+def test_a_start_moved_into_the_past_is_refused_and_changes_nothing(app, client, ctx, smtp):
+    """A typo in the year would end the webinar at once and, past the retention period,
+    erase its registrants' details: the form says so instead."""
+    webinar_id = _published_with_registrants(client, app, smtp)
+    typo = post(
+        client, f"/organiser/webinars/{webinar_id}/edit", **webinar_form(start_date="2025-03-28")
+    )
+    assert typo.status_code == 400
+    assert "The new start is in the past. Check the date and time" in typo.get_data(as_text=True)
+    db.session.expire_all()
+    webinar = db.session.get(Webinar, webinar_id)
+    assert webinar.starts_at.year == 2027 and webinar.sequence == 0
+    with app.app_context():
+        worker.run_once()
+    assert smtp.messages == []  # nobody told of a change that did not happen
+    assert Counter(db.session.scalars(select(Registration.status))) == {
+        "confirmed": 2,
+        "waitlisted": 1,
+    }
+    # Other edits of a webinar whose time is unchanged still save.
+    fixed = post(
+        client, f"/organiser/webinars/{webinar_id}/edit", **webinar_form(title="Sleep and pain")
+    )
+    assert fixed.status_code == 302
+
+
 def test_capacity_cannot_drop_below_confirmed_and_raising_it_promotes(app, client, ctx, smtp):
     webinar_id = _published_with_registrants(client, app, smtp)
     lower = post(client, f"/organiser/webinars/{webinar_id}/edit", **webinar_form(capacity="1"))
