@@ -282,9 +282,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
     if data.starts_at != webinar.starts_at and data.starts_at <= now:
         # A typo that moved a webinar into the past would end it at once: follow-ups skipped,
         # and past the retention period its registrants' details erased within a minute.
-        raise WebinarError(
-            "The new start is in the past. Check the date and time", "start_date"
-        )
+        raise WebinarError("The new start is in the past. Check the date and time", "start_date")
     confirmed = confirmed_count(webinar)
     if data.capacity < confirmed:
         raise WebinarError(
