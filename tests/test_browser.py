@@ -29,8 +29,11 @@ def test_visitor_registers_from_the_home_page(page, live_server, ctx):
     page.get_by_label("I agree that the organisers can use my details").check()
     page.get_by_label("Send me news by email from BackWell UK").check()
     page.get_by_role("button", name="Register for this webinar").click()
-    page.wait_for_url(re.compile(r"/webinars/panel/registered\?place=confirmed"))
+    page.wait_for_url(re.compile(r"/webinars/panel/registered\?place=confirmed#main$"))
     page.get_by_role("heading", name="Check your email").wait_for(state="visible")
+    # A keyboard or screen-reader user goes on from the page's main part, where "Check your
+    # email" is, not from the top of the page.
+    assert page.evaluate("document.activeElement.id") == "main"
     assert_accessible(page)
     reg = db.session.scalars(select(Registration)).one()
     assert (reg.full_name, reg.audience) == ("Margaret Example", "carer")

@@ -164,7 +164,10 @@ def register(slug: str) -> tuple[str, int] | BaseResponse:
     attempt = attempt_registration(slug)
     if attempt.place:
         shown = _signer().dumps({"slug": slug, "place": attempt.place})
-        return redirect(url_for(".registered", slug=slug, r=shown, host=_host_slug(host)), code=303)
+        return redirect(  # #main: as the site's own page (public/views.register)
+            url_for(".registered", slug=slug, r=shown, host=_host_slug(host), _anchor="main"),
+            code=303,
+        )
     page = _render_webinar(attempt.webinar, attempt.form, attempt.state, host, attempt.refused)
     return page, attempt.status
 

@@ -290,7 +290,11 @@ def register(slug: str) -> tuple[str, int] | BaseResponse:
     """The registration form of the webinar page."""
     attempt = attempt_registration(slug)
     if attempt.place:
-        return redirect(url_for(".registered", slug=slug, place=attempt.place), code=303)
+        # #main: otherwise the browser keeps the form's #error-summary, which this page lacks,
+        # and a screen reader starts at the top instead of at "Check your email".
+        return redirect(
+            url_for(".registered", slug=slug, place=attempt.place, _anchor="main"), code=303
+        )
     page = _render_webinar(attempt.webinar, attempt.form, attempt.state, attempt.refused)
     return page, attempt.status
 
