@@ -76,6 +76,26 @@ def test_an_announcement_is_previewed_then_reaches_each_chosen_person_once(app, 
     assert event.details["emails"] == 1 and event.details["audience"] == "attended"
 
 
+def test_before_the_webinar_nobody_is_written_to_by_whether_they_attended(client, ctx):
+    """Before the end "did not attend" would be everyone with a place: not offered, and a
+    crafted request is refused."""
+    now = datetime.now(UTC)
+    webinar = create_webinar(slug="soon", starts_at=now + timedelta(days=3))
+    registrations.register(
+        webinar, registrations.RegistrationInput("Ann Example", "ann@example.com"), now
+    )
+    db.session.commit()
+    create_user("colin@clinic.example")
+    login(client, "colin@clinic.example")
+    url = f"/organiser/webinars/{webinar.id}/announcements"
+    page = client.get(url).get_data(as_text=True)
+    assert "Everyone with a place (1 person)" in page
+    assert "who attended" not in page and "did not attend" not in page
+    crafted = post(client, url, audience="not_attended", subject="Sorry", body="We missed you")
+    assert crafted.status_code == 400
+    assert db.session.scalars(select(Announcement)).all() == []
+
+
 def test_markup_in_an_announcement_is_inert(app, client, ctx, smtp):
     webinar = create_webinar(slug="soon")
     register_via(client, "soon")

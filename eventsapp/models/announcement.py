@@ -20,6 +20,11 @@ class Audience(Labelled):
     ATTENDED = "attended", "everyone who attended"
     NOT_ATTENDED = "not_attended", "everyone with a place who did not attend"
 
+    @property
+    def about_attendance(self) -> bool:
+        """Chosen by who attended: it means something only once the webinar has ended."""
+        return self in (Audience.ATTENDED, Audience.NOT_ATTENDED)
+
 
 class Announcement(db.Model):  # type: ignore[name-defined]
     __tablename__ = "announcements"

@@ -52,9 +52,9 @@ def _someone(webinar: Webinar, language: str = ENGLISH) -> Registration:
 def announcement_list(webinar_id: int) -> str | Response | tuple[str, int]:
     webinar = webinar_or_404(webinar_id)
     form = AnnouncementForm()
-    reach = announcements.reach(webinar)
+    reach = announcements.reach(webinar, now())
     form.audience.choices = [
-        (a.value, f"{a.label.capitalize()} ({text.people(reach[a])})") for a in Audience
+        (a.value, f"{a.label.capitalize()} ({text.people(n)})") for a, n in reach.items()
     ]
     if form.validate_on_submit():
         try:

@@ -69,10 +69,17 @@ def recipients(webinar: Webinar, audience: Audience) -> list[Registration]:
     return [r for r in _reachable(webinar) if _includes(audience, r, webinar)]
 
 
-def reach(webinar: Webinar) -> dict[Audience, int]:
-    """How many each audience would reach now (one load for all of them)."""
+def offered(webinar: Webinar, now: datetime) -> list[Audience]:
+    """Who an announcement may be for now: by attendance only once the webinar has ended
+    (before, "did not attend" would be everyone with a place)."""
+    ended = webinar.ends_at <= now
+    return [a for a in Audience if ended or not a.about_attendance]
+
+
+def reach(webinar: Webinar, now: datetime) -> dict[Audience, int]:
+    """How many each audience offered now would reach (one load for all of them)."""
     people = _reachable(webinar)
-    return {a: sum(_includes(a, r, webinar) for r in people) for a in Audience}
+    return {a: sum(_includes(a, r, webinar) for r in people) for a in offered(webinar, now)}
 
 
 def in_welsh(people: list[Registration]) -> int:
@@ -92,6 +99,11 @@ def draft(
 ) -> Announcement:
     """A draft to preview. Its Welsh version is optional, but whole: half of one would be
     silently left out (Announcement.has_welsh), so both parts or neither."""
+    if audience not in offered(webinar, now):
+        raise AnnouncementError(
+            "You can write to people by whether they attended once the webinar has ended",
+            "audience",
+        )
     if subject_cy.strip() and not body_cy.strip():
         raise AnnouncementError(
             "Write the message in Welsh too, or clear the Welsh subject", "body_cy"
