@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -451,6 +451,12 @@ def test_a_check_in_is_attendance_and_moves_the_registration(any_ctx):
     secret = make_key("clinic", access=ApiAccess.READ_WRITE)
     client = any_ctx.test_client()
     before = get(client, f"/api/v1/registrations/{ids['bob']}", secret).get_json()
+    early = client.post(f"/api/v1/registrations/{ids['bob']}/check-in", headers=bearer(secret))
+    assert early.status_code == 409  # before the webinar has begun: nothing to record yet
+    assert "once the webinar has begun" in early.get_json()["detail"]
+    with writing():  # the webinar begins
+        webinar = db.session.scalars(select(Webinar).where(Webinar.slug == "clinic-only")).one()
+        webinar.starts_at = datetime.now(UTC) - timedelta(minutes=5)
     checked = client.post(f"/api/v1/registrations/{ids['bob']}/check-in", headers=bearer(secret))
     assert checked.status_code == 200
     record = checked.get_json()

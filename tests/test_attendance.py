@@ -135,6 +135,27 @@ def test_check_in_by_hand_and_undo(client, ctx):
     assert _minutes() == {}
 
 
+def test_no_attendance_is_recorded_before_the_webinar_has_begun(client, ctx):
+    """Attendance counts towards a certificate: a check-in or a report for a webinar next
+    month is refused, and nothing is recorded."""
+    now = datetime.now(UTC)
+    webinar = create_webinar(slug="later", starts_at=now + timedelta(days=30))
+    ann = registrations.register(
+        webinar, registrations.RegistrationInput("Ann Example", "ann@example.com"), now
+    ).registration
+    db.session.commit()
+    create_user("colin@clinic.example")
+    login(client, "colin@clinic.example")
+    checked = post(client, f"/organiser/webinars/{webinar.id}/attendance/{ann.id}/checkin")
+    page = client.get(checked.headers["Location"]).get_data(as_text=True)
+    assert "You can record attendance once the webinar has begun" in page
+    uploaded = _upload(client, webinar, ZOOM)
+    assert uploaded.status_code == 400
+    assert "once the webinar has begun" in uploaded.get_data(as_text=True)
+    assert _minutes() == {}
+    assert db.session.scalar(select(func.count()).select_from(AttendanceImport)) == 0
+
+
 @pytest.mark.parametrize(
     ("raw", "minutes"), [("1h 6m 11s", 66), ("6m 30s", 6), ("45s", 0), ("2h", 120)]
 )

@@ -66,6 +66,7 @@ def check_in(
 ) -> None:
     """Mark someone as attending by hand, for `minutes` (None: the whole session), which then
     counts for their certificate as a report's minutes would."""
+    _require_begun(webinar, now)
     registration = registration_in(webinar, registration_id)
     if minutes is not None and not 1 <= minutes <= webinar.duration_minutes:
         raise AttendanceError(
@@ -95,6 +96,12 @@ def check_in(
         registration=registration.id,
         minutes=minutes,
     )
+
+
+def _require_begun(webinar: Webinar, now: datetime) -> None:
+    """Attendance counts towards certificates: none before anyone could have joined."""
+    if now < webinar.doors_open_at:
+        raise AttendanceError("You can record attendance once the webinar has begun")
 
 
 def undo_check_in(webinar: Webinar, registration_id: int, actor: User, now: datetime) -> None:
@@ -132,6 +139,7 @@ def import_report(
 ) -> tuple[AttendanceImport, bool]:
     """Read a report file, then record it (record_report). A malformed file raises before
     anything is written."""
+    _require_begun(webinar, now)
     try:
         source, rows = attendance_reports.parse(data)
     except attendance_reports.ReportError as exc:
