@@ -148,6 +148,42 @@ def test_publishing_waits_for_both_reviewers_and_an_edit_withdraws_approvals(cli
     assert "Reviewed by Rita" in client.get("/webinars/review-me").get_data(as_text=True)
 
 
+def test_a_speaker_edit_that_withdraws_another_organisations_approval_says_so(client, ctx):
+    """The speaker library is shared: the charity editing a biography changes the clinic's
+    page, so the clinic's approval goes, the audit log names who withdrew it, and the editor
+    is told (without the clinic's webinar being named to them)."""
+    webinar = create_webinar(slug="clinic-talk", status="draft", hosts=("clinic",))
+    webinar_id, speaker_id = webinar.id, webinar.panel[0].speaker_id
+    create_user("rita@clinic.example", org="clinic", reviewer=True)
+    chris = create_user("chris@charity.example", org="charity")
+    login(client, "rita@clinic.example")
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    post(client, f"/organiser/webinars/{webinar_id}/publish")
+    assert "Reviewed by Rita" in client.get("/webinars/clinic-talk").get_data(as_text=True)
+
+    login(client, "chris@charity.example")
+    page = _then_page(
+        client,
+        post(
+            client,
+            f"/organiser/speakers/{speaker_id}/edit",
+            name="Dr Helen Marsh",
+            professional_title="Consultant in Pain Medicine",
+            organisation="Meadowbank Medical Cannabis Clinic",
+            bio="Helen leads the clinic and has a new biography.",
+        ),
+    )
+    assert "Speaker saved." in page
+    assert "also on webinars of another organisation" in page
+    assert "withdrew their approval too" in page
+    assert db.session.get(Webinar, webinar_id).title not in page
+    assert "Reviewed by" not in client.get("/webinars/clinic-talk").get_data(as_text=True)
+    (event,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "webinar.approvals_withdrawn")
+    )
+    assert event.actor_id == chris.id and event.webinar_id == webinar_id
+
+
 def test_cancelling_says_how_many_people_will_be_emailed_first(client, ctx):
     webinar = create_webinar(slug="to-cancel", capacity=1)
     register_via(client, "to-cancel", email="a@example.com")

@@ -55,7 +55,7 @@ def edit_speaker(speaker_id: int | None) -> str | BaseResponse | tuple[str, int]
                 bio=form.bio.data or "",
                 **welsh_values(form),
             )
-            panels.save_speaker(
+            saved = panels.save_speaker(
                 speaker,
                 data,
                 actor(),
@@ -67,8 +67,11 @@ def edit_speaker(speaker_id: int | None) -> str | BaseResponse | tuple[str, int]
             db.session.rollback()
             form.photo.errors = [str(exc)]
         else:
+            notes = saved.messages(actor())
             db.session.commit()
             flash("Speaker saved.")
+            for note in notes:
+                flash(note, "error")
             back = odd_input.row_id(request.args.get("back_to_webinar"))
             return redirect(url_for(".panel", webinar_id=back) if back else url_for(".speakers"))
     status = 400 if form.is_submitted() else 200

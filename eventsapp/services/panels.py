@@ -17,7 +17,7 @@ from eventsapp.models import (
     User,
     Webinar,
 )
-from eventsapp.services import access, audit, webinar_lifecycle
+from eventsapp.services import access, audit, review, webinar_lifecycle
 from eventsapp.services.errors import DomainError
 
 
@@ -40,6 +40,26 @@ def speakers() -> list[Speaker]:
     return list(db.session.scalars(select(Speaker).order_by(func.lower(Speaker.name))))
 
 
+@dataclass
+class SpeakerSaved:
+    """What saving a speaker did to the webinars they are on: approvals it withdrew (the
+    library is shared, so an edit can change another organisation's page)."""
+
+    withdrawn: list[tuple[Webinar, review.Withdrawal]]
+
+    def messages(self, actor: User) -> list[str]:
+        """For the one who saved: the webinars they manage by title; the others unnamed (an
+        organisation's webinars are not shown to the other)."""
+        mine = {w.id for w in db.session.scalars(access.manageable_webinars(actor))}
+        named = [f"“{w.title}”: {gone.message}" for w, gone in self.withdrawn if w.id in mine]
+        if any(w.id not in mine for w, _ in self.withdrawn):
+            named.append(
+                "This speaker is also on webinars of another organisation: your change "
+                "withdrew their approval too, and their reviewers need to approve it again."
+            )
+        return named
+
+
 def save_speaker(
     speaker: Speaker | None,
     data: SpeakerInput,
@@ -47,13 +67,20 @@ def save_speaker(
     now: datetime,
     photo_filename: str | None = None,
     remove_photo: bool = False,
-) -> Speaker:
+) -> SpeakerSaved:
     if speaker is None:
         speaker = Speaker()
         db.session.add(speaker)
         action = "speaker.created"
+        shown_on: list[Webinar] = []
     else:
         action = "speaker.updated"
+        shown_on = list(
+            db.session.scalars(
+                select(Webinar).join(PanelMember).where(PanelMember.speaker_id == speaker.id)
+            )
+        )
+    approved = {w.id: review.counting(w) for w in shown_on}
     for field in fields(SpeakerInput):
         setattr(speaker, field.name, getattr(data, field.name))
     if photo_filename:
@@ -62,7 +89,12 @@ def save_speaker(
         speaker.photo_filename = None
     db.session.flush()
     audit.record(action, actor=actor, now=now, speaker=speaker.id)
-    return speaker
+    withdrawn = [
+        (webinar, gone)
+        for webinar in shown_on
+        if (gone := review.note_withdrawn(webinar, approved[webinar.id], actor, now))
+    ]
+    return SpeakerSaved(withdrawn)
 
 
 def add_to_panel(webinar: Webinar, speaker: Speaker, role: str, actor: User, now: datetime) -> None:
