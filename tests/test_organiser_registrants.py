@@ -89,7 +89,19 @@ def test_give_a_place_and_cancel_on_someones_behalf(app, client, ctx, smtp):
     assert db.session.get(Registration, regs["cat@example.com"]).status == "waitlisted"
     assert "There are no free places" in client.get(full.headers["Location"]).get_data(as_text=True)
 
-    post(client, f"/organiser/webinars/{webinar.id}/registrants/{regs['ann@example.com']}/cancel")
+    # "Cancel" opens a page that says what will happen; nothing changes until it is confirmed.
+    cancel = f"/organiser/webinars/{webinar.id}/registrants/{regs['ann@example.com']}/cancel"
+    listing = client.get(f"/organiser/webinars/{webinar.id}/registrants").get_data(as_text=True)
+    assert f'href="{cancel}"' in listing
+    confirm = client.get(cancel).get_data(as_text=True)
+    assert "Cancel the registration of Ann Example?" in confirm
+    assert "They will be emailed" in confirm
+    assert "Their place goes to the first person on the waiting list" in confirm
+    assert db.session.get(Registration, regs["ann@example.com"]).status == "confirmed"
+    assert (
+        client.get(f"/organiser/webinars/{webinar.id}/registrants/999999/cancel").status_code == 404
+    )
+    post(client, cancel)
     statuses = dict(db.session.execute(select(Registration.email, Registration.status)).all())
     # Ann is cancelled and told; the freed seat went to Cat, first in the queue.
     assert statuses["ann@example.com"] == "cancelled"

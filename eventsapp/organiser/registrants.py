@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from eventsapp.mail.render import render
@@ -21,6 +21,8 @@ from eventsapp.organiser.context import (
     webinar_or_404,
 )
 from eventsapp.services import email_log, registrants
+from eventsapp.services import registration as registrations
+from eventsapp.services.registrants import RegistrantError
 from eventsapp.transactions import writes_on_get
 
 
@@ -94,6 +96,25 @@ def promote_registrant(webinar_id: int, registration_id: int) -> BaseResponse:
         registration_id,
         registrants.promote,
         "They now have a place and will be emailed an invitation.",
+    )
+
+
+@bp.get("/webinars/<int:webinar_id>/registrants/<int:registration_id>/cancel")
+def confirm_cancel_registrant(webinar_id: int, registration_id: int) -> str | BaseResponse:
+    """A page of its own first: cancelling emails them and cannot be undone."""
+    webinar = webinar_or_404(webinar_id)
+    try:
+        registration = registrants.registration_in(webinar, registration_id)
+    except RegistrantError:
+        abort(404)
+    if registration.status == RegistrationStatus.CANCELLED:
+        flash("That registration is already cancelled.")
+        return redirect(url_for(".registrant_list", webinar_id=webinar_id))
+    return render_template(
+        "organiser/cancel_registrant.html",
+        webinar=webinar,
+        registration=registration,
+        place_goes_on=registrations.place_goes_to_someone_waiting(registration),
     )
 
 
