@@ -19,12 +19,16 @@ CLINIC = {
     "slug": "meadowbank-clinic",
     "name": "Meadowbank Medical Cannabis Clinic",
     "website": "https://clinic.example.org",
-    "marketing_description": "news about the clinic's services and future webinars",
-    "about": "A specialist pain clinic. Its doctors can prescribe cannabis-based medicines "
-    "when other treatments have not helped.",
-    "marketing_description_cy": "newyddion am wasanaethau'r clinig a gweminarau yn y dyfodol",
-    "about_cy": "Clinig poen arbenigol. Gall ei feddygon ragnodi meddyginiaethau sy'n seiliedig "
-    "ar ganabis pan nad yw triniaethau eraill wedi helpu.",
+    # Written as education, not promotion: a clinic that prescribes cannabis medicines must
+    # not appear to advertise them (or its services) to the public.
+    "marketing_description": "news of future webinars and patient information events",
+    "about": "A specialist pain clinic, regulated by the Care Quality Commission. Its "
+    "specialists share what the evidence says in these free webinars.",
+    "marketing_description_cy": "newyddion am weminarau a digwyddiadau gwybodaeth i gleifion "
+    "yn y dyfodol",
+    "about_cy": "Clinig poen arbenigol, a reoleiddir gan y Comisiwn Ansawdd Gofal. Mae ei "
+    "arbenigwyr yn rhannu'r hyn y mae'r dystiolaeth yn ei ddweud yn y gweminarau hyn, sydd am "
+    "ddim.",
     "contact_email": "webinars@clinic.example.org",
     "contact_phone": "0161 496 0000",
     "regulator": "Care Quality Commission",
