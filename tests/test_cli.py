@@ -28,7 +28,7 @@ def test_demo_content_loads_once_and_is_public(app, client):
     form = client.get("/webinars/cannabis-medicines-chronic-back-pain").get_data(as_text=True)
     assert (
         "Send me news by email from Meadowbank Medical Cannabis Clinic: "
-        "news about the clinic&#39;s services and future webinars" in form
+        "news of future webinars and patient information events" in form
     )
 
 
