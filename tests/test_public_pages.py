@@ -37,6 +37,11 @@ def test_home_lists_upcoming_webinars_in_uk_time_with_hosts_and_places(client, c
     assert "Tuesday 15 January 2030" in html and "6:30pm to 7:30pm GMT" in html
     assert "6:00pm to 7:00pm BST" in html  # 17:00Z in July is 18:00 in London
     assert "Meadowbank Medical Cannabis Clinic and BackWell UK" in html
+    # Both partners are named in the opening lines, before any webinar (alphabetically).
+    lead = html[html.index('class="lead"') : html.index("Upcoming webinars</h2>")]
+    assert "run together by BackWell UK and Meadowbank Medical Cannabis Clinic" in lead
+    welsh = client.get("/cy/").get_data(as_text=True)
+    assert "ar y cyd gan BackWell UK a Meadowbank Medical Cannabis Clinic" in welsh
     assert "40 places left" in html
     assert "join the waiting list" in html
     assert 'href="/past"' in html
