@@ -66,6 +66,14 @@ def test_a_carer_registers_mary_smith_and_the_emails_speak_to_the_carer(any_ctx,
     # ... and says who booked it and what was asked for, and what will happen.
     assert "Registered by</dt><dd>Carol Carer" in shown
     assert "You asked for live captions: the webinar will have them." in shown
+    # The place is Mary's, so Carol reads about Mary's place, not "your place".
+    assert "Mary Smith's place is confirmed" in shown and "Your place" not in shown
+    path = urlsplit(manage.group(0)).path
+    cancel = client.get(path + "/cancel").get_data(as_text=True)
+    assert "You are cancelling Mary Smith's registration for" in cancel
+    assert "Yes, cancel their registration" in cancel
+    welsh = client.get("/cy" + path).get_data(as_text=True)
+    assert "Mae lle Mary Smith wedi'i gadarnhau" in welsh
 
 
 def test_registering_someone_else_needs_the_carers_name_and_their_permission(client, ctx):
