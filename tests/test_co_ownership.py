@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from eventsapp.extensions import db
@@ -182,6 +184,35 @@ def test_a_speaker_edit_that_withdraws_another_organisations_approval_says_so(cl
         select(AuditEvent).where(AuditEvent.action == "webinar.approvals_withdrawn")
     )
     assert event.actor_id == chris.id and event.webinar_id == webinar_id
+
+
+def test_the_note_in_the_emails_is_reviewed_content(client, ctx):
+    """Every registrant reads the organisers' note in their emails: a note written after the
+    approval withdraws it, and the reviewer reads the note in the preview before approving."""
+    # 6pm GMT, as the edit form below says it: the time itself is unchanged.
+    starts = datetime(2030, 1, 15, 18, 0, tzinfo=UTC)
+    webinar = create_webinar(slug="noted", status="draft", hosts=("clinic",), starts_at=starts)
+    webinar_id = webinar.id
+    create_user("rita@clinic.example", org="clinic", reviewer=True)
+    login(client, "rita@clinic.example")
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    post(client, f"/organiser/webinars/{webinar_id}/publish")
+    assert "Reviewed by Rita" in client.get("/webinars/noted").get_data(as_text=True)
+
+    note = "Please have your **medication list** to hand."
+    text = _then_page(
+        client,
+        post(
+            client, f"/organiser/webinars/{webinar_id}/edit", **_form_for(webinar, email_note=note)
+        ),
+    )
+    assert "This change withdrew the approval of Meadowbank Medical Cannabis Clinic" in text
+    assert "Reviewed by" not in client.get("/webinars/noted").get_data(as_text=True)
+    preview = client.get(f"/organiser/webinars/{webinar_id}/preview").get_data(as_text=True)
+    assert "Your note in the emails" in preview
+    assert "Please have your <strong>medication list</strong> to hand." in preview
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    assert "Reviewed by Rita" in client.get("/webinars/noted").get_data(as_text=True)
 
 
 def test_cancelling_says_how_many_people_will_be_emailed_first(client, ctx):

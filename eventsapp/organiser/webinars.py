@@ -286,6 +286,9 @@ def preview_webinar(webinar_id: int) -> str:
         welsh_description_html=content.render_markdown(
             locales.words(webinar, "description", locales.WELSH)
         ),
+        # The note every registrant reads in their emails: reviewed content too.
+        note_html=content.render_markdown(webinar.email_note),
+        welsh_note_html=content.render_markdown(webinar.email_note_cy),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,19 +28,26 @@ class ReviewError(DomainError):
 # locales.words) are published content too.
 _WEBINAR_WORDS = ("title", "summary", "description")
 _SPEAKER_WORDS = ("professional_title", "bio")
+# Words that reach the public only when written: the note every registrant reads in their
+# emails, and its Welsh twin.
+_WEBINAR_EXTRAS = ("email_note", "email_note_cy")
+
+
+def _given(owner: object, names: Iterable[str]) -> dict[str, str]:
+    """The words written, blank ones left out: content without them hashes as it did before
+    they were reviewed content (Welsh; the email note), so approvals given then still count."""
+    # Blank as locales.words() sees it: whitespace shows nothing, so it withdraws nothing.
+    return {name: value for name in names if (value := getattr(owner, name) or "").strip()}
 
 
 def _welsh(owner: object, names: tuple[str, ...]) -> dict[str, str]:
-    """The Welsh versions there are. Only those: content without Welsh hashes as it did
-    before Welsh existed, so the approvals given then still count."""
-    twins = (f"{name}_cy" for name in names)
-    # Blank as locales.words() sees it: whitespace shows nothing, so it withdraws nothing.
-    return {twin: value for twin in twins if (value := getattr(owner, twin) or "").strip()}
+    """The Welsh versions there are."""
+    return _given(owner, (f"{name}_cy" for name in names))
 
 
 def fingerprint(webinar: Webinar) -> str:
-    """What a reviewer approves: the title, summary, description, panel and times, and the
-    Welsh versions of the words when there are any."""
+    """What a reviewer approves: the title, summary, description, panel and times, the
+    Welsh versions of the words when there are any, and the note in the emails if written."""
     panel = []
     for m in sorted(webinar.panel, key=lambda m: (m.position, m.id or 0)):
         member: list[object] = [
@@ -59,6 +67,7 @@ def fingerprint(webinar: Webinar) -> str:
         "duration_minutes": webinar.duration_minutes,
         "panel": panel,
         **_welsh(webinar, _WEBINAR_WORDS),
+        **_given(webinar, _WEBINAR_EXTRAS),
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
