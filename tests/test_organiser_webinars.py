@@ -119,9 +119,14 @@ def _published_with_registrants(client, app, smtp):  # type: ignore[no-untyped-d
 def test_moving_a_webinar_updates_every_calendar_once(app, client, ctx, smtp):
     webinar_id = _published_with_registrants(client, app, smtp)
     moved = webinar_form(start_time="19:00", capacity="2")
-    assert post(client, f"/organiser/webinars/{webinar_id}/edit", **moved).status_code == 302
+    saved = post(client, f"/organiser/webinars/{webinar_id}/edit", **moved)
+    told = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert (
+        "Saved. 2 people will be emailed the change, with an updated calendar invitation." in told
+    )
     # Saving the same values again changes and sends nothing.
-    assert post(client, f"/organiser/webinars/{webinar_id}/edit", **moved).status_code == 302
+    again = post(client, f"/organiser/webinars/{webinar_id}/edit", **moved)
+    assert "Nothing had changed." in client.get(again.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         assert worker.run_once().sent == 2
     assert sorted(a for m in smtp.messages for a in m.rcpt_tos) == [

@@ -256,15 +256,23 @@ def edit_webinar(webinar_id: int) -> str | Response | tuple[str, int]:
     elif form.validate() and (data := _input(form)) is not None:
         approved = review.counting(webinar)
         try:
-            changed = lifecycle.update(webinar, data, actor(), now())
+            updated = lifecycle.update(webinar, data, actor(), now())
         except lifecycle.WebinarError as exc:
             db.session.rollback()
             _apply_error(form, exc)
         else:
             withdrawal = review.note_withdrawn(webinar, approved, actor(), now())
             db.session.commit()
-            flash("Saved." if changed else "Nothing had changed.")
-            if "recording_url" in changed and webinar.recording_url:
+            if not updated.changed:
+                flash("Nothing had changed.")
+            elif updated.emailed:
+                flash(
+                    f"Saved. {text.people(updated.emailed).capitalize()} will be emailed the "
+                    "change, with an updated calendar invitation."
+                )
+            else:
+                flash("Saved.")
+            if "recording_url" in updated.changed and webinar.recording_url:
                 flash(_recording_note(webinar))
             if withdrawal:
                 flash(withdrawal.message, "error")

@@ -272,8 +272,16 @@ def _describe_changes(webinar: Webinar, data: WebinarInput) -> list[dict[str, st
     return changes
 
 
-def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> list[str]:
-    """Apply an edit; returns the names of the fields that changed."""
+@dataclass(frozen=True)
+class Updated:
+    """What an edit did: the fields that changed, and how many registrants it emails."""
+
+    changed: list[str]
+    emailed: int = 0
+
+
+def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> Updated:
+    """Apply an edit."""
     if webinar.status == WebinarStatus.CANCELLED:
         raise WebinarError("A cancelled webinar cannot be changed")
     slug = data.slug.strip() or webinar.slug
@@ -300,7 +308,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
         changed.append("hosts")
         webinar.hosts = hosts
     if not changed:
-        return []
+        return Updated([])
     raised_capacity = data.capacity > webinar.capacity
     old_end = webinar.ends_at
     for name, value in new_values.items():
@@ -315,10 +323,11 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
         and any(f in changed for f in _CALENDAR_FIELDS)
         and now < max(old_end, webinar.ends_at)
     )
+    emailed = 0
     if notify:
         webinar.sequence += 1
         db.session.flush()
-        _notify(webinar, EmailKind.WEBINAR_UPDATED, now, changes=calendar_changes)
+        emailed = _notify(webinar, EmailKind.WEBINAR_UPDATED, now, changes=calendar_changes)
     _follow_on_zoom(webinar, changed, now, now < max(old_end, webinar.ends_at))
     if raised_capacity:
         db.session.flush()
@@ -333,7 +342,7 @@ def update(webinar: Webinar, data: WebinarInput, actor: User, now: datetime) -> 
         sequence=webinar.sequence,
     )
     _record_hosts(webinar, hosts_before, actor, now)
-    return changed
+    return Updated(changed, emailed)
 
 
 # What the public (and so partners' webhooks) can see of a webinar.
