@@ -224,3 +224,21 @@ def test_cancelling_says_how_many_people_will_be_emailed_first(client, ctx):
     page = client.get(f"/organiser/webinars/{webinar.id}/cancel").get_data(as_text=True)
     assert "2 people will be emailed" in page
     assert db.session.get(Webinar, webinar.id).status == "published"  # a GET changes nothing
+
+
+def test_the_partner_is_told_when_the_other_cancels_a_shared_webinar(app, client, ctx, smtp):
+    webinar = create_webinar(slug="shared-talk")
+    register_via(client, "shared-talk", email="a@example.com")
+    create_user("colin@clinic.example", org="clinic")
+    create_user("chris@charity.example", org="charity")
+    login(client, "colin@clinic.example")
+    post(client, f"/organiser/webinars/{webinar.id}/cancel", message="The speaker is unwell.")
+    with app.app_context():
+        worker.run_once()
+    (told,) = smtp.to("chris@charity.example")
+    assert told.message["Subject"].strip() == (
+        f"Meadowbank Medical Cannabis Clinic cancelled: {webinar.title}"
+    )
+    text = told.message.get_body(("plain",)).get_content()
+    assert "1 person will be emailed this message" in text and "The speaker is unwell." in text
+    assert not smtp.to("colin@clinic.example")  # who cancelled it knows

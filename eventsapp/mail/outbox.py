@@ -134,6 +134,11 @@ class EmailKind(StrEnum):
         "cohost_left",
         Rules("cohost_left:user{user_id}:{now:%Y%m%dT%H%M%S.%f}", organiser_notice=True),
     )
+    # ... or when a partner cancels a webinar they host together.
+    COHOST_CANCELLED = (
+        "cohost_cancelled",
+        Rules("cohost_cancelled:user{user_id}:{now:%Y%m%dT%H%M%S.%f}", organiser_notice=True),
+    )
     # Book live captions or a BSL interpreter: to the hosts' organisers, the webinar's
     # needs_booking_days before it, once per set of needs asked for
     # (services/communication_needs.py). Counts only, never who asked.

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from sqlalchemy import func, select
 
+from eventsapp import text
 from eventsapp.extensions import db
 from eventsapp.mail import outbox
 from eventsapp.mail.outbox import EmailKind
@@ -440,6 +441,17 @@ def cancel(webinar: Webinar, message: str, actor: User, now: datetime) -> int:
         queued = _notify(webinar, EmailKind.WEBINAR_CANCELLED, now, message=message)
         webhook_events.emit(WebhookEventType.WEBINAR_CANCELLED, webinar.id, now)
     audit.record("webinar.cancelled", actor=actor, now=now, webinar=webinar, emails=queued)
+    partners = [h.id for h in webinar.hosts if h.id != actor.organisation_id]
+    if partners:  # the partners hear it from us, not from their registrants
+        outbox.notify_organisers(
+            EmailKind.COHOST_CANCELLED,
+            partners,
+            webinar,
+            now,
+            organisation=actor.organisation.name if actor.organisation else "An admin",
+            message=message,
+            told=text.people(queued) if queued else "",
+        )
     return queued
 
 
