@@ -109,8 +109,12 @@ def test_the_carer_choice_with_its_errors_passes_axe_at_every_width(browser, liv
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()
         page.goto(live_server.url + "/webinars/panel")
+        # For "Me" the carer's fields are not shown; choosing "Someone I care for" shows them.
+        carer_name = page.get_by_label("Your name, if you are registering someone else")
+        assert not carer_name.is_visible()
         group = page.get_by_role("group", name="Who is this place for?")
         group.get_by_label("Someone I care for").check()
+        assert carer_name.is_visible()
         page.get_by_role("group", name="Communication needs (optional)").get_by_label(
             "Live captions (words on screen)"
         ).check()

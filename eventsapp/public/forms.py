@@ -86,7 +86,9 @@ _NO_NAME = lazy_gettext("Enter your full name")
 
 class RegistrationForm(Form):
     # Who the place is for. Without JavaScript every field shows; the carer's name and their
-    # word that they have permission are needed only for "Someone I care for".
+    # word that they have permission are needed only for "Someone I care for" (with
+    # JavaScript they show only then: data-shown-when in templates/public/_register.html).
+    SOMEONE_ELSE = FOR_SOMEONE_ELSE
     who_for = RadioField(
         lazy_gettext("Who is this place for?"),
         choices=[

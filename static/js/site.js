@@ -17,3 +17,18 @@ document.addEventListener("click", function (event) {
   label.scrollIntoView();
   field.focus({ preventScroll: true });
 });
+// A part of a form that matters for one answer only (data-shown-when="who_for=someone_else")
+// shows only while that answer is chosen; without JavaScript it always shows.
+document.addEventListener("DOMContentLoaded", function () {
+  var parts = document.querySelectorAll("[data-shown-when]");
+  if (!parts.length) { return; }
+  function update() {
+    parts.forEach(function (part) {
+      var rule = part.getAttribute("data-shown-when").split("=");
+      var chosen = document.querySelector("input[name='" + rule[0] + "']:checked");
+      part.hidden = !(chosen && chosen.value === rule[1]);
+    });
+  }
+  document.addEventListener("change", update);
+  update();
+});
