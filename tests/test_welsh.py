@@ -414,13 +414,17 @@ def test_every_welsh_page_and_form_state_passes_axe_at_390_pixels(
 
     # The manage page and its language form: English from now on, said calmly.
     visitor.visit(links["manage"], "Eich cofrestriad")
-    languages = page.get_by_role("group", name="Iaith y negeseuon")
+    languages = page.get_by_role("group", name="Ym mha iaith ddylen ni ysgrifennu atoch?")
     assert languages.get_by_label("Cymraeg").is_checked()
     languages.get_by_label("English").check()
     page.get_by_role("button", name="Newid iaith").click()
     page.get_by_role("status").filter(has_text="Byddwn yn ysgrifennu atoch yn Saesneg").wait_for()
     visitor.arrived("Eich cofrestriad", "manage, language changed")
-    assert page.get_by_role("group", name="Iaith y negeseuon").get_by_label("English").is_checked()
+    assert (
+        page.get_by_role("group", name="Ym mha iaith ddylen ni ysgrifennu atoch?")
+        .get_by_label("English")
+        .is_checked()
+    )
 
     visitor.visit(links["stop"], "Stopio negeseuon e-bost am y weminar hon?")
     page.get_by_role("button", name="Stopio nodiadau atgoffa a negeseuon dilynol").click()

@@ -1,5 +1,5 @@
 """Welsh registrants' own choices (docs/welsh.md), as the people involved meet them: feedback
-given in Welsh reads the same to organisers; the manage page's "Emails and texts in" switches
+given in Welsh reads the same to organisers; the manage page's "Which language should we write to you in?" switches
 the language of the next reminder, email and text both ways; an organiser's question with a
 Welsh version is Welsh on /cy, English on /, and its answer reads the same either way."""
 
@@ -136,7 +136,7 @@ def test_a_welsh_registrant_switches_to_english_and_the_next_reminder_is_english
 
     html = client.get(manage).get_data(as_text=True)
     assert "<h2>Negeseuon e-bost a thestun</h2>" in html
-    assert "Iaith y negeseuon" in html and "Newid iaith" in html
+    assert "Ym mha iaith ddylen ni ysgrifennu atoch?" in html and "Newid iaith" in html
     assert '<span lang="en">English</span>' in html and '<span lang="cy">Cymraeg</span>' in html
     assert _checked(html, "cy") and not _checked(html, "en")
     assert "<dd>Yn byw gyda phoen cefn neu wddf</dd>" in html  # "I am", in Welsh
@@ -193,7 +193,9 @@ def test_an_english_registrant_switches_to_cymraeg_and_the_next_reminder_is_wels
     ann = _registration("ann@example.com")
     manage = f"/manage/{tokens.manage_token(ann)}"
     html = client.get(manage).get_data(as_text=True)
-    assert "<h2>Emails and texts</h2>" in html and "Emails and texts in" in html
+    assert (
+        "<h2>Emails and texts</h2>" in html and "Which language should we write to you in?" in html
+    )
     assert _checked(html, "en") and "<dd>Living with back or neck pain</dd>" in html
 
     assert _choose(client, manage, language="cy").headers["Location"] == manage
@@ -222,7 +224,7 @@ def test_no_language_to_choose_once_cancelled(client, ctx):
     page = client.get(f"{manage}/cancel").get_data(as_text=True)
     client.post(f"{manage}/cancel", data={"csrf_token": csrf_token(page)})
     html = client.get(manage).get_data(as_text=True)
-    assert "You cancelled your place" in html and "Emails and texts in" not in html
+    assert "You cancelled your place" in html and "Which language should we write" not in html
     token = csrf_token(client.get("/webinars/panel").get_data(as_text=True))
     refused = client.post(f"{manage}/language", data={"csrf_token": token, "language": "cy"})
     assert refused.status_code == 404

@@ -397,7 +397,7 @@ LANGUAGE_CHANGED = {
 
 class LanguageForm(Form):
     language = RadioField(
-        lazy_gettext("Emails and texts in"),
+        lazy_gettext("Which language should we write to you in?"),
         choices=[
             SelectChoice(code, Markup('<span lang="%s">%s</span>') % (code, name))
             for code, name in locales.NAMES.items()

@@ -453,7 +453,8 @@ def _manage_page(registration: Registration, token: str, language_form: Language
 @bp.route("/manage/<token>/language", methods=["GET", "POST"])
 @rate_limits.token_pages
 def change_language(token: str) -> tuple[str, int] | BaseResponse:
-    """The manage page's "Emails and texts in": later emails, reminders and texts in it.
+    """The manage page's language choice ("Which language should we write to you in?"):
+    later emails, reminders and texts in it.
     A GET (the other-language link of the page shown after a refused POST) is the page."""
     registration = _registration_or_404(token)
     if request.method == "GET":
