@@ -242,3 +242,35 @@ def test_the_partner_is_told_when_the_other_cancels_a_shared_webinar(app, client
     text = told.message.get_body(("plain",)).get_content()
     assert "1 person will be emailed this message" in text and "The speaker is unwell." in text
     assert not smtp.to("colin@clinic.example")  # who cancelled it knows
+
+
+def test_a_change_to_a_live_webinar_asks_its_reviewers_to_approve_again(app, client, ctx, smtp):
+    """The page stays public while its approval is withdrawn: the reviewers are told at once
+    (once an hour at most), so it is not left unreviewed."""
+    starts = datetime(2030, 1, 15, 18, 0, tzinfo=UTC)
+    webinar = create_webinar(slug="live", status="draft", hosts=("clinic",), starts_at=starts)
+    webinar_id = webinar.id
+    create_user("rita@clinic.example", org="clinic", reviewer=True)
+    create_user("colin@clinic.example", org="clinic")
+    login(client, "rita@clinic.example")
+    # While a draft, changes tell no one: it is not public.
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    post(client, f"/organiser/webinars/{webinar_id}/edit", **_form_for(webinar, summary="Draft."))
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    post(client, f"/organiser/webinars/{webinar_id}/publish")
+    with app.app_context():
+        worker.run_once()
+    assert smtp.to("rita@clinic.example") == []
+
+    login(client, "colin@clinic.example")
+    for summary in ("A new summary.", "Another summary."):
+        post(
+            client, f"/organiser/webinars/{webinar_id}/edit", **_form_for(webinar, summary=summary)
+        )
+    with app.app_context():
+        worker.run_once()
+    (told,) = smtp.to("rita@clinic.example")
+    assert told.message["Subject"].strip() == f"Approval needed: {webinar.title}"
+    text = told.message.get_body(("plain",)).get_content()
+    assert "Colin changed what the public reads about this published webinar" in text
+    assert smtp.to("colin@clinic.example") == []  # not a reviewer

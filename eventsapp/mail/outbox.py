@@ -134,6 +134,11 @@ class EmailKind(StrEnum):
         "cohost_left",
         Rules("cohost_left:user{user_id}:{now:%Y%m%dT%H%M%S.%f}", organiser_notice=True),
     )
+    # A published webinar changed after its approval: its reviewers hear, at most hourly.
+    REVIEW_NEEDED = (
+        "review_needed",
+        Rules("review_needed:user{user_id}:webinar{about}:{now:%Y%m%dT%H}", organiser_notice=True),
+    )
     # ... or when a partner cancels a webinar they host together.
     COHOST_CANCELLED = (
         "cohost_cancelled",
@@ -303,13 +308,13 @@ def notify_organisers(
     webinar: Webinar | None,
     now: datetime,
     key: dict[str, Any] | None = None,
+    reviewers_only: bool = False,
     **context: Any,
 ) -> int:
-    """One email to each active organiser of these organisations (about `webinar`, if any).
-    `key`: fields the kind's dedupe key names besides user_id and now."""
-    users = db.session.scalars(
-        select(User).where(User.organisation_id.in_(organisation_ids), User.active.is_(True))
-    )
+    """One email to each active organiser (or reviewer) of these organisations (about
+    `webinar`, if any). `key`: fields the kind's dedupe key names besides user_id and now."""
+    query = select(User).where(User.organisation_id.in_(organisation_ids), User.active.is_(True))
+    users = db.session.scalars(query.where(User.is_reviewer.is_(True)) if reviewers_only else query)
     sent = 0
     for user in users:
         sent += enqueue(

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from eventsapp import uktime
-from eventsapp.models import Approval, Organisation, User, Webinar
+from eventsapp.mail import outbox
+from eventsapp.mail.outbox import EmailKind
+from eventsapp.models import Approval, Organisation, User, Webinar, WebinarStatus
 from eventsapp.services import audit
 from eventsapp.services.errors import DomainError
 
@@ -182,6 +184,16 @@ def note_withdrawn(
         webinar=webinar,
         organisations=[{"id": o.id, "name": o.name} for o in gone],
     )
+    if webinar.status == WebinarStatus.PUBLISHED:  # the public reads it unreviewed meanwhile
+        outbox.notify_organisers(
+            EmailKind.REVIEW_NEEDED,
+            [o.id for o in gone],
+            webinar,
+            now,
+            key={"about": webinar.id},
+            reviewers_only=True,
+            changed_by=actor.name,
+        )
     return Withdrawal([o.name for o in gone])
 
 
