@@ -309,12 +309,18 @@ def notify_organisers(
     now: datetime,
     key: dict[str, Any] | None = None,
     reviewers_only: bool = False,
+    but: User | None = None,
     **context: Any,
 ) -> int:
     """One email to each active organiser (or reviewer) of these organisations (about
-    `webinar`, if any). `key`: fields the kind's dedupe key names besides user_id and now."""
+    `webinar`, if any), `but` the one who acted. `key`: fields the kind's dedupe key names
+    besides user_id and now."""
     query = select(User).where(User.organisation_id.in_(organisation_ids), User.active.is_(True))
-    users = db.session.scalars(query.where(User.is_reviewer.is_(True)) if reviewers_only else query)
+    if reviewers_only:
+        query = query.where(User.is_reviewer.is_(True))
+    if but is not None:
+        query = query.where(User.id != but.id)
+    users = db.session.scalars(query)
     sent = 0
     for user in users:
         sent += enqueue(

@@ -192,6 +192,7 @@ def note_withdrawn(
             now,
             key={"about": webinar.id},
             reviewers_only=True,
+            but=actor,  # who changed it knows
             changed_by=actor.name,
         )
     return Withdrawal([o.name for o in gone])
