@@ -245,8 +245,8 @@ def test_the_partner_is_told_when_the_other_cancels_a_shared_webinar(app, client
 
 
 def test_a_change_to_a_live_webinar_asks_its_reviewers_to_approve_again(app, client, ctx, smtp):
-    """The page stays public while its approval is withdrawn: the reviewers are told at once
-    (once an hour at most), so it is not left unreviewed."""
+    """The page stays public while its approval is withdrawn: the reviewers are told at once,
+    once for each approval lost, so it is not left unreviewed."""
     starts = datetime(2030, 1, 15, 18, 0, tzinfo=UTC)
     webinar = create_webinar(slug="live", status="draft", hosts=("clinic",), starts_at=starts)
     webinar_id = webinar.id
@@ -263,6 +263,7 @@ def test_a_change_to_a_live_webinar_asks_its_reviewers_to_approve_again(app, cli
     assert smtp.to("rita@clinic.example") == []
 
     login(client, "colin@clinic.example")
+    # Two edits: the first withdraws the approval (one email), the second nothing more.
     for summary in ("A new summary.", "Another summary."):
         post(
             client, f"/organiser/webinars/{webinar_id}/edit", **_form_for(webinar, summary=summary)
@@ -274,3 +275,37 @@ def test_a_change_to_a_live_webinar_asks_its_reviewers_to_approve_again(app, cli
     text = told.message.get_body(("plain",)).get_content()
     assert "Colin changed what the public reads about this published webinar" in text
     assert smtp.to("colin@clinic.example") == []  # not a reviewer
+
+    # Approved again, then changed again: the reviewers hear again, however soon.
+    login(client, "rita@clinic.example")
+    post(client, f"/organiser/webinars/{webinar_id}/approve")
+    login(client, "colin@clinic.example")
+    post(client, f"/organiser/webinars/{webinar_id}/edit", **_form_for(webinar, summary="Third."))
+    with app.app_context():
+        worker.run_once()
+    assert len(smtp.to("rita@clinic.example")) == 2
+
+
+def test_a_speaker_edit_asks_for_no_review_of_webinars_that_are_over(app, client, ctx, smtp):
+    past = create_webinar(
+        slug="last-year", hosts=("clinic",), starts_at=datetime(2025, 1, 15, 18, 0, tzinfo=UTC)
+    )
+    speaker_id = past.panel[0].speaker_id
+    create_user("rita@clinic.example", org="clinic", reviewer=True)
+    create_user("ruth@clinic.example", org="clinic", reviewer=True)
+    login(client, "rita@clinic.example")
+    post(client, f"/organiser/webinars/{past.id}/approve")
+    login(client, "ruth@clinic.example")
+    page = _then_page(
+        client,
+        post(
+            client,
+            f"/organiser/speakers/{speaker_id}/edit",
+            name="Dr Helen Marsh",
+            bio="A new biography.",
+        ),
+    )
+    assert "Speaker saved." in page and "withdrew" not in page
+    with app.app_context():
+        worker.run_once()
+    assert smtp.to("rita@clinic.example") == []

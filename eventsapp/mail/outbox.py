@@ -134,10 +134,13 @@ class EmailKind(StrEnum):
         "cohost_left",
         Rules("cohost_left:user{user_id}:{now:%Y%m%dT%H%M%S.%f}", organiser_notice=True),
     )
-    # A published webinar changed after its approval: its reviewers hear, at most hourly.
+    # A live webinar changed after its approval: its reviewers hear, once per approval lost.
     REVIEW_NEEDED = (
         "review_needed",
-        Rules("review_needed:user{user_id}:webinar{about}:{now:%Y%m%dT%H}", organiser_notice=True),
+        Rules(
+            "review_needed:user{user_id}:webinar{about}:{approved:%Y%m%dT%H%M%S.%f}",
+            organiser_notice=True,
+        ),
     )
     # ... or when a partner cancels a webinar they host together.
     COHOST_CANCELLED = (

@@ -93,6 +93,7 @@ def save_speaker(
         (webinar, gone)
         for webinar in shown_on
         if (gone := review.note_withdrawn(webinar, approved[webinar.id], actor, now))
+        and now < webinar.ends_at  # a past webinar's is audited, not worth a word
     ]
     return SpeakerSaved(withdrawn)
 

@@ -184,17 +184,21 @@ def note_withdrawn(
         webinar=webinar,
         organisations=[{"id": o.id, "name": o.name} for o in gone],
     )
-    if webinar.status == WebinarStatus.PUBLISHED:  # the public reads it unreviewed meanwhile
-        outbox.notify_organisers(
-            EmailKind.REVIEW_NEEDED,
-            [o.id for o in gone],
-            webinar,
-            now,
-            key={"about": webinar.id},
-            reviewers_only=True,
-            but=actor,  # who changed it knows
-            changed_by=actor.name,
-        )
+    if webinar.status == WebinarStatus.PUBLISHED and now < webinar.ends_at:
+        # The public reads it unreviewed meanwhile: the other reviewers hear, once for each
+        # approval lost (a later edit withdraws nothing more until it is approved again).
+        for approval in webinar.approvals:
+            if approval.organisation_id in {o.id for o in gone}:
+                outbox.notify_organisers(
+                    EmailKind.REVIEW_NEEDED,
+                    [approval.organisation_id],
+                    webinar,
+                    now,
+                    key={"about": webinar.id, "approved": approval.approved_at},
+                    reviewers_only=True,
+                    but=actor,  # who changed it knows
+                    changed_by=actor.name,
+                )
     return Withdrawal([o.name for o in gone])
 
 
