@@ -71,7 +71,7 @@ def test_a_carer_registers_mary_smith_and_the_emails_speak_to_the_carer(any_ctx,
     path = urlsplit(manage.group(0)).path
     cancel = client.get(path + "/cancel").get_data(as_text=True)
     assert "You are cancelling Mary Smith's registration for" in cancel
-    assert "Yes, cancel their registration" in cancel
+    assert "Yes, cancel their registration" in cancel and "No, keep their registration" in cancel
     welsh = client.get("/cy" + path).get_data(as_text=True)
     assert "Mae lle Mary Smith wedi'i gadarnhau" in welsh
 
