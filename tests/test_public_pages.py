@@ -42,6 +42,10 @@ def test_home_lists_upcoming_webinars_in_uk_time_with_hosts_and_places(client, c
     assert "run together by BackWell UK and Meadowbank Medical Cannabis Clinic" in lead
     welsh = client.get("/cy/").get_data(as_text=True)
     assert "ar y cyd gan BackWell UK a Meadowbank Medical Cannabis Clinic" in welsh
+    # Only partners with a published webinar: not one an admin has only just added.
+    db.session.add(Organisation(slug="new-partner", name="New Partner Trust"))
+    db.session.commit()
+    assert "New Partner Trust" not in client.get("/").get_data(as_text=True)
     assert "40 places left" in html
     assert "join the waiting list" in html
     assert 'href="/past"' in html
@@ -385,3 +389,11 @@ def test_the_manage_page_says_how_long_details_are_kept_as_the_worker_keeps_them
     assert "We keep your details for 1 month after the webinar" in english
     welsh = client.get(f"/cy/manage/{token}").get_data(as_text=True)
     assert "Rydym yn cadw eich manylion am 1 mis ar ôl y weminar" in welsh
+
+
+def test_before_any_webinar_is_published_the_home_page_names_no_one(client, ctx):
+    create_webinar(slug="draft-only", status="draft")
+    html = client.get("/").get_data(as_text=True)
+    assert "run together by" not in html  # no "run together by ." with nobody to name
+    assert "Pain doctors, nurses and the charity" in html
+    assert "There are no upcoming webinars at the moment" in html

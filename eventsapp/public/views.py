@@ -113,7 +113,7 @@ def home() -> str:
     return render_template(
         "public/home.html",
         items=items,
-        organisations=organisations.all_by_name(),  # both partners, named on the first screen
+        organisations=organisations.hosting_published(),  # the partners, on the first screen
         feed_url=feed,
         subscribe_url="webcal://" + feed.split("://", 1)[1],
     )
