@@ -245,7 +245,15 @@ def test_duplicate_makes_next_weeks_draft_and_only_empty_drafts_delete(app, clie
     assert copy.join_url is None and copy.seats_taken == 0
     post(client, f"/organiser/webinars/{webinar_id}/delete")
     assert db.session.get(Webinar, webinar_id) is not None  # published, with registrations
+    refused = client.get(f"/organiser/webinars/{webinar_id}/delete").get_data(as_text=True)
+    assert "This webinar cannot be deleted" in refused and "Delete the draft" not in refused
     copy_id = copy.id
+    # "Delete this draft…" opens a page that says what goes; nothing is deleted until then.
+    page = client.get(f"/organiser/webinars/{copy_id}").get_data(as_text=True)
+    assert f'href="/organiser/webinars/{copy_id}/delete"' in page
+    confirm = client.get(f"/organiser/webinars/{copy_id}/delete").get_data(as_text=True)
+    assert "Delete this draft?" in confirm and "This cannot be undone" in confirm
+    assert db.session.get(Webinar, copy_id) is not None
     post(client, f"/organiser/webinars/{copy_id}/delete")
     assert db.session.get(Webinar, copy_id) is None
 

@@ -177,6 +177,7 @@ def webinar(webinar_id: int) -> str:
         webinar=webinar,
         state=webinars.availability(webinar, now()),
         counts=registrants.counts(webinar),
+        can_delete=lifecycle.can_delete(webinar),
         reviews=review.by_host(webinar),
         can_approve=review.can_approve(user, webinar)
         and user.organisation_id in {o.id for o in review.missing(webinar)},
@@ -375,6 +376,16 @@ def duplicate_webinar(webinar_id: int) -> Response:
     db.session.commit()
     flash("A copy has been made as a draft, one week later. Check the date and details.")
     return redirect(url_for(".edit_webinar", webinar_id=copy.id))
+
+
+@bp.get("/webinars/<int:webinar_id>/delete")
+def confirm_delete_webinar(webinar_id: int) -> str:
+    """A page of its own first: a deleted draft, and all that was written in it, is gone
+    (or, for one that cannot be deleted, why not and what to do instead)."""
+    webinar = webinar_or_404(webinar_id)
+    return render_template(
+        "organiser/delete_webinar.html", webinar=webinar, can_delete=lifecycle.can_delete(webinar)
+    )
 
 
 @bp.post("/webinars/<int:webinar_id>/delete")

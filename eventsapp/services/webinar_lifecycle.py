@@ -491,11 +491,16 @@ def duplicate(webinar: Webinar, actor: User, now: datetime) -> Webinar:
     return copy
 
 
+def can_delete(webinar: Webinar) -> bool:
+    """Only a draft no one has registered for: anything else is cancelled instead."""
+    if webinar.status != WebinarStatus.DRAFT:
+        return False
+    registered = select(func.count()).where(Registration.webinar_id == webinar.id)
+    return not db.session.scalar(registered)
+
+
 def delete(webinar: Webinar, actor: User, now: datetime) -> None:
-    has_registrations = db.session.scalar(
-        select(func.count()).where(Registration.webinar_id == webinar.id)
-    )
-    if webinar.status != WebinarStatus.DRAFT or has_registrations:
+    if not can_delete(webinar):
         raise WebinarError("Only a draft with no registrations can be deleted. Cancel it instead")
     audit.record("webinar.deleted", actor=actor, now=now, title=webinar.title, id=webinar.id)
     db.session.delete(webinar)
