@@ -21,12 +21,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, select
 from werkzeug.serving import make_server
 
 from eventsapp import transactions, uktime
 from eventsapp.extensions import db
-from eventsapp.models import Organisation, PanelMember, Speaker, User, Webinar
+from eventsapp.models import Organisation, PanelMember, Registration, Speaker, User, Webinar
 from eventsapp.services import accounts
 
 REQUIRE_FULL_SUITE = os.environ.get("REQUIRE_FULL_SUITE") == "1"
@@ -243,12 +243,17 @@ def registration_form(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in form.items() if v is not None}
 
 
-def register_via(client: Any, slug: str, **overrides: Any) -> Any:
-    """Open the webinar page like a browser, then post the form with its CSRF token."""
-    page = client.get(f"/webinars/{slug}")
+def register_via(client: Any, slug: str, *, welsh: bool = False, **overrides: Any) -> Any:
+    """Open the webinar page like a browser (the Welsh one under /cy with `welsh`), then post
+    the form with its CSRF token."""
+    url = f"{'/cy' if welsh else ''}/webinars/{slug}"
     data = registration_form(**overrides)
-    data["csrf_token"] = csrf_token(page.get_data(as_text=True))
-    return client.post(f"/webinars/{slug}", data=data)
+    data["csrf_token"] = csrf_token(client.get(url).get_data(as_text=True))
+    return client.post(url, data=data)
+
+
+def registration_by_email(email: str) -> Registration:
+    return db.session.scalars(select(Registration).where(Registration.email == email)).one()
 
 
 PASSWORD = "a long test passphrase for organisers"

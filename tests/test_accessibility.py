@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from eventsapp.extensions import db
-from eventsapp.models import Registration, Webinar
+from eventsapp.models import Webinar
 from eventsapp.services import demo_images, tokens
 from tests.support import (
     PASSWORD,
@@ -25,11 +25,8 @@ from tests.support import (
     organisation,
     post,
     register_via,
+    registration_by_email,
 )
-
-
-def _registration(email: str) -> Registration:
-    return db.session.scalars(select(Registration).where(Registration.email == email)).one()
 
 
 def _public_site(client: Any) -> dict[str, str]:
@@ -43,7 +40,7 @@ def _public_site(client: Any) -> dict[str, str]:
     earlier = db.session.scalars(select(Webinar).where(Webinar.slug == "earlier")).one()
     earlier.starts_at = datetime.now(UTC) - timedelta(days=2)
     db.session.commit()
-    ann, bob, cat = (_registration(f"{n}@example.com") for n in ("ann", "bob", "cat"))
+    ann, bob, cat = (registration_by_email(f"{n}@example.com") for n in ("ann", "bob", "cat"))
     return {
         "manage": f"/manage/{tokens.manage_token(ann)}",
         "manage_waiting": f"/manage/{tokens.manage_token(bob)}",
@@ -245,7 +242,7 @@ def test_registration_works_by_keyboard_alone(page, live_server, ctx):
     assert_focus_visible(page)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Check your email", level=1).wait_for()
-    assert _registration("keys@example.com").full_name == "Keyboard User"
+    assert registration_by_email("keys@example.com").full_name == "Keyboard User"
 
 
 PUBLIC_PAGES = [
@@ -284,7 +281,7 @@ def test_pages_reflow_at_320_pixels_and_200_percent_zoom(browser, live_server, c
         page.get_by_role("heading", name="Check your email", level=1).wait_for()
         _no_horizontal_scroll(page, width, "after registering")
         context.close()
-    assert _registration("narrow320@example.com").full_name == "Narrow 320"
+    assert registration_by_email("narrow320@example.com").full_name == "Narrow 320"
 
 
 WIDTHS = (320, 390, 1280)
@@ -312,10 +309,10 @@ def _every_public_state(client: Any) -> tuple[dict[str, str], str]:
     register_via(client, "waiting", email="bob@example.com", full_name="Bob Example")
     register_via(client, "full", email="dan@example.com", full_name="Dan Example")
     register_via(client, "open", email="eve@example.com", full_name="Eve Example")
-    eve = _registration("eve@example.com")
+    eve = registration_by_email("eve@example.com")
     post(client, f"/manage/{tokens.manage_token(eve)}/cancel")
-    ann, bob = _registration("ann@example.com"), _registration("bob@example.com")
-    assert (ann.status, bob.status, _registration("eve@example.com").status) == (
+    ann, bob = registration_by_email("ann@example.com"), registration_by_email("bob@example.com")
+    assert (ann.status, bob.status, registration_by_email("eve@example.com").status) == (
         "confirmed",
         "waitlisted",
         "cancelled",

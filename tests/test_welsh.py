@@ -25,9 +25,7 @@ from eventsapp.services import certificates, privacy_notices, tokens
 from tests.support import (
     assert_accessible,
     create_webinar,
-    csrf_token,
     register_via,
-    registration_form,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,13 +296,6 @@ def test_welsh_pages_pass_axe_at_390_pixels(browser, live_server, client, ctx):
 SHOTS = os.environ.get("WELSH_SCREENSHOTS")
 
 
-def _welsh_post(client: Any, slug: str, **overrides: Any) -> Any:
-    page = client.get(f"/cy/webinars/{slug}")
-    data = registration_form(**overrides)
-    data["csrf_token"] = csrf_token(page.get_data(as_text=True))
-    return client.post(f"/cy/webinars/{slug}", data=data)
-
-
 def _welsh_site(client: Any) -> dict[str, str]:
     """People who registered in Welsh: two for a webinar to come, two for one that has
     ended (a professional who attended, with a certificate) with its recording published;
@@ -324,7 +315,9 @@ def _welsh_site(client: Any) -> dict[str, str]:
     ):
         name = email.split("@")[0].title() + " Jones"
         assert (
-            _welsh_post(client, slug, email=email, full_name=name, audience=audience).status_code
+            register_via(
+                client, slug, welsh=True, email=email, full_name=name, audience=audience
+            ).status_code
             == 303
         )
     now = datetime.now(UTC)
@@ -513,7 +506,7 @@ def test_a_welsh_privacy_notice_is_the_same_notice_and_consent_records_only_the_
 ):
     create_webinar(slug="panel")
     db.session.commit()
-    assert _welsh_post(client, "panel", email="ann@example.com").status_code == 303
+    assert register_via(client, "panel", welsh=True, email="ann@example.com").status_code == 303
     registration = db.session.scalars(select(Registration)).one()
     assert registration.language == "cy"
     assert registration.consent_notice_version == privacy_notices.current().version

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from eventsapp.extensions import db
-from eventsapp.models import AuditEvent, FeedbackResponse, FormAnswer, FormQuestion, Registration
+from eventsapp.models import AuditEvent, FeedbackResponse, FormAnswer, FormQuestion
 from eventsapp.services import tokens
 from eventsapp.texts import render as texts
 from tests.support import (
@@ -23,23 +23,12 @@ from tests.support import (
     login,
     post,
     register_via,
-    registration_form,
+    registration_by_email,
 )
 from tests.test_mail import run_worker
 
 START = datetime(2030, 6, 4, 17, 30, tzinfo=UTC)  # Tuesday, 6:30pm BST
 BASE = "https://webinars.example.org"  # PUBLIC_BASE_URL in tests/conftest.py
-
-
-def _welsh_post(client: Any, slug: str, **overrides: Any) -> Any:
-    page = client.get(f"/cy/webinars/{slug}")
-    data = registration_form(**overrides)
-    data["csrf_token"] = csrf_token(page.get_data(as_text=True))
-    return client.post(f"/cy/webinars/{slug}", data=data)
-
-
-def _registration(email: str) -> Registration:
-    return db.session.scalars(select(Registration).where(Registration.email == email)).one()
 
 
 def _checked(html: str, value: str) -> bool:
@@ -56,11 +45,16 @@ ANSWERS = {"overall": "5", "usefulness": "4", "would_recommend": "yes", "comment
 
 def test_a_welsh_registrant_gives_feedback_in_welsh_and_organisers_read_it_the_same(client, ctx):
     webinar = create_webinar(slug="earlier", capacity=5, title_cy="Meddyginiaethau canabis")
-    _welsh_post(client, "earlier", email="catrin@example.com", full_name="Catrin Jones")
+    register_via(
+        client, "earlier", welsh=True, email="catrin@example.com", full_name="Catrin Jones"
+    )
     register_via(client, "earlier", email="ann@example.com", full_name="Ann Example")
     webinar.starts_at = datetime.now(UTC) - timedelta(days=2)
     db.session.commit()
-    catrin, ann = _registration("catrin@example.com"), _registration("ann@example.com")
+    catrin, ann = (
+        registration_by_email("catrin@example.com"),
+        registration_by_email("ann@example.com"),
+    )
     url = f"/cy/feedback/{catrin.id}/{tokens.feedback_token(catrin)}"
 
     page = client.get(url)
@@ -126,11 +120,11 @@ def test_a_welsh_registrant_switches_to_english_and_the_next_reminder_is_english
     app, client = any_ctx, any_ctx.test_client()
     webinar = create_webinar(slug="panel", starts_at=START, reminder_offsets=[1440])
     db.session.commit()
-    _welsh_post(client, "panel", email="catrin@example.com", full_name="Catrin Jones")
+    register_via(client, "panel", welsh=True, email="catrin@example.com", full_name="Catrin Jones")
     assert run_worker(app).sent == 1
     (confirmation,) = smtp.to("catrin@example.com")
     assert confirmation.message["Subject"].strip() == f"Mae gennych le: {webinar.title}"
-    catrin = _registration("catrin@example.com")
+    catrin = registration_by_email("catrin@example.com")
     manage = f"/cy/manage/{tokens.manage_token(catrin)}"
     before = catrin.updated_at
 
@@ -155,7 +149,7 @@ def test_a_welsh_registrant_switches_to_english_and_the_next_reminder_is_english
     forged = client.post(f"{manage}/language", data={"language": "en"})
     assert forged.status_code == 400
     db.session.expire_all()
-    assert _registration("catrin@example.com").language == "cy"
+    assert registration_by_email("catrin@example.com").language == "cy"
 
     done = _choose(client, manage, language="en")
     assert done.status_code == 303 and done.headers["Location"] == manage
@@ -164,7 +158,7 @@ def test_a_welsh_registrant_switches_to_english_and_the_next_reminder_is_english
     assert "Byddwn yn ysgrifennu atoch yn Saesneg o hyn ymlaen." in html
     assert _checked(html, "en") and not _checked(html, "cy")
     db.session.expire_all()
-    catrin = _registration("catrin@example.com")
+    catrin = registration_by_email("catrin@example.com")
     assert catrin.language == "en" and catrin.updated_at > before
     (event,) = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "registration.language_changed")
@@ -190,7 +184,7 @@ def test_an_english_registrant_switches_to_cymraeg_and_the_next_reminder_is_wels
     db.session.commit()
     register_via(client, "panel", email="ann@example.com", full_name="Ann Example")
     run_worker(app)
-    ann = _registration("ann@example.com")
+    ann = registration_by_email("ann@example.com")
     manage = f"/manage/{tokens.manage_token(ann)}"
     html = client.get(manage).get_data(as_text=True)
     assert (
@@ -211,7 +205,7 @@ def test_an_english_registrant_switches_to_cymraeg_and_the_next_reminder_is_wels
     )
     text = reminder.message.get_body(("plain",)).get_content()
     assert text.startswith("Annwyl Ann Example,") and f"{BASE}/cy/manage/" in text
-    ann = _registration("ann@example.com")
+    ann = registration_by_email("ann@example.com")
     sms = texts.reminder(ann, ann.webinar, START - timedelta(hours=1))
     assert sms.startswith("Nodyn atgoffa:") and f"{BASE}/cy/join/" in sms
 
@@ -219,7 +213,7 @@ def test_an_english_registrant_switches_to_cymraeg_and_the_next_reminder_is_wels
 def test_no_language_to_choose_once_cancelled(client, ctx):
     create_webinar(slug="panel")
     register_via(client, "panel", email="ann@example.com")
-    ann = _registration("ann@example.com")
+    ann = registration_by_email("ann@example.com")
     manage = f"/manage/{tokens.manage_token(ann)}"
     page = client.get(f"{manage}/cancel").get_data(as_text=True)
     client.post(f"{manage}/cancel", data={"csrf_token": csrf_token(page)})
@@ -229,7 +223,7 @@ def test_no_language_to_choose_once_cancelled(client, ctx):
     refused = client.post(f"{manage}/language", data={"csrf_token": token, "language": "cy"})
     assert refused.status_code == 404
     db.session.expire_all()
-    assert _registration("ann@example.com").language == "en"
+    assert registration_by_email("ann@example.com").language == "en"
 
 
 # --- organisers' own questions ------------------------------------------------------------
@@ -299,14 +293,15 @@ def test_an_organisers_question_in_welsh_on_cy_and_its_answer_reads_the_same(cli
     assert 'lang="en"' not in english.replace('<html lang="en-GB">', "")
 
     # A required English question left empty on /cy: the message is Welsh.
-    refused = _welsh_post(client, "asks", email="catrin@example.com")
+    refused = register_via(client, "asks", welsh=True, email="catrin@example.com")
     assert refused.status_code == 400
     assert "Rhowch ateb i: Which GP surgery are you with?" in refused.get_data(as_text=True)
 
     # Answered on /cy and on /: the same record, in English, for the organisers.
-    _welsh_post(
+    register_via(
         client,
         "asks",
+        welsh=True,
         email="catrin@example.com",
         **{f"q{heard.id}": "From my GP", f"q{surgery.id}": "Riverside Surgery"},
     )

@@ -24,9 +24,8 @@ from eventsapp.texts import render as texts
 from tests.support import (
     assert_accessible,
     create_webinar,
-    csrf_token,
     register_via,
-    registration_form,
+    registration_by_email,
 )
 from tests.test_mail import calendar_parts, run_worker
 
@@ -35,17 +34,6 @@ BASE = "https://webinars.example.org"  # PUBLIC_BASE_URL in tests/conftest.py
 # GSM-7's basic set (ASCII letters, digits and the usual punctuation): one character
 # outside it makes a text UCS-2, 70 characters a part instead of 160.
 GSM7 = re.compile(r"^[A-Za-z0-9 \n@£$¥!\"#%&'()*+,\-./:;<=>?_]*$")
-
-
-def _welsh_post(client: Any, slug: str, **overrides: Any) -> Any:
-    page = client.get(f"/cy/webinars/{slug}")
-    data = registration_form(**overrides)
-    data["csrf_token"] = csrf_token(page.get_data(as_text=True))
-    return client.post(f"/cy/webinars/{slug}", data=data)
-
-
-def _registration(email: str) -> Registration:
-    return db.session.scalars(select(Registration).where(Registration.email == email)).one()
 
 
 def _bodies(received: Any) -> tuple[str, str]:
@@ -75,7 +63,9 @@ def test_the_form_its_errors_and_the_registered_page_are_welsh(client, ctx):
     assert "Full name" not in html and "Register for this webinar" not in html
 
     # Errors in Welsh; nothing saved.
-    refused = _welsh_post(client, "panel", full_name="", consent=None, email="not an address")
+    refused = register_via(
+        client, "panel", welsh=True, full_name="", consent=None, email="not an address"
+    )
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert "Rhowch eich enw llawn" in html
@@ -84,20 +74,22 @@ def test_the_form_its_errors_and_the_registered_page_are_welsh(client, ctx):
     assert db.session.scalars(select(Registration)).all() == []
 
     # Registered: the Welsh "check your email" page, and the language kept.
-    response = _welsh_post(client, "panel", email="catrin@example.com", full_name="Catrin Jones")
+    response = register_via(
+        client, "panel", welsh=True, email="catrin@example.com", full_name="Catrin Jones"
+    )
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/cy/webinars/panel/registered")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<html lang="cy">' in page and "Gwiriwch eich e-bost" in page
     assert "confirming your place" not in page
     assert f'yn cadarnhau eich lle yn <span lang="en">{webinar.title}</span>' in page
-    registration = _registration("catrin@example.com")
+    registration = registration_by_email("catrin@example.com")
     assert registration.language == "cy"
     record = records.registration_record(registration, webinar.hosts[0].id, include_health=False)
     assert record["language"] == "cy"
     # The English page still records English.
     register_via(client, "panel", email="ann@example.com")
-    assert _registration("ann@example.com").language == "en"
+    assert registration_by_email("ann@example.com").language == "en"
 
 
 def test_a_welsh_registrant_gets_welsh_emails_invite_reminder_and_text(app, client, ctx, smtp):
@@ -110,7 +102,7 @@ def test_a_welsh_registrant_gets_welsh_emails_invite_reminder_and_text(app, clie
         dial_in_passcode="4321",
     )
     db.session.commit()
-    _welsh_post(client, "panel", email="catrin@example.com", full_name="Catrin Jones")
+    register_via(client, "panel", welsh=True, email="catrin@example.com", full_name="Catrin Jones")
     assert run_worker(app).sent == 1
 
     (received,) = smtp.to("catrin@example.com")
@@ -171,7 +163,7 @@ def test_a_welsh_registrant_gets_welsh_emails_invite_reminder_and_text(app, clie
     assert f"<{BASE}/cy/reminders/stop/" in reminder.message["List-Unsubscribe"]
 
     # The text reminder an hour before: Welsh, GSM-7, the Welsh join link.
-    registration = _registration("catrin@example.com")
+    registration = registration_by_email("catrin@example.com")
     sms = texts.reminder(registration, registration.webinar, START - timedelta(hours=1))
     assert (
         sms.splitlines()[0]
@@ -227,7 +219,7 @@ def test_an_english_registrants_emails_are_unchanged(app, client, ctx, smtp):
     run_worker(app, START - timedelta(days=1) + timedelta(minutes=1))
     (reminder,) = smtp.to("ann@example.com")
     assert reminder.message["Subject"].strip() == f"Reminder: {webinar.title} tomorrow, 6:30pm BST"
-    registration = _registration("ann@example.com")
+    registration = registration_by_email("ann@example.com")
     sms = texts.reminder(registration, registration.webinar, START - timedelta(hours=1))
     assert sms.startswith(
         "Reminder: Cannabis medicines and chronic back pain starts today at 6:30pm."
