@@ -29,7 +29,7 @@ from tests.support import (
     register_via,
 )
 from tests.test_mail import calendar_parts, run_worker
-from tests.test_welsh_registration import _bodies, _welsh_post
+from tests.test_welsh_registration import _bodies
 
 START = datetime(2030, 6, 4, 17, 30, tzinfo=UTC)  # Tuesday, 6:30pm BST
 TITLE_CY = "Meddyginiaethau canabis a phoen cefn cronig: panel o arbenigwyr"
@@ -254,7 +254,7 @@ def test_welsh_registrants_get_the_welsh_title_and_note(app, client, ctx, smtp):
         email_note_cy=NOTE_CY,
     )
     db.session.commit()
-    _welsh_post(client, "panel", email="catrin@example.com", full_name="Catrin Jones")
+    register_via(client, "panel", welsh=True, email="catrin@example.com", full_name="Catrin Jones")
     register_via(client, "panel", email="ann@example.com", full_name="Ann Example")
     assert run_worker(app).sent == 2
 

@@ -113,7 +113,8 @@ def home() -> str:
     return render_template(
         "public/home.html",
         items=items,
-        organisations=organisations.hosting_published(),  # the partners, on the first screen
+        # The partners, on the first screen: the hosts of what is coming up, by name.
+        organisations=sorted({h for w, _ in items for h in w.hosts}, key=lambda o: o.name),
         feed_url=feed,
         subscribe_url="webcal://" + feed.split("://", 1)[1],
     )

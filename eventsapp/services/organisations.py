@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from eventsapp.extensions import db
-from eventsapp.models import Organisation, User, Webinar, WebinarStatus, webinar_hosts
+from eventsapp.models import Organisation, User
 from eventsapp.services import audit
 
 
@@ -37,21 +37,6 @@ class Settings:
 
 def all_by_name() -> list[Organisation]:
     return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
-
-
-def hosting_published() -> list[Organisation]:
-    """The partners the public can see at work: hosts of a published webinar (not one an
-    admin has only just added, whose settings may still be empty), by name."""
-    hosting = (
-        select(webinar_hosts.c.organisation_id)
-        .join(Webinar, Webinar.id == webinar_hosts.c.webinar_id)
-        .where(Webinar.status == WebinarStatus.PUBLISHED)
-    )
-    return list(
-        db.session.scalars(
-            select(Organisation).where(Organisation.id.in_(hosting)).order_by(Organisation.name)
-        )
-    )
 
 
 def editable_by(user: User, organisation_id: int) -> Organisation | None:

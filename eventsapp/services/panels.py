@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from eventsapp.extensions import db
 from eventsapp.models import (
@@ -75,9 +76,17 @@ def save_speaker(
         shown_on: list[Webinar] = []
     else:
         action = "speaker.updated"
+        # With what their fingerprints read, loaded together rather than webinar by webinar.
         shown_on = list(
             db.session.scalars(
-                select(Webinar).join(PanelMember).where(PanelMember.speaker_id == speaker.id)
+                select(Webinar)
+                .join(PanelMember)
+                .where(PanelMember.speaker_id == speaker.id)
+                .options(
+                    selectinload(Webinar.panel),
+                    selectinload(Webinar.approvals),
+                    selectinload(Webinar.hosts),
+                )
             )
         )
     approved = {w.id: review.counting(w) for w in shown_on}

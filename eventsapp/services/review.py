@@ -187,8 +187,9 @@ def note_withdrawn(
     if webinar.status == WebinarStatus.PUBLISHED and now < webinar.ends_at:
         # The public reads it unreviewed meanwhile: the other reviewers hear, once for each
         # approval lost (a later edit withdraws nothing more until it is approved again).
+        lost = {o.id for o in gone}
         for approval in webinar.approvals:
-            if approval.organisation_id in {o.id for o in gone}:
+            if approval.organisation_id in lost:
                 outbox.notify_organisers(
                     EmailKind.REVIEW_NEEDED,
                     [approval.organisation_id],

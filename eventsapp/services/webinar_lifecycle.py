@@ -159,11 +159,20 @@ def _record_hosts(
         removed=[{"id": o.id, "name": o.name} for o in removed],
     )
     db.session.flush()
-    by = actor.organisation.name if actor.organisation else "An admin"
     for org in added:
         outbox.notify_organisers(
-            EmailKind.COHOST_ADDED, [org.id], webinar, now, organisation=org.name, added_by=by
+            EmailKind.COHOST_ADDED,
+            [org.id],
+            webinar,
+            now,
+            organisation=org.name,
+            added_by=_acting_for(actor),
         )
+
+
+def _acting_for(actor: User) -> str:
+    """Who did it, as partners are told: the actor's organisation, or an admin."""
+    return actor.organisation.name if actor.organisation else "An admin"
 
 
 def stop_cohosting(webinar: Webinar, actor: User, now: datetime) -> None:
@@ -448,7 +457,7 @@ def cancel(webinar: Webinar, message: str, actor: User, now: datetime) -> int:
             partners,
             webinar,
             now,
-            organisation=actor.organisation.name if actor.organisation else "An admin",
+            organisation=_acting_for(actor),
             message=message,
             told=text.people(queued) if queued else "",
         )
