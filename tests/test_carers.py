@@ -68,6 +68,7 @@ def test_a_carer_registers_mary_smith_and_the_emails_speak_to_the_carer(any_ctx,
     assert "You asked for live captions: the webinar will have them." in shown
     # The place is Mary's, so Carol reads about Mary's place, not "your place".
     assert "Mary Smith's place is confirmed" in shown and "Your place" not in shown
+    assert "Cancel their registration" in shown and "Cancel my registration" not in shown
     path = urlsplit(manage.group(0)).path
     cancel = client.get(path + "/cancel").get_data(as_text=True)
     assert "You are cancelling Mary Smith's registration for" in cancel
